@@ -1,0 +1,46 @@
+# abkit — see README.md. Every target works on a fresh machine with Go installed; `make test` is
+# exactly what CI runs (.ci/run).
+GO       ?= go
+BIN      ?= bin/abkit
+FUZZTIME ?= 30s
+
+.PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/abkit
+
+# Everything CI runs: lint, the test servers (slapd, Samba), unit and integration tests, fuzz smoke.
+test: lint
+	bash scripts/test.sh
+
+# Unit tests only: no servers are started; integration tests say why they skip (fail under CI=true).
+test-unit:
+	$(GO) test -count=1 ./...
+
+# Start the test servers and run only the integration tests.
+test-integration:
+	TEST_RUN='Integration' bash scripts/test.sh
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+fuzz-smoke:
+	FUZZTIME=5s bash scripts/fuzz.sh
+
+# Benchmarks behind the README's speed and memory figures.
+bench: build
+	bash scripts/bench.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	bash scripts/staticcheck.sh
+
+# The main job on the committed sample data, no server needed.
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Exit codes, the only place where they are decided. They are listed in `abkit --help`.
+const (
+	ExitOK       = 0 // success, nothing to report
+	ExitFindings = 1 // the command ran and found problems (duplicates, differences, findings)
+	ExitBadInput = 2 // bad usage, bad configuration or input that cannot be decoded
+	ExitRuntime  = 3 // a runtime failure: server unreachable, refused, or only partly done
+)
+
+const exitStatusHelp = `EXIT STATUS
+  0  ok: the command ran and there is nothing to report
+  1  findings: the command ran and found problems (duplicates, differences, audit findings)
+  2  bad input or usage: unknown flag, bad configuration, a file that does not decode
+  3  runtime or partial failure: a server could not be reached, a change failed or was cut short`
+
+// exitError carries an explicit exit code chosen by a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// badInput marks err as bad input or usage (exit 2).
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: ExitBadInput, err: err}
+}
+
+// badInputf formats a bad-input error (exit 2).
+func badInputf(format string, args ...any) error {
+	return badInput(fmt.Errorf(format, args...))
+}
+
+// runtimeFailure marks err as a runtime or partial failure (exit 3).
+func runtimeFailure(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: ExitRuntime, err: err}
+}
+
+// findingsError reports that a command ran and found problems (exit 1). Its message is printed
+// on stderr; the findings themselves are already on stdout.
+type findingsError struct {
+	count int
+	what  string
+}
+
+func (e *findingsError) Error() string { return fmt.Sprintf("%d %s", e.count, e.what) }
+
+// findings returns nil when count is zero, otherwise an error that exits 1.
+func findings(count int, what string) error {
+	if count == 0 {
+		return nil
+	}
+	return &findingsError{count: count, what: what}
+}
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var fe *findingsError
+	if errors.As(err, &fe) {
+		return ExitFindings
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var be interface{ BadInput() bool }
+	if errors.As(err, &be) && be.BadInput() {
+		return ExitBadInput
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitRuntime
+	}
+	return ExitRuntime
+}

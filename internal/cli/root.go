@@ -1,0 +1,109 @@
+// Package cli is abkit's command line: a thin layer of cobra commands over the library packages.
+// Each command is an options struct, a constructor (newCmdX) and a run function (xRun); exit codes
+// are decided in exitcode.go only.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Factory carries what every command needs: the streams and the global flags.
+type Factory struct {
+	IO *IOStreams
+
+	ConfigPath string // --config
+	Output     string // -o/--output as given ("" when not given)
+	NoProgress bool   // --no-progress
+	Verbose    bool   // -v
+}
+
+// Main runs abkit with the process's arguments and streams and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], SystemStreams())
+}
+
+// Run executes one abkit command line and returns its exit code. Errors are printed on stderr.
+func Run(ctx context.Context, args []string, io *IOStreams) int {
+	f := &Factory{IO: io}
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var fe *findingsError
+		if errors.As(err, &fe) {
+			if f.Verbose || io.StderrTTY {
+				fmt.Fprintf(io.ErrOut, "abkit: %v\n", err)
+			}
+		} else {
+			fmt.Fprintf(io.ErrOut, "abkit: %v\n", err)
+		}
+	}
+	return exitCode(err)
+}
+
+func newRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "abkit",
+		Short: "Address book, Active Directory and back-end database toolkit for OCS 2007 R2 and Lync",
+		Long: `abkit decodes Office Communications Server address book files (.lsabs, .dabs) on any
+operating system, reads Active Directory user and resource forests over LDAP, talks to the OCS
+back-end database, finds duplicate SIP addresses across all three and fixes them safely, maps SIDs
+across forests, and runs the lot as a scheduled audit.
+
+Data goes to stdout (a table on a terminal, TSV when piped, or -o json|csv|tsv|table);
+messages and progress go to stderr.
+
+` + exitStatusHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := parseFormat(f.Output); err != nil {
+				return err
+			}
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return badInput(fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath()))
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.ConfigPath, "config", "", "configuration file (YAML); default $ABKIT_CONFIG")
+	pf.StringVarP(&f.Output, "output", "o", "", "output format: table|json|csv|tsv (default: table on a terminal, tsv when piped)")
+	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show progress bars")
+	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "more messages on stderr")
+
+	for _, group := range commandGroups(f) {
+		root.AddCommand(group)
+	}
+	return root
+}
+
+// commandGroups lists the top-level command groups, in the order `abkit --help` shows them.
+func commandGroups(f *Factory) []*cobra.Command {
+	return []*cobra.Command{
+		newCmdAbs(f),
+		newCmdPhone(f),
+	}
+}
+
+// withExitStatus appends the exit status section to a command's long help.
+func withExitStatus(long string) string {
+	return long + "\n\n" + exitStatusHelp
+}
+
+// usageError is the error a command returns for wrong arguments (exit 2).
+func usageError(cmd *cobra.Command, format string, args ...any) error {
+	return badInput(fmt.Errorf("%s: %s (see '%s --help')", cmd.CommandPath(), fmt.Sprintf(format, args...), cmd.CommandPath()))
+}

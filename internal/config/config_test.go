@@ -1,0 +1,86 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse(strings.NewReader(`
+forests:
+  - name: userforest
+    url: ldaps://dc1.contoso.test
+    base: dc=contoso,dc=test
+    bind: {method: ntlm, user: admin, domain: CONTOSO, password_env: USERFOREST_PASSWORD}
+  - name: resforest
+    ldif: snapshots/res.ldif
+rtc:
+  server: sql01
+  instance: RTC
+  auth: ntlm
+sidmap:
+  user_forest: userforest
+  resource_forest: RESFOREST
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Forests) != 2 || !c.Forests[0].Live() || c.Forests[1].Live() {
+		t.Fatalf("forests = %+v", c.Forests)
+	}
+	if f, err := c.Forest("ResForest"); err != nil || f.LDIF != "snapshots/res.ldif" {
+		t.Errorf("Forest(ResForest) = %+v, %v", f, err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown key", "forests:\n  - name: a\n    ldif: x\n    pasword_env: X\n", "pasword_env"},
+		{"no source", "forests:\n  - name: a\n", "forests[0] (a): one of url or ldif"},
+		{"both sources", "forests:\n  - name: a\n    url: ldap://x\n    ldif: y\n", "mutually exclusive"},
+		{"bad scheme", "forests:\n  - name: a\n    url: http://x\n", "ldap:// or ldaps://"},
+		{"duplicate name", "forests:\n  - {name: a, ldif: x}\n  - {name: A, ldif: y}\n", "used twice"},
+		{"bad bind", "forests:\n  - {name: a, ldif: x, bind: {method: digest}}\n", "unknown method"},
+		{"starttls on ldaps", "forests:\n  - {name: a, url: 'ldaps://x', starttls: true}\n", "starttls"},
+		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
+		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(strings.NewReader(tt.yaml))
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: err = %v, want *config.Error", tt.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %q does not contain %q", tt.name, err.Error(), tt.want)
+		}
+	}
+}
+
+func TestLoadResolvesRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "abkit.yaml")
+	if err := os.WriteFile(path, []byte("forests:\n  - {name: a, ldif: a.ldif, tls: {ca_file: /etc/ca.pem}}\nabs: {folder: abs}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Forests[0].LDIF; got != filepath.Join(dir, "a.ldif") {
+		t.Errorf("ldif = %q", got)
+	}
+	if got := c.Forests[0].TLS.CAFile; got != "/etc/ca.pem" {
+		t.Errorf("absolute ca_file changed to %q", got)
+	}
+	if got := c.ABS.Folder; got != filepath.Join(dir, "abs") {
+		t.Errorf("abs folder = %q", got)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file error %v does not name the file", err)
+	}
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RTC is the OCS back-end SQL Server database.
+type RTC struct {
+	Server       string        `yaml:"server,omitempty"`
+	Instance     string        `yaml:"instance,omitempty"` // named instance, e.g. RTC
+	Port         int           `yaml:"port,omitempty"`
+	Database     string        `yaml:"database,omitempty"` // default rtc
+	Auth         string        `yaml:"auth,omitempty"`     // sql, ntlm or kerberos
+	User         string        `yaml:"user,omitempty"`     // DOMAIN\user for ntlm
+	PasswordEnv  string        `yaml:"password_env,omitempty"`
+	PasswordFile string        `yaml:"password_file,omitempty"`
+	DSNEnv       string        `yaml:"dsn_env,omitempty"` // a full go-mssqldb DSN in this variable instead
+	Encrypt      string        `yaml:"encrypt,omitempty"` // true (default), false, disable
+	TLSMin       string        `yaml:"tls_min,omitempty"` // 1.0, 1.1, 1.2 (default), 1.3
+	CAFile       string        `yaml:"ca_file,omitempty"`
+	Krb5Conf     string        `yaml:"krb5_conf,omitempty"`
+	Keytab       string        `yaml:"keytab,omitempty"`
+	Realm        string        `yaml:"realm,omitempty"`
+	Timeout      time.Duration `yaml:"timeout,omitempty"`
+}
+
+func (r *RTC) validate() error {
+	if r.DSNEnv == "" && r.Server == "" {
+		return errors.New("server (or dsn_env) is required")
+	}
+	switch strings.ToLower(r.Auth) {
+	case "", "sql", "ntlm", "kerberos":
+	default:
+		return fmt.Errorf("auth %q: use sql, ntlm or kerberos", r.Auth)
+	}
+	switch strings.ToLower(r.Encrypt) {
+	case "", "true", "false", "disable", "strict":
+	default:
+		return fmt.Errorf("encrypt %q: use true, false, strict or disable", r.Encrypt)
+	}
+	if r.PasswordEnv != "" && r.PasswordFile != "" {
+		return errors.New("password_env and password_file are mutually exclusive")
+	}
+	return nil
+}
+
+// ABS locates the address book files.
+type ABS struct {
+	Folder string        `yaml:"folder,omitempty"`  // where F-/D-/C- files are written
+	Rules  string        `yaml:"rules,omitempty"`   // Company_Phone_Number_Normalization_Rules.txt
+	MaxAge time.Duration `yaml:"max_age,omitempty"` // newest full file older than this is a finding
+}
+
+// Sidmap names the two forests of a resource-forest topology and how accounts are matched.
+type Sidmap struct {
+	UserForest     string   `yaml:"user_forest"`
+	ResourceForest string   `yaml:"resource_forest"`
+	Match          []string `yaml:"match,omitempty"`      // default: master-sid, sam
+	SyncAttrs      []string `yaml:"sync_attrs,omitempty"` // attributes copied by sync-attrs
+}
+
+func (s *Sidmap) validate(c *Config) error {
+	for _, name := range []string{s.UserForest, s.ResourceForest} {
+		if name == "" {
+			return errors.New("user_forest and resource_forest are required")
+		}
+		if _, err := c.Forest(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Dupes configures duplicate repair: what to do to a losing object, per kind.
+type Dupes struct {
+	// Fix maps an object kind (user, contact, group) to an action: remove-proxy (drop the
+	// colliding sip: proxyAddresses value) or clear-sip (clear its msRTCSIP attributes).
+	Fix map[string]string `yaml:"fix,omitempty"`
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What `make test` and CI run: start every test server (testdata/*/server.sh), run all tests with
+# the servers' connection variables exported, run a short fuzz smoke, stop exactly the servers
+# started here.
+#
+# Server convention: `testdata/<name>/server.sh start STATEDIR` installs what it needs, starts the
+# server in STATEDIR and prints KEY=VALUE lines (the environment the tests read);
+# `testdata/<name>/server.sh stop STATEDIR` stops only the processes it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/abkit-test.XXXXXX")
+started=()
+cleanup() {
+  for name in "${started[@]}"; do
+    bash "testdata/$name/server.sh" stop "$state/$name" || true
+  done
+  rm -rf "$state"
+}
+trap cleanup EXIT
+
+for script in testdata/*/server.sh; do
+  [ -e "$script" ] || continue
+  name=$(basename "$(dirname "$script")")
+  mkdir -p "$state/$name"
+  echo "== starting test server: $name"
+  if env_lines=$(bash "$script" start "$state/$name"); then
+    started+=("$name")
+    while IFS= read -r line; do
+      [[ "$line" == *=* ]] && export "${line?}" && echo "   ${line%%=*} set"
+    done <<<"$env_lines"
+  else
+    echo "!! test server $name did not start" >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+done
+
+run=${TEST_RUN:-}
+go test -count=1 ${run:+-run "$run"} ./...
+if [ -z "$run" ]; then
+  FUZZTIME=${SMOKE_FUZZTIME:-5s} bash scripts/fuzz.sh
+fi
