@@ -35,6 +35,11 @@ for script in testdata/*/server.sh; do
   fi
 done
 
+# The HTML report test renders in headless Chromium (Debian package chromium).
+if [ -f scripts/ensure-chromium.sh ]; then
+  bash scripts/ensure-chromium.sh || { echo "!! chromium could not be installed" >&2; [ "${CI:-}" != "true" ] || exit 1; }
+fi
+
 run=${TEST_RUN:-}
 go test -count=1 ${run:+-run "$run"} ./...
 if [ -z "$run" ]; then
