@@ -17,7 +17,7 @@ func FindAddresses(data []byte) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(view []byte) {
-		lower := bytes.ToLower(view)
+		lower := asciiLower(view)
 		for i := 0; i < len(lower) && len(out) < maxFoundStrings; i++ {
 			for _, p := range addressPrefixes {
 				if !bytes.HasPrefix(lower[i:], p) {
@@ -42,6 +42,18 @@ func FindAddresses(data []byte) []string {
 	add(data)
 	for align := 0; align < 2; align++ {
 		add(utf16View(data, align))
+	}
+	return out
+}
+
+// asciiLower lowers A-Z only, keeping every other byte (and so every offset) as it is.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
 	}
 	return out
 }

@@ -1,0 +1,674 @@
+package rtcdb
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/abkit/abkit/rtcdb/internal/tdstest"
+)
+
+// testGUID returns a distinct GUID for i.
+func testGUID(i int) GUID {
+	return GUID{byte(i), byte(i >> 8), 0x22, 0x96, 0x92, 0x84, 0x50, 0x44, 0xab, 0xb2, 0x2b, 0xd6, 0x82, 0x8d, 0xb2, 0x7a}
+}
+
+func testData(i int) []byte {
+	return append([]byte{0, 1, 2, byte(i)}, utf16le("sip:user"+string(rune('a'+i%26))+"@contoso.com")...)
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), 0)
+	}
+	return b
+}
+
+func seedN(f *fakeRTC, n int) []GUID {
+	var gs []GUID
+	m := map[GUID][]byte{}
+	for i := range n {
+		g := testGUID(i)
+		gs = append(gs, g)
+		m[g] = testData(i)
+	}
+	f.seed(m)
+	return gs
+}
+
+func kinds(f *fakeRTC) []tdstest.Kind {
+	var out []tdstest.Kind
+	for _, r := range f.srv.Requests() {
+		if r.Kind != tdstest.Batch && r.Kind != tdstest.RPC {
+			out = append(out, r.Kind)
+		}
+	}
+	return out
+}
+
+func readBackupFile(t *testing.T, path string) *Backup {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	var b Backup
+	if err := json.Unmarshal(data, &b); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	return &b
+}
+
+func TestDiscover(t *testing.T) {
+	f := newFake(t)
+	d := f.open(t)
+	disc, err := d.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disc.Database != "rtc" || disc.Version != "9.00.4035.00" || disc.Edition != "Enterprise Edition" {
+		t.Errorf("discovery %+v", disc)
+	}
+	if len(disc.Problems) != 0 || disc.Writable() != nil {
+		t.Errorf("problems %v", disc.Problems)
+	}
+	want := []Candidate{{"rtc", true, true, true}, {"rtcab", true, false, false}}
+	if !slices.Equal(disc.Candidates, want) {
+		t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
+	}
+	if len(disc.Columns) != 5 {
+		t.Errorf("columns %+v", disc.Columns)
+	}
+}
+
+func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
+	f := newFake(t)
+	f.columns["rtc"] = attributeColumns // no AbUserEntry anywhere
+	gs := seedN(f, 1)
+	d := f.open(t)
+	disc, err := d.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disc.Database != "" || len(disc.Problems) != 1 || !strings.Contains(disc.Problems[0], "rtc, rtcab") {
+		t.Errorf("discovery %+v", disc)
+	}
+	_, err = d.Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
+	if !IsKind(err, KindRefused) {
+		t.Fatalf("Delete error %v, want refused", err)
+	}
+	_, err = d.Entry(context.Background(), gs[0])
+	if !IsKind(err, KindNoObject) || !strings.Contains(err.Error(), "dbo.AbUserEntry") {
+		t.Errorf("Entry error %v, want invalid object naming dbo.AbUserEntry", err)
+	}
+	if k := kinds(f); len(k) != 0 {
+		t.Errorf("transaction requests %v after a refusal", k)
+	}
+}
+
+func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
+	f := newFake(t)
+	f.columns["rtc"] = [][]any{
+		{"AbUserEntry", "UserGuid", "varbinary", int64(16)},
+		{"AbUserEntry", "UserData", "varbinary", int64(8000)},
+	}
+	gs := seedN(f, 1)
+	d := f.open(t)
+	_, err := d.Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
+	if !IsKind(err, KindRefused) {
+		t.Fatalf("Delete error %v, want refused", err)
+	}
+	for _, want := range []string{"UserGuid is varbinary, expected uniqueidentifier", "UserData is varbinary(8000)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if _, err := d.Restore(context.Background(), writeTestBackup(t, "rtc", gs[:1]), false); !IsKind(err, KindRefused) {
+		t.Errorf("Restore error %v, want refused", err)
+	}
+	if len(f.requests("DELETE")) != 0 || len(f.requests("INSERT")) != 0 || len(kinds(f)) != 0 {
+		t.Errorf("writes reached the server after a refusal")
+	}
+}
+
+func TestAttributesDecodeFlags(t *testing.T) {
+	f := newFake(t)
+	attrs, err := f.open(t).Attributes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attrs) != 3 {
+		t.Fatalf("%d attributes", len(attrs))
+	}
+	hide, disp, proxy := attrs[0], attrs[1], attrs[2]
+	if hide.Flags != 0xFF000003 || hide.Flags.ClientFieldName() != "none" || hide.Flags.ValueType() != 3 {
+		t.Errorf("msExchHideFromAddressLists: %v", hide.Flags)
+	}
+	if disp.Name != "displayName" || disp.Flags.ClientFieldName() != "displayName" || !slices.Equal(disp.Flags.Options(), []string{"in device files"}) {
+		t.Errorf("displayName: %v", disp.Flags)
+	}
+	if got := proxy.Flags.Options(); !slices.Equal(got, []string{"multi-valued", "0x500000"}) || proxy.Flags.ValueTypeName() != "tel: or smtp: values only" {
+		t.Errorf("proxyAddresses: %v", proxy.Flags)
+	}
+}
+
+func TestEntry(t *testing.T) {
+	f := newFake(t)
+	g := testGUID(1)
+	data := append([]byte("\x00\x01smtp:bob@contoso.com\x00"), utf16le("sip:bob@contoso.com")...)
+	data = append(data, 0xff, 't', 'e', 'l', ':', '+', '1', '4', '2', '5')
+	f.seed(map[GUID][]byte{g: data})
+	d := f.open(t)
+	e, err := d.Entry(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if !e.Present || e.Size != int64(len(data)) || e.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("entry %+v", e)
+	}
+	if want := []string{"smtp:bob@contoso.com", "tel:+1425", "sip:bob@contoso.com"}; !slices.Equal(e.Addresses, want) {
+		t.Errorf("addresses %q, want %q", e.Addresses, want)
+	}
+	absent, err := d.Entry(context.Background(), testGUID(2))
+	if err != nil || absent.Present || absent.Size != 0 {
+		t.Errorf("absent entry %+v, %v", absent, err)
+	}
+	p, _ := f.requests("SELECT UserData")[0].Param("@guid")
+	if p.Type != "uniqueidentifier" || GUID(p.Value.([16]byte)) != g {
+		t.Errorf("GUID parameter %+v", p)
+	}
+}
+
+func TestEntriesPresentBatches(t *testing.T) {
+	f := newFake(t)
+	var all []GUID
+	for i := range 450 {
+		all = append(all, testGUID(i))
+	}
+	m := map[GUID][]byte{}
+	for i := 0; i < 450; i += 2 {
+		m[all[i]] = []byte{1}
+	}
+	f.seed(m)
+	got, err := f.open(t).EntriesPresent(context.Background(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 450 {
+		t.Fatalf("%d results", len(got))
+	}
+	for i, g := range all {
+		if got[g] != (i%2 == 0) {
+			t.Fatalf("GUID %d present=%v", i, got[g])
+		}
+	}
+	if n := len(f.requests("SELECT UserGuid")); n != 3 {
+		t.Errorf("%d statements, want 3 batches of at most %d", n, presentBatch)
+	}
+}
+
+func TestCountsResourcesPhones(t *testing.T) {
+	f := newFake(t)
+	seedN(f, 4)
+	d := f.open(t)
+	ctx := context.Background()
+	c, err := d.Counts(ctx)
+	if err != nil || c.Entries != 4 || c.Attributes != 3 || c.Database != "rtc" {
+		t.Errorf("counts %+v, %v", c, err)
+	}
+	res, err := d.ResourcesBySIP(ctx, "sip:alice@contoso.com")
+	if err != nil || len(res) != 1 || res[0] != (Resource{ID: "1001", UserAtHost: "alice@contoso.com"}) {
+		t.Errorf("resources %+v, %v", res, err)
+	}
+	if p, _ := f.requests("SELECT ResourceId")[0].Param("@uah"); p.Value != "alice@contoso.com" {
+		t.Errorf("UserAtHost parameter %+v: sip: not removed", p)
+	}
+	phones, err := d.PhonesByNumber(ctx, "5550100")
+	if err != nil || len(phones) != 1 || phones[0].UserAtHost != "alice@contoso.com" {
+		t.Errorf("phones %+v, %v", phones, err)
+	}
+	if p, _ := f.requests("SELECT p.ResourceId")[0].Param("@pattern"); p.Value != "%5550100%" || p.Type != "nvarchar" {
+		t.Errorf("pattern parameter %+v", p)
+	}
+	if _, err := d.ResourcesBySIP(ctx, "nobody"); !IsKind(err, KindBadInput) {
+		t.Errorf("bad SIP address: %v", err)
+	}
+}
+
+func TestDeleteOne(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 3)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	sawBackup := false
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "DELETE") {
+			b := readBackupFile(t, backup) // must exist before any DELETE
+			sawBackup = len(b.Entries) == 1 && b.Entries[0].GUID == gs[1] && b.Status == StatusPending
+		}
+		return nil
+	}
+	res, err := f.open(t).Delete(context.Background(), gs[1:2], DeleteOptions{BackupPath: backup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sawBackup {
+		t.Error("the DELETE did not find the pending backup on disk")
+	}
+	if !res.Committed || res.Status != StatusDeleted || !slices.Equal(res.Deleted, gs[1:2]) {
+		t.Errorf("result %+v", res)
+	}
+	if !strings.Contains(strings.Join(res.FollowUp, "\n"), "ABServer.exe -regenUR") {
+		t.Errorf("follow-up %q", res.FollowUp)
+	}
+	if _, ok := f.row(gs[1]); ok {
+		t.Error("row still present after commit")
+	}
+	if _, ok := f.row(gs[0]); !ok {
+		t.Error("another row was removed")
+	}
+	if want := []tdstest.Kind{tdstest.Begin, tdstest.Commit}; !slices.Equal(kinds(f), want) {
+		t.Errorf("transaction requests %v, want %v", kinds(f), want)
+	}
+	b := readBackupFile(t, backup)
+	if b.Status != StatusDeleted || b.Database != "rtc" || b.Server != "127.0.0.1:"+strconv.Itoa(f.srv.Port()) ||
+		!bytes.Equal(b.Entries[0].UserData, testData(1)) || b.Entries[0].Status != StatusDeleted {
+		t.Errorf("backup %+v", b)
+	}
+}
+
+func TestDeleteFifty(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 60)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	res, err := f.open(t).Delete(context.Background(), gs[:50], DeleteOptions{BackupPath: backup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deleted) != 50 || !res.Committed {
+		t.Fatalf("result %+v", res)
+	}
+	for i, g := range gs {
+		if _, ok := f.row(g); ok != (i >= 50) {
+			t.Errorf("row %d present=%v", i, ok)
+		}
+	}
+	dels := f.requests("DELETE")
+	if len(dels) != 50 {
+		t.Fatalf("%d DELETE statements, want 50", len(dels))
+	}
+	for i, r := range dels {
+		p, _ := r.Param("@guid")
+		if len(r.Params) != 1 || GUID(p.Value.([16]byte)) != gs[i] || r.TranID != dels[0].TranID {
+			t.Errorf("DELETE %d: %s", i, r)
+		}
+	}
+	if b := readBackupFile(t, backup); len(b.Entries) != 50 || b.Status != StatusDeleted {
+		t.Errorf("backup: %d entries, status %s", len(b.Entries), b.Status)
+	}
+}
+
+func TestDeleteDryRunChangesNothing(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 2)
+	res, err := f.open(t).Delete(context.Background(), []GUID{gs[0], testGUID(99)}, DeleteOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Committed || res.Status != "dry-run" || len(res.Deleted) != 0 || !slices.Equal(res.Missing, []GUID{testGUID(99)}) {
+		t.Errorf("result %+v", res)
+	}
+	if len(res.Entries) != 2 || !res.Entries[0].Present {
+		t.Errorf("entries %+v", res.Entries)
+	}
+	if len(f.requests("DELETE")) != 0 || len(kinds(f)) != 0 {
+		t.Error("a dry run reached DELETE or a transaction")
+	}
+}
+
+func TestDeleteMissingGUIDRefused(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 2)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	_, err := f.open(t).Delete(context.Background(), []GUID{gs[0], testGUID(77)}, DeleteOptions{BackupPath: backup})
+	if !IsKind(err, KindNotFound) || !strings.Contains(err.Error(), testGUID(77).String()) {
+		t.Fatalf("error %v, want not found naming the GUID", err)
+	}
+	if _, serr := os.Stat(backup); !os.IsNotExist(serr) {
+		t.Error("a backup was written for a refused delete")
+	}
+	if len(f.requests("DELETE")) != 0 {
+		t.Error("DELETE sent")
+	}
+	if _, ok := f.row(gs[0]); !ok {
+		t.Error("row removed")
+	}
+}
+
+// A GUID whose DELETE affects no row (removed meanwhile): everything is rolled back.
+func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 5)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if p, ok := r.Param("@guid"); ok && strings.HasPrefix(r.SQL, "DELETE") && GUID(p.Value.([16]byte)) == gs[3] {
+			resp := tdstest.Affected(0)
+			return &resp
+		}
+		return nil
+	}
+	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if err == nil || !strings.Contains(err.Error(), "affected 0 rows") {
+		t.Fatalf("error %v", err)
+	}
+	if res.Committed || len(res.Deleted) != 0 || res.Status != StatusRolledBack || len(res.FollowUp) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	for _, g := range gs {
+		if _, ok := f.row(g); !ok {
+			t.Errorf("row %s gone after rollback", g)
+		}
+	}
+	if want := []tdstest.Kind{tdstest.Begin, tdstest.Rollback}; !slices.Equal(kinds(f), want) {
+		t.Errorf("transaction requests %v, want %v", kinds(f), want)
+	}
+	b := readBackupFile(t, backup)
+	if b.Status != StatusRolledBack || !strings.Contains(b.Reason, "affected 0 rows") || b.Entries[0].Status != StatusRolledBack {
+		t.Errorf("backup status %s (%s)", b.Status, b.Reason)
+	}
+}
+
+func TestDeleteConnectionDropped(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 5)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	n := 0
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "DELETE") {
+			if n++; n == 3 {
+				return &tdstest.Response{Drop: true}
+			}
+		}
+		return nil
+	}
+	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if err == nil {
+		t.Fatal("no error after a dropped connection")
+	}
+	if !IsKind(err, KindConnection) {
+		t.Errorf("error %v, want connection kind", err)
+	}
+	if res == nil || res.Committed || len(res.Deleted) != 0 || len(res.FollowUp) != 0 {
+		t.Errorf("result %+v reports success", res)
+	}
+	for _, g := range gs {
+		if _, ok := f.row(g); !ok {
+			t.Errorf("row %s gone", g)
+		}
+	}
+	b := readBackupFile(t, backup)
+	if len(b.Entries) != 5 || b.Status != StatusRolledBack {
+		t.Errorf("backup: %d entries, status %s", len(b.Entries), b.Status)
+	}
+	if slices.Contains(kinds(f), tdstest.Commit) {
+		t.Error("COMMIT sent")
+	}
+}
+
+func TestDeleteDeadlockVictim(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 2)
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "DELETE") {
+			return &tdstest.Response{Error: &tdstest.SQLError{Number: 1205, Class: 13,
+				Message: "Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction."}, AbortTx: true}
+		}
+		return nil
+	}
+	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
+	if !IsKind(err, KindDeadlock) || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("error %v, want deadlock with advice", err)
+	}
+	if res.Committed || res.Status != StatusRolledBack {
+		t.Errorf("result %+v", res)
+	}
+}
+
+func TestDeleteCancelledRollsBack(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 4)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "DELETE") {
+			if n++; n == 2 {
+				cancel() // Ctrl-C while the second DELETE runs
+			}
+		}
+		return nil
+	}
+	d := f.open(t)
+	res, err := d.Delete(ctx, gs, DeleteOptions{BackupPath: backup})
+	if err == nil || !(IsKind(err, KindCancelled) || errors.Is(err, context.Canceled)) {
+		t.Fatalf("error %v, want cancelled", err)
+	}
+	if res.Committed || len(res.Deleted) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if slices.Contains(kinds(f), tdstest.Commit) {
+		t.Error("COMMIT sent after cancellation")
+	}
+	for _, g := range gs {
+		if _, ok := f.row(g); !ok {
+			t.Errorf("row %s gone", g)
+		}
+	}
+	if b := readBackupFile(t, backup); b.Status != StatusRolledBack || !strings.HasPrefix(b.Reason, "cancelled") {
+		t.Errorf("backup status %s (%s)", b.Status, b.Reason)
+	}
+}
+
+func TestRestore(t *testing.T) {
+	f := newFake(t)
+	gs := seedN(f, 4)
+	d := f.open(t)
+	ctx := context.Background()
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	if _, err := d.Delete(ctx, gs[:3], DeleteOptions{BackupPath: backup}); err != nil {
+		t.Fatal(err)
+	}
+	// User Replicator wrote one row again meanwhile.
+	f.seed(map[GUID][]byte{gs[1]: []byte("rewritten")})
+
+	dry, err := d.Restore(ctx, backup, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dry.Restored, []GUID{gs[0], gs[2]}) || !slices.Equal(dry.Existing, gs[1:2]) || dry.Committed {
+		t.Errorf("dry run %+v", dry)
+	}
+	if len(f.requests("INSERT")) != 0 {
+		t.Error("dry run inserted")
+	}
+
+	res, err := d.Restore(ctx, backup, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Committed || !slices.Equal(res.Restored, []GUID{gs[0], gs[2]}) || !slices.Equal(res.Existing, gs[1:2]) {
+		t.Errorf("restore %+v", res)
+	}
+	for i, want := range [][]byte{testData(0), []byte("rewritten"), testData(2), testData(3)} {
+		if got, ok := f.row(gs[i]); !ok || !bytes.Equal(got, want) {
+			t.Errorf("row %d = %q, %v; want %q", i, got, ok, want)
+		}
+	}
+	if n := len(f.requests("INSERT")); n != 2 {
+		t.Errorf("%d INSERTs, want 2", n)
+	}
+}
+
+func TestRestoreRejectsTamperedBackup(t *testing.T) {
+	path := writeTestBackup(t, "rtc", []GUID{testGUID(1)})
+	b := readBackupFile(t, path)
+	b.Entries[0].UserData = []byte("changed")
+	data, _ := json.Marshal(b)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadBackup(path); !IsKind(err, KindBadInput) || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("error %v, want bad input about SHA-256", err)
+	}
+}
+
+// writeTestBackup writes a committed backup of guids with testData.
+func writeTestBackup(t *testing.T, db string, guids []GUID) string {
+	t.Helper()
+	b := &Backup{Format: BackupFormat, Server: "x", Database: db, Table: "dbo.AbUserEntry", Status: StatusDeleted}
+	for i, g := range guids {
+		e := newEntry(g, testData(i))
+		b.Entries = append(b.Entries, BackupEntry{GUID: g, UserData: e.data, Size: e.Size, SHA256: e.SHA256, Status: StatusDeleted})
+	}
+	path := filepath.Join(t.TempDir(), "backup.json")
+	if err := b.writeNew(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPermissionErrorNamesServerDatabaseObject(t *testing.T) {
+	f := newFake(t)
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "SELECT ID, Name, Flags") {
+			resp := tdstest.Fail(229, "The SELECT permission was denied on the object 'AbAttribute', database 'rtc', schema 'dbo'.")
+			return &resp
+		}
+		return nil
+	}
+	_, err := f.open(t).Attributes(context.Background())
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindPermission || e.Number != 229 || e.BadInput() {
+		t.Fatalf("error %#v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"server 127.0.0.1:", "database rtc", "object dbo.AbAttribute", "permission denied", "SELECT permission was denied"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+}
+
+func TestInvalidObjectIsBadInput(t *testing.T) {
+	f := newFake(t)
+	f.fault = func(r *tdstest.Request) *tdstest.Response {
+		if strings.HasPrefix(r.SQL, "SELECT ResourceId") {
+			resp := tdstest.Fail(208, "Invalid object name 'rtc.dbo.Resource'.")
+			return &resp
+		}
+		return nil
+	}
+	_, err := f.open(t).ResourcesBySIP(context.Background(), "a@b.c")
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindNoObject || !e.BadInput() || e.Object != "dbo.Resource" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestLoginFailure(t *testing.T) {
+	f := newFake(t)
+	f.srv.LoginError = &tdstest.SQLError{Number: 18456, Class: 14, Message: "Login failed for user 'tester'."}
+	_, err := Open(context.Background(), f.options())
+	if !IsKind(err, KindLogin) || !strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
+	f := newFake(t)
+	d := f.open(t)
+	if !slices.Contains(d.Warnings(), WarnCleartext) {
+		t.Errorf("warnings %q", d.Warnings())
+	}
+}
+
+func TestOpenEncryptedAgainstServerWithoutTLS(t *testing.T) {
+	f := newFake(t)
+	o := f.options()
+	o.Encrypt = "true"
+	_, err := Open(context.Background(), o)
+	if !IsKind(err, KindTLS) || !strings.Contains(err.Error(), "tls_min") {
+		t.Fatalf("error %v, want TLS failure with advice", err)
+	}
+}
+
+func TestParseGUIDsBadInput(t *testing.T) {
+	_, err := ParseGUIDs([]string{"96bd221f-8492-4450-abb2-2bd6828db27a", "96bd221f-8492-4450-abb2"})
+	var e *Error
+	if !errors.As(err, &e) || !e.BadInput() {
+		t.Fatalf("error %v, want bad input", err)
+	}
+	gs, err := ParseGUIDs([]string{"{96BD221F-8492-4450-ABB2-2BD6828DB27A}", "96bd221f-8492-4450-abb2-2bd6828db27a"})
+	if err != nil || len(gs) != 1 || gs[0].String() != "96bd221f-8492-4450-abb2-2bd6828db27a" {
+		t.Errorf("ParseGUIDs = %v, %v", gs, err)
+	}
+}
+
+func TestUIDCarriesWindowsLayout(t *testing.T) {
+	g := testGUID(7)
+	v, err := uid(g).Value()
+	if err != nil || !bytes.Equal(v.([]byte), g[:]) {
+		t.Errorf("wire bytes %x, want %x", v, g[:])
+	}
+}
+
+func TestBuildDSN(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       Options
+		want    []string // substrings of the DSN
+		wantErr string
+	}{
+		{"sql", Options{Server: "sql01", User: "sa", Password: "p@ss;word"}, []string{"sqlserver://sa:p%40ss;word@sql01?", "encrypt=true", "database=rtc"}, ""},
+		{"instance in server", Options{Server: `sql01\RTC`, User: "sa", TLSMin: "1.0"}, []string{"@sql01/RTC?", "tlsmin=1.0"}, ""},
+		{"port", Options{Server: "sql01", Port: 50123, User: "sa"}, []string{"@sql01:50123?"}, ""},
+		{"missing CA file", Options{Server: "sql01", User: "sa", Password: "pw-secret", CAFile: "/nonexistent/ca.pem"}, nil, "/nonexistent/ca.pem"},
+		{"ntlm", Options{Server: "sql01", Auth: "ntlm", User: `CONTOSO\admin`}, []string{"authenticator=ntlm", "CONTOSO%5Cadmin"}, ""},
+		{"kerberos", Options{Server: "sql01", Auth: "kerberos", Keytab: "/k.tab", Realm: "CONTOSO.COM", User: "admin"}, []string{"authenticator=krb5", "krb5-keytabfile=%2Fk.tab", "krb5-realm=CONTOSO.COM"}, ""},
+		{"ntlm without domain", Options{Server: "sql01", Auth: "ntlm", User: "admin"}, nil, "DOMAIN\\user"},
+		{"sql with domain user", Options{Server: "sql01", User: `CONTOSO\admin`}, nil, "auth ntlm"},
+		{"bad encrypt", Options{Server: "sql01", User: "sa", Encrypt: "maybe"}, nil, "encrypt"},
+		{"bad tls", Options{Server: "sql01", User: "sa", TLSMin: "0.9"}, nil, "tls_min"},
+		{"no server", Options{User: "sa"}, nil, "server is required"},
+		{"instance clash", Options{Server: `a\X`, Instance: "Y", User: "sa"}, nil, "instance"},
+	}
+	for _, tt := range tests {
+		dsn, _, err := tt.o.dsn()
+		if tt.wantErr != "" {
+			if !IsKind(err, KindBadInput) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: error %v, want %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(dsn, w) {
+				t.Errorf("%s: DSN %q lacks %q", tt.name, dsn, w)
+			}
+		}
+	}
+}
