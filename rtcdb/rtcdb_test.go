@@ -13,8 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/abkit/abkit/rtcdb/internal/tdstest"
+	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 )
 
 // testGUID returns a distinct GUID for i.
@@ -34,7 +36,7 @@ func utf16le(s string) []byte {
 	return b
 }
 
-func seedN(f *fakeRTC, n int) []GUID {
+func seedN(f *rtcdbtest.Fake, n int) []GUID {
 	var gs []GUID
 	m := map[GUID][]byte{}
 	for i := range n {
@@ -42,18 +44,23 @@ func seedN(f *fakeRTC, n int) []GUID {
 		gs = append(gs, g)
 		m[g] = testData(i)
 	}
-	f.seed(m)
+	f.Seed(m)
 	return gs
 }
 
-func kinds(f *fakeRTC) []tdstest.Kind {
-	var out []tdstest.Kind
-	for _, r := range f.srv.Requests() {
-		if r.Kind != tdstest.Batch && r.Kind != tdstest.RPC {
-			out = append(out, r.Kind)
-		}
+func openFake(t *testing.T, f *rtcdbtest.Fake) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), fakeOptions(f))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
 	}
-	return out
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+func fakeOptions(f *rtcdbtest.Fake) Options {
+	return Options{Server: "127.0.0.1", Port: f.Port(), User: "tester", Password: "secret",
+		Encrypt: "disable", Timeout: 10 * time.Second}
 }
 
 func readBackupFile(t *testing.T, path string) *Backup {
@@ -70,8 +77,8 @@ func readBackupFile(t *testing.T, path string) *Backup {
 }
 
 func TestDiscover(t *testing.T) {
-	f := newFake(t)
-	d := f.open(t)
+	f := rtcdbtest.New(t)
+	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -92,10 +99,10 @@ func TestDiscover(t *testing.T) {
 }
 
 func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
-	f := newFake(t)
-	f.columns["rtc"] = attributeColumns // no AbUserEntry anywhere
+	f := rtcdbtest.New(t)
+	f.Columns["rtc"] = rtcdbtest.AttributeColumns // no AbUserEntry anywhere
 	gs := seedN(f, 1)
-	d := f.open(t)
+	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -111,19 +118,19 @@ func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
 	if !IsKind(err, KindNoObject) || !strings.Contains(err.Error(), "dbo.AbUserEntry") {
 		t.Errorf("Entry error %v, want invalid object naming dbo.AbUserEntry", err)
 	}
-	if k := kinds(f); len(k) != 0 {
+	if k := f.TxLog(); len(k) != 0 {
 		t.Errorf("transaction requests %v after a refusal", k)
 	}
 }
 
 func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
-	f := newFake(t)
-	f.columns["rtc"] = [][]any{
+	f := rtcdbtest.New(t)
+	f.Columns["rtc"] = [][]any{
 		{"AbUserEntry", "UserGuid", "varbinary", int64(16)},
 		{"AbUserEntry", "UserData", "varbinary", int64(8000)},
 	}
 	gs := seedN(f, 1)
-	d := f.open(t)
+	d := openFake(t, f)
 	_, err := d.Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
 	if !IsKind(err, KindRefused) {
 		t.Fatalf("Delete error %v, want refused", err)
@@ -136,14 +143,14 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 	if _, err := d.Restore(context.Background(), writeTestBackup(t, "rtc", gs[:1]), false); !IsKind(err, KindRefused) {
 		t.Errorf("Restore error %v, want refused", err)
 	}
-	if len(f.requests("DELETE")) != 0 || len(f.requests("INSERT")) != 0 || len(kinds(f)) != 0 {
+	if len(f.Requests("DELETE")) != 0 || len(f.Requests("INSERT")) != 0 || len(f.TxLog()) != 0 {
 		t.Errorf("writes reached the server after a refusal")
 	}
 }
 
 func TestAttributesDecodeFlags(t *testing.T) {
-	f := newFake(t)
-	attrs, err := f.open(t).Attributes(context.Background())
+	f := rtcdbtest.New(t)
+	attrs, err := openFake(t, f).Attributes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +170,12 @@ func TestAttributesDecodeFlags(t *testing.T) {
 }
 
 func TestEntry(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	g := testGUID(1)
 	data := append([]byte("\x00\x01smtp:bob@contoso.com\x00"), utf16le("sip:bob@contoso.com")...)
 	data = append(data, 0xff, 't', 'e', 'l', ':', '+', '1', '4', '2', '5')
-	f.seed(map[GUID][]byte{g: data})
-	d := f.open(t)
+	f.Seed(map[GUID][]byte{g: data})
+	d := openFake(t, f)
 	e, err := d.Entry(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
@@ -184,14 +191,14 @@ func TestEntry(t *testing.T) {
 	if err != nil || absent.Present || absent.Size != 0 {
 		t.Errorf("absent entry %+v, %v", absent, err)
 	}
-	p, _ := f.requests("SELECT UserData")[0].Param("@guid")
+	p, _ := f.Requests("SELECT UserData")[0].Param("@guid")
 	if p.Type != "uniqueidentifier" || GUID(p.Value.([16]byte)) != g {
 		t.Errorf("GUID parameter %+v", p)
 	}
 }
 
 func TestEntriesPresentBatches(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	var all []GUID
 	for i := range 450 {
 		all = append(all, testGUID(i))
@@ -200,8 +207,8 @@ func TestEntriesPresentBatches(t *testing.T) {
 	for i := 0; i < 450; i += 2 {
 		m[all[i]] = []byte{1}
 	}
-	f.seed(m)
-	got, err := f.open(t).EntriesPresent(context.Background(), all)
+	f.Seed(m)
+	got, err := openFake(t, f).EntriesPresent(context.Background(), all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,15 +220,15 @@ func TestEntriesPresentBatches(t *testing.T) {
 			t.Fatalf("GUID %d present=%v", i, got[g])
 		}
 	}
-	if n := len(f.requests("SELECT UserGuid")); n != 3 {
+	if n := len(f.Requests("SELECT UserGuid")); n != 3 {
 		t.Errorf("%d statements, want 3 batches of at most %d", n, presentBatch)
 	}
 }
 
 func TestCountsResourcesPhones(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	seedN(f, 4)
-	d := f.open(t)
+	d := openFake(t, f)
 	ctx := context.Background()
 	c, err := d.Counts(ctx)
 	if err != nil || c.Entries != 4 || c.Attributes != 3 || c.Database != "rtc" {
@@ -231,14 +238,14 @@ func TestCountsResourcesPhones(t *testing.T) {
 	if err != nil || len(res) != 1 || res[0] != (Resource{ID: "1001", UserAtHost: "alice@contoso.com"}) {
 		t.Errorf("resources %+v, %v", res, err)
 	}
-	if p, _ := f.requests("SELECT ResourceId")[0].Param("@uah"); p.Value != "alice@contoso.com" {
+	if p, _ := f.Requests("SELECT ResourceId")[0].Param("@uah"); p.Value != "alice@contoso.com" {
 		t.Errorf("UserAtHost parameter %+v: sip: not removed", p)
 	}
 	phones, err := d.PhonesByNumber(ctx, "5550100")
 	if err != nil || len(phones) != 1 || phones[0].UserAtHost != "alice@contoso.com" {
 		t.Errorf("phones %+v, %v", phones, err)
 	}
-	if p, _ := f.requests("SELECT p.ResourceId")[0].Param("@pattern"); p.Value != "%5550100%" || p.Type != "nvarchar" {
+	if p, _ := f.Requests("SELECT p.ResourceId")[0].Param("@pattern"); p.Value != "%5550100%" || p.Type != "nvarchar" {
 		t.Errorf("pattern parameter %+v", p)
 	}
 	if _, err := d.ResourcesBySIP(ctx, "nobody"); !IsKind(err, KindBadInput) {
@@ -247,18 +254,18 @@ func TestCountsResourcesPhones(t *testing.T) {
 }
 
 func TestDeleteOne(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 3)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	sawBackup := false
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			b := readBackupFile(t, backup) // must exist before any DELETE
 			sawBackup = len(b.Entries) == 1 && b.Entries[0].GUID == gs[1] && b.Status == StatusPending
 		}
 		return nil
 	}
-	res, err := f.open(t).Delete(context.Background(), gs[1:2], DeleteOptions{BackupPath: backup})
+	res, err := openFake(t, f).Delete(context.Background(), gs[1:2], DeleteOptions{BackupPath: backup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,27 +278,27 @@ func TestDeleteOne(t *testing.T) {
 	if !strings.Contains(strings.Join(res.FollowUp, "\n"), "ABServer.exe -regenUR") {
 		t.Errorf("follow-up %q", res.FollowUp)
 	}
-	if _, ok := f.row(gs[1]); ok {
+	if _, ok := f.Row(gs[1]); ok {
 		t.Error("row still present after commit")
 	}
-	if _, ok := f.row(gs[0]); !ok {
+	if _, ok := f.Row(gs[0]); !ok {
 		t.Error("another row was removed")
 	}
-	if want := []tdstest.Kind{tdstest.Begin, tdstest.Commit}; !slices.Equal(kinds(f), want) {
-		t.Errorf("transaction requests %v, want %v", kinds(f), want)
+	if want := []string{"begin", "commit"}; !slices.Equal(f.TxLog(), want) {
+		t.Errorf("transaction requests %v, want %v", f.TxLog(), want)
 	}
 	b := readBackupFile(t, backup)
-	if b.Status != StatusDeleted || b.Database != "rtc" || b.Server != "127.0.0.1:"+strconv.Itoa(f.srv.Port()) ||
+	if b.Status != StatusDeleted || b.Database != "rtc" || b.Server != "127.0.0.1:"+strconv.Itoa(f.Srv.Port()) ||
 		!bytes.Equal(b.Entries[0].UserData, testData(1)) || b.Entries[0].Status != StatusDeleted {
 		t.Errorf("backup %+v", b)
 	}
 }
 
 func TestDeleteFifty(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 60)
 	backup := filepath.Join(t.TempDir(), "backup.json")
-	res, err := f.open(t).Delete(context.Background(), gs[:50], DeleteOptions{BackupPath: backup})
+	res, err := openFake(t, f).Delete(context.Background(), gs[:50], DeleteOptions{BackupPath: backup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,11 +306,11 @@ func TestDeleteFifty(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	for i, g := range gs {
-		if _, ok := f.row(g); ok != (i >= 50) {
+		if _, ok := f.Row(g); ok != (i >= 50) {
 			t.Errorf("row %d present=%v", i, ok)
 		}
 	}
-	dels := f.requests("DELETE")
+	dels := f.Requests("DELETE")
 	if len(dels) != 50 {
 		t.Fatalf("%d DELETE statements, want 50", len(dels))
 	}
@@ -319,9 +326,9 @@ func TestDeleteFifty(t *testing.T) {
 }
 
 func TestDeleteDryRunChangesNothing(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 2)
-	res, err := f.open(t).Delete(context.Background(), []GUID{gs[0], testGUID(99)}, DeleteOptions{DryRun: true})
+	res, err := openFake(t, f).Delete(context.Background(), []GUID{gs[0], testGUID(99)}, DeleteOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,43 +338,43 @@ func TestDeleteDryRunChangesNothing(t *testing.T) {
 	if len(res.Entries) != 2 || !res.Entries[0].Present {
 		t.Errorf("entries %+v", res.Entries)
 	}
-	if len(f.requests("DELETE")) != 0 || len(kinds(f)) != 0 {
+	if len(f.Requests("DELETE")) != 0 || len(f.TxLog()) != 0 {
 		t.Error("a dry run reached DELETE or a transaction")
 	}
 }
 
 func TestDeleteMissingGUIDRefused(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 2)
 	backup := filepath.Join(t.TempDir(), "backup.json")
-	_, err := f.open(t).Delete(context.Background(), []GUID{gs[0], testGUID(77)}, DeleteOptions{BackupPath: backup})
+	_, err := openFake(t, f).Delete(context.Background(), []GUID{gs[0], testGUID(77)}, DeleteOptions{BackupPath: backup})
 	if !IsKind(err, KindNotFound) || !strings.Contains(err.Error(), testGUID(77).String()) {
 		t.Fatalf("error %v, want not found naming the GUID", err)
 	}
 	if _, serr := os.Stat(backup); !os.IsNotExist(serr) {
 		t.Error("a backup was written for a refused delete")
 	}
-	if len(f.requests("DELETE")) != 0 {
+	if len(f.Requests("DELETE")) != 0 {
 		t.Error("DELETE sent")
 	}
-	if _, ok := f.row(gs[0]); !ok {
+	if _, ok := f.Row(gs[0]); !ok {
 		t.Error("row removed")
 	}
 }
 
 // A GUID whose DELETE affects no row (removed meanwhile): everything is rolled back.
 func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if p, ok := r.Param("@guid"); ok && strings.HasPrefix(r.SQL, "DELETE") && GUID(p.Value.([16]byte)) == gs[3] {
 			resp := tdstest.Affected(0)
 			return &resp
 		}
 		return nil
 	}
-	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
 	if err == nil || !strings.Contains(err.Error(), "affected 0 rows") {
 		t.Fatalf("error %v", err)
 	}
@@ -375,12 +382,12 @@ func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	for _, g := range gs {
-		if _, ok := f.row(g); !ok {
+		if _, ok := f.Row(g); !ok {
 			t.Errorf("row %s gone after rollback", g)
 		}
 	}
-	if want := []tdstest.Kind{tdstest.Begin, tdstest.Rollback}; !slices.Equal(kinds(f), want) {
-		t.Errorf("transaction requests %v, want %v", kinds(f), want)
+	if want := []string{"begin", "rollback"}; !slices.Equal(f.TxLog(), want) {
+		t.Errorf("transaction requests %v, want %v", f.TxLog(), want)
 	}
 	b := readBackupFile(t, backup)
 	if b.Status != StatusRolledBack || !strings.Contains(b.Reason, "affected 0 rows") || b.Entries[0].Status != StatusRolledBack {
@@ -389,11 +396,11 @@ func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 }
 
 func TestDeleteConnectionDropped(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	n := 0
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			if n++; n == 3 {
 				return &tdstest.Response{Drop: true}
@@ -401,7 +408,7 @@ func TestDeleteConnectionDropped(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
 	if err == nil {
 		t.Fatal("no error after a dropped connection")
 	}
@@ -412,7 +419,7 @@ func TestDeleteConnectionDropped(t *testing.T) {
 		t.Errorf("result %+v reports success", res)
 	}
 	for _, g := range gs {
-		if _, ok := f.row(g); !ok {
+		if _, ok := f.Row(g); !ok {
 			t.Errorf("row %s gone", g)
 		}
 	}
@@ -420,22 +427,22 @@ func TestDeleteConnectionDropped(t *testing.T) {
 	if len(b.Entries) != 5 || b.Status != StatusRolledBack {
 		t.Errorf("backup: %d entries, status %s", len(b.Entries), b.Status)
 	}
-	if slices.Contains(kinds(f), tdstest.Commit) {
+	if slices.Contains(f.TxLog(), "commit") {
 		t.Error("COMMIT sent")
 	}
 }
 
 func TestDeleteDeadlockVictim(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 2)
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			return &tdstest.Response{Error: &tdstest.SQLError{Number: 1205, Class: 13,
 				Message: "Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction."}, AbortTx: true}
 		}
 		return nil
 	}
-	res, err := f.open(t).Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
 	if !IsKind(err, KindDeadlock) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("error %v, want deadlock with advice", err)
 	}
@@ -445,13 +452,13 @@ func TestDeleteDeadlockVictim(t *testing.T) {
 }
 
 func TestDeleteCancelledRollsBack(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 4)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			if n++; n == 2 {
 				cancel() // Ctrl-C while the second DELETE runs
@@ -459,7 +466,7 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 		}
 		return nil
 	}
-	d := f.open(t)
+	d := openFake(t, f)
 	res, err := d.Delete(ctx, gs, DeleteOptions{BackupPath: backup})
 	if err == nil || !(IsKind(err, KindCancelled) || errors.Is(err, context.Canceled)) {
 		t.Fatalf("error %v, want cancelled", err)
@@ -467,11 +474,11 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 	if res.Committed || len(res.Deleted) != 0 {
 		t.Errorf("result %+v", res)
 	}
-	if slices.Contains(kinds(f), tdstest.Commit) {
+	if slices.Contains(f.TxLog(), "commit") {
 		t.Error("COMMIT sent after cancellation")
 	}
 	for _, g := range gs {
-		if _, ok := f.row(g); !ok {
+		if _, ok := f.Row(g); !ok {
 			t.Errorf("row %s gone", g)
 		}
 	}
@@ -481,16 +488,16 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	f := newFake(t)
+	f := rtcdbtest.New(t)
 	gs := seedN(f, 4)
-	d := f.open(t)
+	d := openFake(t, f)
 	ctx := context.Background()
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	if _, err := d.Delete(ctx, gs[:3], DeleteOptions{BackupPath: backup}); err != nil {
 		t.Fatal(err)
 	}
 	// User Replicator wrote one row again meanwhile.
-	f.seed(map[GUID][]byte{gs[1]: []byte("rewritten")})
+	f.Seed(map[GUID][]byte{gs[1]: []byte("rewritten")})
 
 	dry, err := d.Restore(ctx, backup, true)
 	if err != nil {
@@ -499,7 +506,7 @@ func TestRestore(t *testing.T) {
 	if !slices.Equal(dry.Restored, []GUID{gs[0], gs[2]}) || !slices.Equal(dry.Existing, gs[1:2]) || dry.Committed {
 		t.Errorf("dry run %+v", dry)
 	}
-	if len(f.requests("INSERT")) != 0 {
+	if len(f.Requests("INSERT")) != 0 {
 		t.Error("dry run inserted")
 	}
 
@@ -511,11 +518,11 @@ func TestRestore(t *testing.T) {
 		t.Errorf("restore %+v", res)
 	}
 	for i, want := range [][]byte{testData(0), []byte("rewritten"), testData(2), testData(3)} {
-		if got, ok := f.row(gs[i]); !ok || !bytes.Equal(got, want) {
+		if got, ok := f.Row(gs[i]); !ok || !bytes.Equal(got, want) {
 			t.Errorf("row %d = %q, %v; want %q", i, got, ok, want)
 		}
 	}
-	if n := len(f.requests("INSERT")); n != 2 {
+	if n := len(f.Requests("INSERT")); n != 2 {
 		t.Errorf("%d INSERTs, want 2", n)
 	}
 }
@@ -549,15 +556,15 @@ func writeTestBackup(t *testing.T, db string, guids []GUID) string {
 }
 
 func TestPermissionErrorNamesServerDatabaseObject(t *testing.T) {
-	f := newFake(t)
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f := rtcdbtest.New(t)
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "SELECT ID, Name, Flags") {
 			resp := tdstest.Fail(229, "The SELECT permission was denied on the object 'AbAttribute', database 'rtc', schema 'dbo'.")
 			return &resp
 		}
 		return nil
 	}
-	_, err := f.open(t).Attributes(context.Background())
+	_, err := openFake(t, f).Attributes(context.Background())
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindPermission || e.Number != 229 || e.BadInput() {
 		t.Fatalf("error %#v", err)
@@ -571,15 +578,15 @@ func TestPermissionErrorNamesServerDatabaseObject(t *testing.T) {
 }
 
 func TestInvalidObjectIsBadInput(t *testing.T) {
-	f := newFake(t)
-	f.fault = func(r *tdstest.Request) *tdstest.Response {
+	f := rtcdbtest.New(t)
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "SELECT ResourceId") {
 			resp := tdstest.Fail(208, "Invalid object name 'rtc.dbo.Resource'.")
 			return &resp
 		}
 		return nil
 	}
-	_, err := f.open(t).ResourcesBySIP(context.Background(), "a@b.c")
+	_, err := openFake(t, f).ResourcesBySIP(context.Background(), "a@b.c")
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindNoObject || !e.BadInput() || e.Object != "dbo.Resource" {
 		t.Fatalf("error %v", err)
@@ -587,25 +594,25 @@ func TestInvalidObjectIsBadInput(t *testing.T) {
 }
 
 func TestLoginFailure(t *testing.T) {
-	f := newFake(t)
-	f.srv.LoginError = &tdstest.SQLError{Number: 18456, Class: 14, Message: "Login failed for user 'tester'."}
-	_, err := Open(context.Background(), f.options())
+	f := rtcdbtest.New(t)
+	f.Srv.LoginError = &tdstest.SQLError{Number: 18456, Class: 14, Message: "Login failed for user 'tester'."}
+	_, err := Open(context.Background(), fakeOptions(f))
 	if !IsKind(err, KindLogin) || !strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
-	f := newFake(t)
-	d := f.open(t)
+	f := rtcdbtest.New(t)
+	d := openFake(t, f)
 	if !slices.Contains(d.Warnings(), WarnCleartext) {
 		t.Errorf("warnings %q", d.Warnings())
 	}
 }
 
 func TestOpenEncryptedAgainstServerWithoutTLS(t *testing.T) {
-	f := newFake(t)
-	o := f.options()
+	f := rtcdbtest.New(t)
+	o := fakeOptions(f)
 	o.Encrypt = "true"
 	_, err := Open(context.Background(), o)
 	if !IsKind(err, KindTLS) || !strings.Contains(err.Error(), "tls_min") {
@@ -670,5 +677,28 @@ func TestBuildDSN(t *testing.T) {
 				t.Errorf("%s: DSN %q lacks %q", tt.name, dsn, w)
 			}
 		}
+	}
+}
+
+// Lync keeps the address book data in rtcab: discovery finds it there when rtc lacks it.
+func TestDiscoverFindsRtcab(t *testing.T) {
+	f := rtcdbtest.New(t)
+	f.EntryDB = "rtcab"
+	f.Columns = map[string][][]any{"rtcab": append(append([][]any{}, rtcdbtest.AttributeColumns...), rtcdbtest.EntryColumns...)}
+	gs := seedN(f, 1)
+	d := openFake(t, f)
+	disc, err := d.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disc.Database != "rtcab" || len(disc.Problems) != 0 {
+		t.Fatalf("discovery %+v", disc)
+	}
+	e, err := d.Entry(context.Background(), gs[0])
+	if err != nil || !e.Present {
+		t.Errorf("entry %+v, %v", e, err)
+	}
+	if sql := f.Requests("SELECT UserData")[0].SQL; !strings.Contains(sql, "[rtcab].[dbo].[AbUserEntry]") {
+		t.Errorf("entry read from %q", sql)
 	}
 }
