@@ -399,15 +399,7 @@ func TestDeleteConnectionDropped(t *testing.T) {
 	f := rtcdbtest.New(t)
 	gs := seedN(f, 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
-	n := 0
-	f.Fault = func(r *tdstest.Request) *tdstest.Response {
-		if strings.HasPrefix(r.SQL, "DELETE") {
-			if n++; n == 3 {
-				return &tdstest.Response{Drop: true}
-			}
-		}
-		return nil
-	}
+	f.DropOn("DELETE", 3)
 	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
 	if err == nil {
 		t.Fatal("no error after a dropped connection")
@@ -557,13 +549,7 @@ func writeTestBackup(t *testing.T, db string, guids []GUID) string {
 
 func TestPermissionErrorNamesServerDatabaseObject(t *testing.T) {
 	f := rtcdbtest.New(t)
-	f.Fault = func(r *tdstest.Request) *tdstest.Response {
-		if strings.HasPrefix(r.SQL, "SELECT ID, Name, Flags") {
-			resp := tdstest.Fail(229, "The SELECT permission was denied on the object 'AbAttribute', database 'rtc', schema 'dbo'.")
-			return &resp
-		}
-		return nil
-	}
+	f.FailOn("SELECT ID, Name, Flags", 229, "The SELECT permission was denied on the object 'AbAttribute', database 'rtc', schema 'dbo'.")
 	_, err := openFake(t, f).Attributes(context.Background())
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindPermission || e.Number != 229 || e.BadInput() {
@@ -579,13 +565,7 @@ func TestPermissionErrorNamesServerDatabaseObject(t *testing.T) {
 
 func TestInvalidObjectIsBadInput(t *testing.T) {
 	f := rtcdbtest.New(t)
-	f.Fault = func(r *tdstest.Request) *tdstest.Response {
-		if strings.HasPrefix(r.SQL, "SELECT ResourceId") {
-			resp := tdstest.Fail(208, "Invalid object name 'rtc.dbo.Resource'.")
-			return &resp
-		}
-		return nil
-	}
+	f.FailOn("SELECT ResourceId", 208, "Invalid object name 'rtc.dbo.Resource'.")
 	_, err := openFake(t, f).ResourcesBySIP(context.Background(), "a@b.c")
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindNoObject || !e.BadInput() || e.Object != "dbo.Resource" {

@@ -133,8 +133,12 @@ func rtcDeleteRun(opts *rtcDeleteOptions) error {
 		}
 	}
 	if derr != nil {
-		if res != nil && res.BackupPath != "" {
-			fmt.Fprintf(f.IO.ErrOut, "abkit: nothing reported deleted; backup %s has status %s: %s\n", res.BackupPath, res.Status, res.Reason)
+		switch {
+		case res == nil || res.BackupPath == "":
+		case res.Status == rtcdb.StatusUnknown:
+			fmt.Fprintf(f.IO.ErrOut, "abkit: %s; backup: %s\n", res.Reason, res.BackupPath)
+		default:
+			fmt.Fprintf(f.IO.ErrOut, "abkit: nothing was deleted: the transaction was rolled back; backup %s has status %s\n", res.BackupPath, res.Status)
 		}
 		return derr
 	}

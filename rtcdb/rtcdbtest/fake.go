@@ -116,6 +116,31 @@ func (f *Fake) OnStatement(prefix string, fn func(sql string)) {
 	f.hooks = append(f.hooks, hook{prefix, fn})
 }
 
+// FailOn answers every statement starting with prefix with SQL error number.
+func (f *Fake) FailOn(prefix string, number int32, message string) {
+	f.inject(prefix, 1, tdstest.Fail(number, message), true)
+}
+
+// DropOn drops the connection at the nth statement (from 1) starting with prefix.
+func (f *Fake) DropOn(prefix string, nth int) {
+	f.inject(prefix, nth, tdstest.Response{Drop: true}, false)
+}
+
+func (f *Fake) inject(prefix string, nth int, resp tdstest.Response, every bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := 0
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
+		if r.SQL == "" || !strings.HasPrefix(r.SQL, prefix) {
+			return nil
+		}
+		if seen++; seen == nth || every && seen > nth {
+			return &resp
+		}
+		return nil
+	}
+}
+
 // Requests returns the recorded requests whose statement starts with prefix.
 func (f *Fake) Requests(prefix string) []tdstest.Request {
 	var out []tdstest.Request
