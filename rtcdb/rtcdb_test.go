@@ -3,14 +3,11 @@ package rtcdb
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,17 +33,6 @@ func utf16le(s string) []byte {
 	return b
 }
 
-func seedN(f *rtcdbtest.Fake, n int) []GUID {
-	var gs []GUID
-	m := map[GUID][]byte{}
-	for i := range n {
-		g := testGUID(i)
-		gs = append(gs, g)
-		m[g] = testData(i)
-	}
-	f.Seed(m)
-	return gs
-}
 
 func openFake(t *testing.T, f *rtcdbtest.Fake) *DB {
 	t.Helper()
@@ -76,32 +62,11 @@ func readBackupFile(t *testing.T, path string) *Backup {
 	return &b
 }
 
-func TestDiscover(t *testing.T) {
-	f := rtcdbtest.New(t)
-	d := openFake(t, f)
-	disc, err := d.Discover(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if disc.Database != "rtc" || disc.Version != "9.00.4035.00" || disc.Edition != "Enterprise Edition" {
-		t.Errorf("discovery %+v", disc)
-	}
-	if len(disc.Problems) != 0 || disc.Writable() != nil {
-		t.Errorf("problems %v", disc.Problems)
-	}
-	want := []Candidate{{"rtc", true, true, true}, {"rtcab", true, false, false}}
-	if !slices.Equal(disc.Candidates, want) {
-		t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
-	}
-	if len(disc.Columns) != 5 {
-		t.Errorf("columns %+v", disc.Columns)
-	}
-}
 
 func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
 	f := rtcdbtest.New(t)
 	f.Columns["rtc"] = rtcdbtest.AttributeColumns // no AbUserEntry anywhere
-	gs := seedN(f, 1)
+	gs := seedN(f.Seed, 1)
 	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
@@ -129,7 +94,7 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 		{"AbUserEntry", "UserGuid", "varbinary", int64(16)},
 		{"AbUserEntry", "UserData", "varbinary", int64(8000)},
 	}
-	gs := seedN(f, 1)
+	gs := seedN(f.Seed, 1)
 	d := openFake(t, f)
 	_, err := d.Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
 	if !IsKind(err, KindRefused) {
@@ -148,224 +113,18 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 	}
 }
 
-func TestAttributesDecodeFlags(t *testing.T) {
-	f := rtcdbtest.New(t)
-	attrs, err := openFake(t, f).Attributes(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(attrs) != 3 {
-		t.Fatalf("%d attributes", len(attrs))
-	}
-	hide, disp, proxy := attrs[0], attrs[1], attrs[2]
-	if hide.Flags != 0xFF000003 || hide.Flags.ClientFieldName() != "none" || hide.Flags.ValueType() != 3 {
-		t.Errorf("msExchHideFromAddressLists: %v", hide.Flags)
-	}
-	if disp.Name != "displayName" || disp.Flags.ClientFieldName() != "displayName" || !slices.Equal(disp.Flags.Options(), []string{"in device files"}) {
-		t.Errorf("displayName: %v", disp.Flags)
-	}
-	if got := proxy.Flags.Options(); !slices.Equal(got, []string{"multi-valued", "0x500000"}) || proxy.Flags.ValueTypeName() != "tel: or smtp: values only" {
-		t.Errorf("proxyAddresses: %v", proxy.Flags)
-	}
-}
 
-func TestEntry(t *testing.T) {
-	f := rtcdbtest.New(t)
-	g := testGUID(1)
-	data := append([]byte("\x00\x01smtp:bob@contoso.com\x00"), utf16le("sip:bob@contoso.com")...)
-	data = append(data, 0xff, 't', 'e', 'l', ':', '+', '1', '4', '2', '5')
-	f.Seed(map[GUID][]byte{g: data})
-	d := openFake(t, f)
-	e, err := d.Entry(context.Background(), g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	if !e.Present || e.Size != int64(len(data)) || e.SHA256 != hex.EncodeToString(sum[:]) {
-		t.Errorf("entry %+v", e)
-	}
-	if want := []string{"smtp:bob@contoso.com", "tel:+1425", "sip:bob@contoso.com"}; !slices.Equal(e.Addresses, want) {
-		t.Errorf("addresses %q, want %q", e.Addresses, want)
-	}
-	absent, err := d.Entry(context.Background(), testGUID(2))
-	if err != nil || absent.Present || absent.Size != 0 {
-		t.Errorf("absent entry %+v, %v", absent, err)
-	}
-	p, _ := f.Requests("SELECT UserData")[0].Param("@guid")
-	if p.Type != "uniqueidentifier" || GUID(p.Value.([16]byte)) != g {
-		t.Errorf("GUID parameter %+v", p)
-	}
-}
 
-func TestEntriesPresentBatches(t *testing.T) {
-	f := rtcdbtest.New(t)
-	var all []GUID
-	for i := range 450 {
-		all = append(all, testGUID(i))
-	}
-	m := map[GUID][]byte{}
-	for i := 0; i < 450; i += 2 {
-		m[all[i]] = []byte{1}
-	}
-	f.Seed(m)
-	got, err := openFake(t, f).EntriesPresent(context.Background(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 450 {
-		t.Fatalf("%d results", len(got))
-	}
-	for i, g := range all {
-		if got[g] != (i%2 == 0) {
-			t.Fatalf("GUID %d present=%v", i, got[g])
-		}
-	}
-	if n := len(f.Requests("SELECT UserGuid")); n != 3 {
-		t.Errorf("%d statements, want 3 batches of at most %d", n, presentBatch)
-	}
-}
 
-func TestCountsResourcesPhones(t *testing.T) {
-	f := rtcdbtest.New(t)
-	seedN(f, 4)
-	d := openFake(t, f)
-	ctx := context.Background()
-	c, err := d.Counts(ctx)
-	if err != nil || c.Entries != 4 || c.Attributes != 3 || c.Database != "rtc" {
-		t.Errorf("counts %+v, %v", c, err)
-	}
-	res, err := d.ResourcesBySIP(ctx, "sip:alice@contoso.com")
-	if err != nil || len(res) != 1 || res[0] != (Resource{ID: "1001", UserAtHost: "alice@contoso.com"}) {
-		t.Errorf("resources %+v, %v", res, err)
-	}
-	if p, _ := f.Requests("SELECT ResourceId")[0].Param("@uah"); p.Value != "alice@contoso.com" {
-		t.Errorf("UserAtHost parameter %+v: sip: not removed", p)
-	}
-	phones, err := d.PhonesByNumber(ctx, "5550100")
-	if err != nil || len(phones) != 1 || phones[0].UserAtHost != "alice@contoso.com" {
-		t.Errorf("phones %+v, %v", phones, err)
-	}
-	if p, _ := f.Requests("SELECT p.ResourceId")[0].Param("@pattern"); p.Value != "%5550100%" || p.Type != "nvarchar" {
-		t.Errorf("pattern parameter %+v", p)
-	}
-	if _, err := d.ResourcesBySIP(ctx, "nobody"); !IsKind(err, KindBadInput) {
-		t.Errorf("bad SIP address: %v", err)
-	}
-}
 
-func TestDeleteOne(t *testing.T) {
-	f := rtcdbtest.New(t)
-	gs := seedN(f, 3)
-	backup := filepath.Join(t.TempDir(), "backup.json")
-	sawBackup := false
-	f.Fault = func(r *tdstest.Request) *tdstest.Response {
-		if strings.HasPrefix(r.SQL, "DELETE") {
-			b := readBackupFile(t, backup) // must exist before any DELETE
-			sawBackup = len(b.Entries) == 1 && b.Entries[0].GUID == gs[1] && b.Status == StatusPending
-		}
-		return nil
-	}
-	res, err := openFake(t, f).Delete(context.Background(), gs[1:2], DeleteOptions{BackupPath: backup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sawBackup {
-		t.Error("the DELETE did not find the pending backup on disk")
-	}
-	if !res.Committed || res.Status != StatusDeleted || !slices.Equal(res.Deleted, gs[1:2]) {
-		t.Errorf("result %+v", res)
-	}
-	if !strings.Contains(strings.Join(res.FollowUp, "\n"), "ABServer.exe -regenUR") {
-		t.Errorf("follow-up %q", res.FollowUp)
-	}
-	if _, ok := f.Row(gs[1]); ok {
-		t.Error("row still present after commit")
-	}
-	if _, ok := f.Row(gs[0]); !ok {
-		t.Error("another row was removed")
-	}
-	if want := []string{"begin", "commit"}; !slices.Equal(f.TxLog(), want) {
-		t.Errorf("transaction requests %v, want %v", f.TxLog(), want)
-	}
-	b := readBackupFile(t, backup)
-	if b.Status != StatusDeleted || b.Database != "rtc" || b.Server != "127.0.0.1:"+strconv.Itoa(f.Srv.Port()) ||
-		!bytes.Equal(b.Entries[0].UserData, testData(1)) || b.Entries[0].Status != StatusDeleted {
-		t.Errorf("backup %+v", b)
-	}
-}
 
-func TestDeleteFifty(t *testing.T) {
-	f := rtcdbtest.New(t)
-	gs := seedN(f, 60)
-	backup := filepath.Join(t.TempDir(), "backup.json")
-	res, err := openFake(t, f).Delete(context.Background(), gs[:50], DeleteOptions{BackupPath: backup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Deleted) != 50 || !res.Committed {
-		t.Fatalf("result %+v", res)
-	}
-	for i, g := range gs {
-		if _, ok := f.Row(g); ok != (i >= 50) {
-			t.Errorf("row %d present=%v", i, ok)
-		}
-	}
-	dels := f.Requests("DELETE")
-	if len(dels) != 50 {
-		t.Fatalf("%d DELETE statements, want 50", len(dels))
-	}
-	for i, r := range dels {
-		p, _ := r.Param("@guid")
-		if len(r.Params) != 1 || GUID(p.Value.([16]byte)) != gs[i] || r.TranID != dels[0].TranID {
-			t.Errorf("DELETE %d: %s", i, r)
-		}
-	}
-	if b := readBackupFile(t, backup); len(b.Entries) != 50 || b.Status != StatusDeleted {
-		t.Errorf("backup: %d entries, status %s", len(b.Entries), b.Status)
-	}
-}
 
-func TestDeleteDryRunChangesNothing(t *testing.T) {
-	f := rtcdbtest.New(t)
-	gs := seedN(f, 2)
-	res, err := openFake(t, f).Delete(context.Background(), []GUID{gs[0], testGUID(99)}, DeleteOptions{DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Committed || res.Status != "dry-run" || len(res.Deleted) != 0 || !slices.Equal(res.Missing, []GUID{testGUID(99)}) {
-		t.Errorf("result %+v", res)
-	}
-	if len(res.Entries) != 2 || !res.Entries[0].Present {
-		t.Errorf("entries %+v", res.Entries)
-	}
-	if len(f.Requests("DELETE")) != 0 || len(f.TxLog()) != 0 {
-		t.Error("a dry run reached DELETE or a transaction")
-	}
-}
 
-func TestDeleteMissingGUIDRefused(t *testing.T) {
-	f := rtcdbtest.New(t)
-	gs := seedN(f, 2)
-	backup := filepath.Join(t.TempDir(), "backup.json")
-	_, err := openFake(t, f).Delete(context.Background(), []GUID{gs[0], testGUID(77)}, DeleteOptions{BackupPath: backup})
-	if !IsKind(err, KindNotFound) || !strings.Contains(err.Error(), testGUID(77).String()) {
-		t.Fatalf("error %v, want not found naming the GUID", err)
-	}
-	if _, serr := os.Stat(backup); !os.IsNotExist(serr) {
-		t.Error("a backup was written for a refused delete")
-	}
-	if len(f.Requests("DELETE")) != 0 {
-		t.Error("DELETE sent")
-	}
-	if _, ok := f.Row(gs[0]); !ok {
-		t.Error("row removed")
-	}
-}
 
 // A GUID whose DELETE affects no row (removed meanwhile): everything is rolled back.
 func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f, 5)
+	gs := seedN(f.Seed, 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if p, ok := r.Param("@guid"); ok && strings.HasPrefix(r.SQL, "DELETE") && GUID(p.Value.([16]byte)) == gs[3] {
@@ -397,7 +156,7 @@ func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 
 func TestDeleteConnectionDropped(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f, 5)
+	gs := seedN(f.Seed, 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	f.DropOn("DELETE", 3)
 	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
@@ -426,7 +185,7 @@ func TestDeleteConnectionDropped(t *testing.T) {
 
 func TestDeleteDeadlockVictim(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f, 2)
+	gs := seedN(f.Seed, 2)
 	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			return &tdstest.Response{Error: &tdstest.SQLError{Number: 1205, Class: 13,
@@ -445,7 +204,7 @@ func TestDeleteDeadlockVictim(t *testing.T) {
 
 func TestDeleteCancelledRollsBack(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f, 4)
+	gs := seedN(f.Seed, 4)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -479,45 +238,6 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 	}
 }
 
-func TestRestore(t *testing.T) {
-	f := rtcdbtest.New(t)
-	gs := seedN(f, 4)
-	d := openFake(t, f)
-	ctx := context.Background()
-	backup := filepath.Join(t.TempDir(), "backup.json")
-	if _, err := d.Delete(ctx, gs[:3], DeleteOptions{BackupPath: backup}); err != nil {
-		t.Fatal(err)
-	}
-	// User Replicator wrote one row again meanwhile.
-	f.Seed(map[GUID][]byte{gs[1]: []byte("rewritten")})
-
-	dry, err := d.Restore(ctx, backup, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(dry.Restored, []GUID{gs[0], gs[2]}) || !slices.Equal(dry.Existing, gs[1:2]) || dry.Committed {
-		t.Errorf("dry run %+v", dry)
-	}
-	if len(f.Requests("INSERT")) != 0 {
-		t.Error("dry run inserted")
-	}
-
-	res, err := d.Restore(ctx, backup, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Committed || !slices.Equal(res.Restored, []GUID{gs[0], gs[2]}) || !slices.Equal(res.Existing, gs[1:2]) {
-		t.Errorf("restore %+v", res)
-	}
-	for i, want := range [][]byte{testData(0), []byte("rewritten"), testData(2), testData(3)} {
-		if got, ok := f.Row(gs[i]); !ok || !bytes.Equal(got, want) {
-			t.Errorf("row %d = %q, %v; want %q", i, got, ok, want)
-		}
-	}
-	if n := len(f.Requests("INSERT")); n != 2 {
-		t.Errorf("%d INSERTs, want 2", n)
-	}
-}
 
 func TestRestoreRejectsTamperedBackup(t *testing.T) {
 	path := writeTestBackup(t, "rtc", []GUID{testGUID(1)})
@@ -665,7 +385,7 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 	f := rtcdbtest.New(t)
 	f.EntryDB = "rtcab"
 	f.Columns = map[string][][]any{"rtcab": append(append([][]any{}, rtcdbtest.AttributeColumns...), rtcdbtest.EntryColumns...)}
-	gs := seedN(f, 1)
+	gs := seedN(f.Seed, 1)
 	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
