@@ -33,7 +33,6 @@ func utf16le(s string) []byte {
 	return b
 }
 
-
 func openFake(t *testing.T, f *rtcdbtest.Fake) *DB {
 	t.Helper()
 	d, err := Open(context.Background(), fakeOptions(f))
@@ -61,7 +60,6 @@ func readBackupFile(t *testing.T, path string) *Backup {
 	}
 	return &b
 }
-
 
 func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
 	f := rtcdbtest.New(t)
@@ -112,14 +110,6 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 		t.Errorf("writes reached the server after a refusal")
 	}
 }
-
-
-
-
-
-
-
-
 
 // A GUID whose DELETE affects no row (removed meanwhile): everything is rolled back.
 func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
@@ -237,7 +227,6 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 		t.Errorf("backup status %s (%s)", b.Status, b.Reason)
 	}
 }
-
 
 func TestRestoreRejectsTamperedBackup(t *testing.T) {
 	path := writeTestBackup(t, "rtc", []GUID{testGUID(1)})

@@ -22,7 +22,7 @@ type backend struct {
 	open     func(t *testing.T) *DB
 	seed     func(t *testing.T, rows map[GUID][]byte)
 	row      func(t *testing.T, g GUID) ([]byte, bool)
-	database string         // where AbUserEntry is expected
+	database string          // where AbUserEntry is expected
 	fake     *rtcdbtest.Fake // nil on a real server; enables the wire-level assertions
 }
 
