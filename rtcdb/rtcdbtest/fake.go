@@ -33,7 +33,7 @@ type Fake struct {
 	// fake's lock held: it must not call the fake's methods.
 	Fault func(*tdstest.Request) *tdstest.Response
 
-	t         *testing.T
+	t         testing.TB
 	mu        sync.Mutex
 	entries   map[ldapsync.GUID][]byte // committed AbUserEntry rows
 	txDeleted map[ldapsync.GUID]bool
@@ -62,7 +62,7 @@ var (
 
 // New starts a fake holding the documented tables in database rtc (rtcab exists but is empty),
 // three AbAttribute rows, one Resource and one ResourcePhone row.
-func New(t *testing.T) *Fake {
+func New(t testing.TB) *Fake {
 	f := &Fake{
 		EntryDB: "rtc",
 		DBIDs:   map[string]int{"rtc": 5, "rtcab": 6},

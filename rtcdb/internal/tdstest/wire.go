@@ -16,12 +16,12 @@ type reader struct {
 }
 
 func (r *reader) next(n int) []byte {
-	if r.err != nil {
-		return make([]byte, n)
-	}
-	if n < 0 || n > len(r.b)-r.pos {
+	if r.err == nil && (n < 0 || n > len(r.b)-r.pos) {
 		r.err = fmt.Errorf("truncated at offset %d (want %d bytes of %d)", r.pos, n, len(r.b))
-		return make([]byte, max(n, 0))
+	}
+	if r.err != nil {
+		var zero [16]byte // enough for any fixed-size field; never sized by the input
+		return zero[:min(max(n, 0), len(zero))]
 	}
 	v := r.b[r.pos : r.pos+n]
 	r.pos += n
