@@ -299,6 +299,29 @@ func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
 	}
 }
 
+// An existing file is never overwritten: the delete stops before any DELETE.
+func TestDeleteRefusesExistingBackupFile(t *testing.T) {
+	f := rtcdbtest.New(t)
+	gs := seedN(f.Seed, 1)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	if err := os.WriteFile(backup, []byte("an earlier backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if !IsKind(err, KindBadInput) || !strings.Contains(err.Error(), "nothing was changed") || res.Committed {
+		t.Fatalf("error %v, result %+v", err, res)
+	}
+	if data, _ := os.ReadFile(backup); string(data) != "an earlier backup" {
+		t.Error("the existing file was overwritten")
+	}
+	if len(f.Requests("DELETE")) != 0 || slices.Contains(f.TxLog(), "commit") {
+		t.Error("DELETE or COMMIT sent")
+	}
+	if _, ok := f.Row(gs[0]); !ok {
+		t.Error("row removed")
+	}
+}
+
 func TestOpenEncryptedAgainstServerWithoutTLS(t *testing.T) {
 	f := rtcdbtest.New(t)
 	o := fakeOptions(f)
