@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/progress"
+	mssql "github.com/microsoft/go-mssqldb"
 )
 
 // FollowUp is what an administrator must do after AbUserEntry rows were deleted.
@@ -152,11 +153,15 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		}
 		rep.Add(1)
 	}
+	if err := txCtx.Err(); err != nil { // cancelled or out of time before COMMIT: rolled back
+		return fail(classify(err, "delete", d.server, db, "dbo."+TableEntry))
+	}
 	if err := tx.Commit(); err != nil {
 		cerr := classify(err, "delete: commit", d.server, db, "dbo."+TableEntry)
-		if IsKind(cerr, KindConnection) {
-			// The COMMIT may or may not have reached the server.
-			reason := "connection failed during COMMIT: whether the rows are gone is unknown; check with `abkit rtc entry`"
+		var se mssql.Error
+		if !errors.As(err, &se) {
+			// Not the server's answer: the COMMIT may or may not have taken effect.
+			reason := "COMMIT did not complete (" + err.Error() + "): whether the rows are gone is unknown; check with `abkit rtc entry`"
 			backup.setStatus(StatusUnknown, reason)
 			res.Status, res.Reason = StatusUnknown, reason
 			if werr := backup.update(opts.BackupPath); werr != nil {

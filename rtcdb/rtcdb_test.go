@@ -173,6 +173,29 @@ func TestDeleteConnectionDropped(t *testing.T) {
 	}
 }
 
+// A connection lost during COMMIT leaves the outcome unknown, and the backup says so.
+func TestDeleteCommitLostIsUnknown(t *testing.T) {
+	f := rtcdbtest.New(t)
+	gs := seedN(f.Seed, 2)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
+		if r.Kind == tdstest.Commit {
+			return &tdstest.Response{Drop: true}
+		}
+		return nil
+	}
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if !IsKind(err, KindConnection) {
+		t.Fatalf("error %v, want connection failure", err)
+	}
+	if res.Committed || len(res.Deleted) != 0 || res.Status != StatusUnknown || len(res.FollowUp) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if b := readBackupFile(t, backup); b.Status != StatusUnknown || !strings.Contains(b.Reason, "abkit rtc entry") {
+		t.Errorf("backup status %s (%s)", b.Status, b.Reason)
+	}
+}
+
 func TestDeleteDeadlockVictim(t *testing.T) {
 	f := rtcdbtest.New(t)
 	gs := seedN(f.Seed, 2)
