@@ -35,7 +35,7 @@ type Discovery struct {
 	Server     string      `json:"server"`
 	Version    string      `json:"version"` // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
 	Edition    string      `json:"edition"` // SERVERPROPERTY('Edition')
-	Candidates []Candidate `json:"candidates"`
+	Candidates []Candidate `json:"candidates"` // looked at in order, up to the one holding AbUserEntry
 	// Database is the first candidate holding AbUserEntry, "" when none does.
 	Database string   `json:"database"`
 	Columns  []Column `json:"columns"` // of AbUserEntry and AbAttribute in Database
@@ -52,7 +52,7 @@ const (
 )
 
 // Discover reads the server version and edition, finds the database holding AbUserEntry and
-// AbAttribute (the configured database, then rtc, then rtcab) and checks their column types.
+// AbAttribute (the first of: the configured database, rtc, rtcab) and checks their column types.
 // The result is kept: later reads use its Database, and Delete and Restore refuse to run when
 // its Problems are not empty.
 func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
@@ -77,9 +77,9 @@ func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
 			c.HasAttribute = c.HasAttribute || col.Table == TableAttribute
 		}
 		disc.Candidates = append(disc.Candidates, c)
-		if c.HasEntry && disc.Database == "" {
-			disc.Database = name
-			disc.Columns = cols
+		if c.HasEntry {
+			disc.Database, disc.Columns = name, cols
+			break // later candidates are not needed (and may not be open to this login)
 		}
 	}
 	disc.Problems = checkColumns(disc)

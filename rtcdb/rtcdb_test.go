@@ -429,6 +429,9 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 	if disc.Database != "rtcab" || len(disc.Problems) != 0 {
 		t.Fatalf("discovery %+v", disc)
 	}
+	if want := []Candidate{{"rtc", true, false, false}, {"rtcab", true, true, true}}; !slices.Equal(disc.Candidates, want) {
+		t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
+	}
 	e, err := d.Entry(context.Background(), gs[0])
 	if err != nil || !e.Present {
 		t.Errorf("entry %+v, %v", e, err)
