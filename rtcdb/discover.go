@@ -33,8 +33,8 @@ type Candidate struct {
 // Discovery is what Discover learnt about the server.
 type Discovery struct {
 	Server     string      `json:"server"`
-	Version    string      `json:"version"` // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
-	Edition    string      `json:"edition"` // SERVERPROPERTY('Edition')
+	Version    string      `json:"version"`    // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
+	Edition    string      `json:"edition"`    // SERVERPROPERTY('Edition')
 	Candidates []Candidate `json:"candidates"` // looked at in order, up to the one holding AbUserEntry
 	// Database is the first candidate holding AbUserEntry, "" when none does.
 	Database string   `json:"database"`
