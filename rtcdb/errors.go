@@ -153,6 +153,9 @@ func classify(err error, op, server, database, object string) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Kind = KindTimeout
 		e.Hint = "raise `timeout` in the configuration if the server is slow"
+	case strings.Contains(err.Error(), "krb5"):
+		e.Kind = KindLogin
+		e.Hint = "auth kerberos needs krb5_conf and either a keytab with user and realm, a password with realm, or a credentials cache (kinit)"
 	case isTLSError(err):
 		e.Kind = KindTLS
 		e.Hint = "SQL Server 2005/2008 without TLS 1.2 updates speaks TLS 1.0 only: set tls_min: 1.0; " +

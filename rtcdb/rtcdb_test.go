@@ -314,6 +314,16 @@ func TestLoginFailure(t *testing.T) {
 	}
 }
 
+func TestKerberosConfigurationError(t *testing.T) {
+	f := rtcdbtest.New(t)
+	o := fakeOptions(f)
+	o.Auth, o.Keytab, o.Realm, o.Krb5Conf = "kerberos", "/nonexistent/abkit.keytab", "CONTOSO.COM", "/nonexistent/krb5.conf"
+	_, err := Open(context.Background(), o)
+	if !IsKind(err, KindLogin) || !strings.Contains(err.Error(), "krb5_conf") {
+		t.Fatalf("error %v, want a login failure explaining the Kerberos settings", err)
+	}
+}
+
 func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
 	f := rtcdbtest.New(t)
 	d := openFake(t, f)
