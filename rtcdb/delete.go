@@ -89,7 +89,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		return res, nil
 	}
 
-	txCtx, tx, end, err := d.begin(ctx, "delete", db, 2*len(guids))
+	tx, end, err := d.begin(ctx, "delete", db, 2*len(guids))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	backup := &Backup{Format: BackupFormat, Server: d.server, Database: db, Table: "dbo." + TableEntry,
 		Created: time.Now().UTC(), Status: StatusPending}
 	for _, g := range guids {
-		e, err := d.entryLocked(txCtx, tx, db, g)
+		e, err := d.entryLocked(ctx, tx, db, g)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		rbErr := tx.Rollback()
 		reason := cause.Error()
 		switch {
-		case errors.Is(cause, context.Canceled) || errors.Is(txCtx.Err(), context.Canceled):
+		case errors.Is(cause, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
 			reason = "cancelled: " + reason
 		case rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone):
 			reason += "; the rollback could not be sent (" + rbErr.Error() +
@@ -143,7 +143,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	rep.Start(int64(len(guids)), "rows")
 	defer rep.Done()
 	for _, g := range guids {
-		n, err := d.exec(txCtx, tx, fmt.Sprintf(qDelete, table(db, TableEntry)), sql.Named("guid", uid(g)))
+		n, err := d.exec(ctx, tx, fmt.Sprintf(qDelete, table(db, TableEntry)), sql.Named("guid", uid(g)))
 		if err != nil {
 			return fail(classify(err, "delete "+g.String(), d.server, db, "dbo."+TableEntry))
 		}
@@ -153,7 +153,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		}
 		rep.Add(1)
 	}
-	if err := txCtx.Err(); err != nil { // cancelled or out of time before COMMIT: rolled back
+	if err := ctx.Err(); err != nil { // cancelled before COMMIT: roll back
 		return fail(classify(err, "delete", d.server, db, "dbo."+TableEntry))
 	}
 	if err := tx.Commit(); err != nil {
@@ -181,16 +181,18 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	return res, nil
 }
 
-// begin starts a transaction whose context allows calls statements plus begin and commit; end
-// rolls it back unless it was committed, and releases the context.
-func (d *DB) begin(ctx context.Context, op, db string, calls int) (context.Context, *sql.Tx, func(), error) {
-	txCtx, cancel := context.WithTimeout(ctx, d.timeout*time.Duration(calls+2))
+// begin starts a transaction. Its own context is not cancelled with ctx, only bounded in time
+// (calls statements plus begin and commit): statements run under ctx, so Ctrl-C interrupts
+// them, while ROLLBACK and COMMIT are always sent and answered, never cut off half-way. end rolls
+// the transaction back unless it was committed, and releases the context.
+func (d *DB) begin(ctx context.Context, op, db string, calls int) (*sql.Tx, func(), error) {
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.timeout*time.Duration(calls+2))
 	tx, err := d.db.BeginTx(txCtx, nil)
 	if err != nil {
 		cancel()
-		return nil, nil, nil, classify(err, op+": begin transaction", d.server, db, "")
+		return nil, nil, classify(err, op+": begin transaction", d.server, db, "")
 	}
-	return txCtx, tx, func() {
+	return tx, func() {
 		_ = tx.Rollback() // sql.ErrTxDone after a commit or an earlier rollback
 		cancel()
 	}, nil
@@ -267,14 +269,14 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 		return res, nil
 	}
 
-	txCtx, tx, end, err := d.begin(ctx, "restore", db, 2*len(b.Entries))
+	tx, end, err := d.begin(ctx, "restore", db, 2*len(b.Entries))
 	if err != nil {
 		return nil, err
 	}
 	defer end()
 	var inserted []GUID
 	for _, be := range b.Entries {
-		e, err := d.entryLocked(txCtx, tx, db, be.GUID)
+		e, err := d.entryLocked(ctx, tx, db, be.GUID)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +284,7 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 			res.Existing = append(res.Existing, be.GUID)
 			continue
 		}
-		n, err := d.exec(txCtx, tx, fmt.Sprintf(qInsert, table(db, TableEntry)),
+		n, err := d.exec(ctx, tx, fmt.Sprintf(qInsert, table(db, TableEntry)),
 			sql.Named("guid", uid(be.GUID)), sql.Named("data", be.UserData))
 		if err != nil {
 			return nil, classify(err, "restore "+be.GUID.String(), d.server, db, "dbo."+TableEntry)
