@@ -295,6 +295,9 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 		}
 		inserted = append(inserted, be.GUID)
 	}
+	if err := ctx.Err(); err != nil { // cancelled before COMMIT: roll back
+		return nil, classify(err, "restore", d.server, db, "dbo."+TableEntry)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, classify(err, "restore: commit", d.server, db, "dbo."+TableEntry)
 	}
