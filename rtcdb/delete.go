@@ -65,14 +65,10 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	if !opts.DryRun && opts.BackupPath == "" {
 		return nil, badInput("delete", "a backup file name is required")
 	}
-	disc, err := d.discovered(ctx)
+	db, err := d.writableDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := disc.Writable(); err != nil {
-		return nil, err
-	}
-	db := disc.Database
 	res := &DeleteResult{Server: d.server, Database: db, DryRun: opts.DryRun}
 	if opts.DryRun {
 		res.Status = "dry-run"
@@ -241,14 +237,10 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 	if err != nil {
 		return nil, err
 	}
-	disc, err := d.discovered(ctx)
+	db, err := d.writableDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := disc.Writable(); err != nil {
-		return nil, err
-	}
-	db := disc.Database
 	if !strings.EqualFold(b.Database, db) {
 		return nil, &Error{Op: "restore " + path, Server: d.server, Database: db, Kind: KindBadInput,
 			Err: fmt.Errorf("the backup is of database %s, but this server keeps AbUserEntry in %s", b.Database, db)}

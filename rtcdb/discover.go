@@ -205,6 +205,19 @@ func (d *DB) discovered(ctx context.Context) (*Discovery, error) {
 	return d.Discover(ctx)
 }
 
+// writableDB returns the database holding AbUserEntry when Delete and Restore may write to it,
+// else the KindRefused error of Discovery.Writable.
+func (d *DB) writableDB(ctx context.Context) (string, error) {
+	disc, err := d.discovered(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := disc.Writable(); err != nil {
+		return "", err
+	}
+	return disc.Database, nil
+}
+
 // entryDB returns the database holding AbUserEntry, or a KindNoObject error.
 func (d *DB) entryDB(ctx context.Context, op string) (string, error) {
 	disc, err := d.discovered(ctx)
