@@ -27,14 +27,14 @@ type ValueType uint8
 
 // Value types ([PRODUCT]).
 const (
-	TypeString     ValueType = 0 // string
-	TypeBinary     ValueType = 1 // binary
-	TypeTel        ValueType = 2 // string kept only if it starts with tel:
-	TypeBoolean    ValueType = 3 // boolean; TRUE excludes the object
-	TypeSMTP       ValueType = 4 // only smtp: values
-	TypeTelOrSMTP  ValueType = 5 // only tel: or smtp: values
-	maxKnownVType            = TypeTelOrSMTP
-	noClientField            = 0xFF
+	TypeString    ValueType = 0 // string
+	TypeBinary    ValueType = 1 // binary
+	TypeTel       ValueType = 2 // string kept only if it starts with tel:
+	TypeBoolean   ValueType = 3 // boolean; TRUE excludes the object
+	TypeSMTP      ValueType = 4 // only smtp: values
+	TypeTelOrSMTP ValueType = 5 // only tel: or smtp: values
+	maxKnownVType           = TypeTelOrSMTP
+	noClientField           = 0xFF
 )
 
 func (t ValueType) String() string {

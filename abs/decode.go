@@ -117,7 +117,7 @@ func (d *decoder) next() (*Contact, error) {
 	if l < contactFixedSize || l > w.left()-contactLenSize {
 		return nil, &FormatError{Offset: start, Structure: "ABF_CONTACT.Length",
 			Expected: fmt.Sprintf("%d to %d (ContactId, OuPathId and records up to the end of the file)", contactFixedSize, max(w.left()-contactLenSize, contactFixedSize)),
-			Found: fmt.Sprint(l), Err: errTruncatedIf(l > w.left()-contactLenSize)}
+			Found:    fmt.Sprint(l), Err: errTruncatedIf(l > w.left()-contactLenSize)}
 	}
 	if err := w.need(contactLenSize+l, "ABF_CONTACT"); err != nil {
 		return nil, err

@@ -244,7 +244,7 @@ func (r *Reader) parseBlocks(w *window) error {
 	if int64(count)*minAttr > w.left() {
 		return &FormatError{Offset: numOff, Structure: "NumberOfAttributes",
 			Expected: fmt.Sprintf("at most %d (%d bytes left after the rules, %d per attribute at least)", w.left()/minAttr, w.left(), minAttr),
-			Found: fmt.Sprint(count), Err: ErrTruncated}
+			Found:    fmt.Sprint(count), Err: ErrTruncated}
 	}
 	r.table = &Table{attrs: make([]Attribute, 0, count), byName: make(map[string]int, count), group: -1}
 	var maxID uint16
