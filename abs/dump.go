@@ -16,7 +16,7 @@ func Dump(w io.Writer, r *Reader) error {
 	t := r.Table()
 	var buf []byte
 	first := true
-	for c, err := range r.Contacts() {
+	for c, err := range r.ContactsReused() {
 		if err != nil {
 			if ferr := bw.Flush(); ferr != nil {
 				return ferr

@@ -229,6 +229,13 @@ func TestGolden(t *testing.T) {
 				if got == "" {
 					got = "Error " + err.Error() + "\n"
 				}
+				p := Probe(bytes.NewReader(data), int64(len(data)))
+				off, _ := p.MismatchOffset()
+				hv, herr := HexView(bytes.NewReader(data), int64(len(data)), off, 40)
+				if herr != nil {
+					t.Fatal(herr)
+				}
+				got += "\nProbe:\n" + p.String() + hv
 			}
 			golden := filepath.Join(sampleDir, "golden", strings.ReplaceAll(tt.file, "/", "_")+".txt")
 			if *update {
@@ -247,5 +254,49 @@ func TestGolden(t *testing.T) {
 				t.Errorf("decoded text differs from %s (run with -update and review the diff)", golden)
 			}
 		})
+	}
+}
+
+// TestSampleContents checks that the samples hold what they are meant to exercise.
+func TestSampleContents(t *testing.T) {
+	count := func(name string) Summary {
+		f, err := Open(filepath.Join(sampleDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		s, err := Summarize(f.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	full, delta, compact := count("F-0A10.lsabs"), count("D-0A10-0A11.lsabs"), count("C-0A10-0A11.lsabs")
+	if full.Contacts < 24 || full.Contacts > 60 || full.Groups == 0 || full.Normalized == 0 || full.Deleted != 0 {
+		t.Errorf("F-0A10: %+v", full)
+	}
+	if delta.Deleted == 0 || delta.Empty != 0 || compact.Deleted != delta.Deleted || compact.Empty == 0 || compact.Values >= delta.Values {
+		t.Errorf("delta %+v, compact %+v", delta, compact)
+	}
+	if dev := count("F-0A10.dabs"); dev.Contacts == 0 || dev.Groups != 0 {
+		t.Errorf("F-0A10.dabs: %+v", dev)
+	}
+	r, err := Open(filepath.Join(sampleDir, "F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Name != (FileName{Kind: Full, Day: 0x0A10}) {
+		t.Errorf("Open: name %+v", r.Name)
+	}
+	multi := false
+	for c, err := range r.Contacts() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		multi = multi || len(c.Get(r.Table(), "proxyAddresses")) > 1
+	}
+	if !multi {
+		t.Error("no multi-valued proxyAddresses in F-0A10")
 	}
 }
