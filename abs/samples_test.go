@@ -3,7 +3,6 @@ package abs
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -209,23 +208,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("unexpected error: %v", err)
 				}
 			} else {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				if tt.is != nil && !errors.Is(err, tt.is) {
-					t.Errorf("error %v is not %v", err, tt.is)
-				}
-				var ue *UnsupportedError
-				if errors.As(err, &ue) != tt.unsup {
-					t.Errorf("error %T: UnsupportedError = %t, want %t", err, !tt.unsup, tt.unsup)
-				}
-				var bi interface{ BadInput() bool }
-				if !errors.As(err, &bi) || !bi.BadInput() {
-					t.Errorf("error %T does not report BadInput", err)
-				}
-				if _, ok := ErrorOffset(err); !ok {
-					t.Errorf("error %v has no offset", err)
-				}
+				checkError(t, err, tt.wantErr, tt.is, tt.unsup)
 				if got == "" {
 					got = "Error " + err.Error() + "\n"
 				}
