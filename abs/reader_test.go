@@ -374,3 +374,21 @@ func checkError(t *testing.T, err error, want string, is error, unsup bool) int6
 	}
 	return off
 }
+
+func TestDumpEscapes(t *testing.T) {
+	b := &Book{Header: Header{Kind: Full}, Attributes: []Attribute{{1, "title", 0}, {2, "bin", 1}}}
+	b.Contacts = []*Contact{{ID: guidA, OuPathID: 3, Values: []Value{
+		{AttrID: 2, Kind: ValueBinary, Bin: []byte{0xAB, 0x01}},
+		{AttrID: 1, Str: "Boss\nContactId 00000000-0000-0000-0000-000000000000"},
+	}}, {ID: GUID{2}, OuPathID: 4, Values: []Value{{AttrID: 1, Str: "Zoë \xff"}}}}
+	var out bytes.Buffer
+	if err := Dump(&out, open(t, writeBook(t, b))); err != nil {
+		t.Fatal(err)
+	}
+	want := "ContactId 96bd221f-8492-4450-abb2-2bd6828db27a\nouPathId  3\nbin       ab01\n" +
+		`title     "Boss\nContactId 00000000-0000-0000-0000-000000000000"` + "\n\n" +
+		"ContactId 00000002-0000-0000-0000-000000000000\nouPathId  4\n" + `title     "Zoë \xff"` + "\n"
+	if out.String() != want {
+		t.Errorf("dump:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
