@@ -188,7 +188,7 @@ on stderr).`),
 }
 
 // findFilter builds the escaped filter for exactly one of the find options.
-func (o *ldapFindOptions) findFilter() (string, error) {
+func (o *ldapFindOptions) findFilter(cmd *cobra.Command) (string, error) {
 	var set []string
 	var filter string
 	if o.SIP != "" {
@@ -223,14 +223,14 @@ func (o *ldapFindOptions) findFilter() (string, error) {
 		filter = "(|(displayName=" + v + ")(cn=" + v + "))"
 	}
 	if len(set) != 1 {
-		return "", badInputf("give exactly one of --sip, --sid, --guid, --sam or --name (got %d)", len(set))
+		return "", usageError(cmd, "give exactly one of --sip, --sid, --guid, --sam or --name (got %d)", len(set))
 	}
 	return filter, nil
 }
 
 func ldapFindRun(cmd *cobra.Command, opts *ldapFindOptions) error {
 	f := opts.f
-	filter, err := opts.findFilter()
+	filter, err := opts.findFilter(cmd)
 	if err != nil {
 		return err
 	}

@@ -209,13 +209,12 @@ func (j *jsonEntryWriter) close() error {
 // tableEntryWriter writes dn, kind and one column per attribute: streamed for CSV and TSV,
 // collected for an aligned table.
 type tableEntryWriter struct {
-	f      *Factory
-	fm     Format
-	cols   []string
-	table  Table
-	csv    *csv.Writer
-	tsv    *bufio.Writer
-	header bool
+	f     *Factory
+	fm    Format
+	cols  []string
+	table Table
+	csv   *csv.Writer
+	tsv   *bufio.Writer
 }
 
 func (t *tableEntryWriter) row(e *ldap.Entry) ([]string, []string) {
