@@ -20,25 +20,6 @@ import (
 	"github.com/abkit/abkit/sidmap"
 )
 
-// sidmapEnv returns the values of the environment variables a sidmap integration test needs.
-// Outside CI a missing variable skips the test; under CI=true it fails it.
-func sidmapEnv(t *testing.T, keys ...string) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	for _, k := range keys {
-		v := os.Getenv(k)
-		if v == "" {
-			msg := fmt.Sprintf("%s is not set: start the test servers (make test-integration, or testdata/sidmap/server.sh)", k)
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-		env[k] = v
-	}
-	return env
-}
-
 // sidmapSlapdConfig writes a configuration with two forests on sidmap's private slapd, both
 // bound as the resource suffix's admin.
 func sidmapSlapdConfig(t *testing.T, url, userBase, userBind, resBase, resBind string) string {
@@ -55,11 +36,7 @@ func sidmapSlapdConfig(t *testing.T, url, userBase, userBind, resBase, resBind s
     bind: {method: simple, dn: "%s", password_env: ABKIT_SIDMAP_TEST_PASSWORD}
 sidmap: {user_forest: users, resource_forest: res}
 `, url, userBase, userBind, url, resBase, resBind)
-	path := filepath.Join(t.TempDir(), "abkit.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeConfig(t, cfg)
 }
 
 // dirState is every attribute of every entry under a base: DN → attribute → sorted values.
@@ -140,7 +117,7 @@ func readPlan(t *testing.T, path string) *sidmap.Plan {
 // cases of testdata/slapd (unmapped linked account, mapped, mismatched, hidden) on sidmap's
 // private slapd.
 func TestSidmapIntegrationSlapdSeeded(t *testing.T) {
-	env := sidmapEnv(t, "ABKIT_SIDMAP_SLAPD_URL")
+	env := needEnv(t, "ABKIT_SIDMAP_SLAPD_URL")
 	url := env["ABKIT_SIDMAP_SLAPD_URL"]
 	const resUsers = "ou=Users,dc=resforest,dc=test"
 	cfg := sidmapSlapdConfig(t, url, "dc=userforest,dc=test", "cn=admin,dc=userforest,dc=test",
@@ -237,7 +214,7 @@ func parseApplySummary(t *testing.T, stderr string) (applied, done, failed, skip
 // restarts it on the same data, finishes with a re-run, compares the whole subtree with the
 // intended result and undoes everything.
 func TestSidmapIntegrationSlapdFault(t *testing.T) {
-	env := sidmapEnv(t, "ABKIT_SIDMAP_SLAPD_URL", "ABKIT_SIDMAP_SLAPD_STATE", "ABKIT_SIDMAP_SLAPD_BULK")
+	env := needEnv(t, "ABKIT_SIDMAP_SLAPD_URL", "ABKIT_SIDMAP_SLAPD_STATE", "ABKIT_SIDMAP_SLAPD_BULK")
 	url, state := env["ABKIT_SIDMAP_SLAPD_URL"], env["ABKIT_SIDMAP_SLAPD_STATE"]
 	n, err := strconv.Atoi(env["ABKIT_SIDMAP_SLAPD_BULK"])
 	if err != nil || n < 100 {
