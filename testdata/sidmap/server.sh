@@ -14,7 +14,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SLAPD_SH="${ABKIT_SIDMAP_SLAPD_SH:-$ROOT/testdata/slapd/server.sh}"
+SLAPD_SH="$ROOT/testdata/slapd/server.sh"
 cmd="${1:-}"; STATE="${2:-}"
 [ -n "$cmd" ] && [ -n "$STATE" ] || { echo "usage: $0 start|restart|stop STATEDIR" >&2; exit 2; }
 export PATH="$PATH:/usr/sbin:/sbin:/usr/local/go/bin"
