@@ -127,7 +127,7 @@ func TestSidmapIntegrationSambaTwoForests(t *testing.T) {
 		}
 		uconn.add(dn, map[string][]any{"objectClass": {"user"}, "sAMAccountName": {sam(name)},
 			"userAccountControl": {"544"}, // NORMAL_ACCOUNT | PASSWD_NOTREQD: enabled without a password
-			"mail": {mail}, "displayName": {"User " + name}, "title": {"Title " + name}})
+			"mail":               {mail}, "displayName": {"User " + name}, "title": {"Title " + name}})
 		users[name] = uconn.sid(dn)
 	}
 	res := func(cn string, extra map[string][]any) {
