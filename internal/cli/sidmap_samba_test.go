@@ -125,9 +125,9 @@ func TestSidmapIntegrationSambaTwoForests(t *testing.T) {
 		if name == "eve" || name == "eva" {
 			mail = sam("shared") + "@contoso.com"
 		}
-		uconn.add(dn, map[string][]any{"objectClass": {"user"}, "sAMAccountName": {sam(name)},
-			"userAccountControl": {"544"}, // NORMAL_ACCOUNT | PASSWD_NOTREQD: enabled without a password
-			"mail":               {mail}, "displayName": {"User " + name}, "title": {"Title " + name}})
+		// userAccountControl 544 = NORMAL_ACCOUNT | PASSWD_NOTREQD: enabled without a password.
+		uconn.add(dn, map[string][]any{"objectClass": {"user"}, "sAMAccountName": {sam(name)}, "userAccountControl": {"544"},
+			"mail": {mail}, "displayName": {"User " + name}, "title": {"Title " + name}})
 		users[name] = uconn.sid(dn)
 	}
 	res := func(cn string, extra map[string][]any) {
