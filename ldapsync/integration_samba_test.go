@@ -1,7 +1,6 @@
 package ldapsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -110,24 +109,7 @@ func TestIntegrationSambaTwoForests(t *testing.T) {
 	}
 
 	// Snapshot round trip of the resource forest.
-	var live []*ldap.Entry
-	for e, err := range res.SearchEntries(context.Background(), SearchRequest{Attributes: []string{"*"}}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		live = append(live, e)
-	}
-	var buf bytes.Buffer
-	if err := WriteSnapshot(&buf, live); err != nil {
-		t.Fatal(err)
-	}
-	snap, err := ReadSnapshot("res", &buf, res.BaseDN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameEntries(live, snap.entries); err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshotOf(t, res, SearchRequest{Attributes: []string{"*"}})
 	sObjs := byAccount(collect(t, snap, SearchRequest{}))
 	if len(sObjs) != len(rObjs) || sObjs["carol"].OriginatorSID != carol.OriginatorSID || sObjs["alice"].GUID != alice.GUID {
 		t.Errorf("snapshot objects differ: %d vs %d", len(sObjs), len(rObjs))

@@ -212,6 +212,21 @@ EOF
   ldapmod "$RES_IP" RESFOREST.TEST "$rd/seed.ldif"
 }
 
+# env_lines PREFIX DIR IP REALM DOMAIN: the KEY=VALUE lines of one forest.
+env_lines() {
+  local p="ABKIT_SAMBA_$1" dir="$2" ip="$3" realm="$4" domain="$5"
+  cat <<EOF
+${p}_URL=ldap://$ip
+${p}_LDAPS_URL=ldaps://$ip
+${p}_GC_URL=ldap://$ip:3268
+${p}_BASE=$(base_of "$realm")
+${p}_BIND=Administrator@$(echo "$realm" | tr 'A-Z' 'a-z')
+${p}_DOMAIN=$domain
+${p}_HOST=$(cat "$dir/fqdn")
+${p}_CA=$dir/tls/ca.pem
+EOF
+}
+
 start() {
   install
   stop
@@ -255,23 +270,9 @@ start() {
 	.resforest.test = RESFOREST.TEST
 EOF
   echo "samba pids $(cat "$STATE/user/samba.mypid") (USERFOREST on $USER_IP), $(cat "$STATE/res/samba.mypid") (RESFOREST on $RES_IP)" >&2
+  env_lines USER "$STATE/user" "$USER_IP" USERFOREST.TEST USERFOREST
+  env_lines RES "$STATE/res" "$RES_IP" RESFOREST.TEST RESFOREST
   cat <<EOF
-ABKIT_SAMBA_USER_URL=ldap://$USER_IP
-ABKIT_SAMBA_USER_LDAPS_URL=ldaps://$USER_IP
-ABKIT_SAMBA_USER_GC_URL=ldap://$USER_IP:3268
-ABKIT_SAMBA_USER_BASE=$(base_of USERFOREST.TEST)
-ABKIT_SAMBA_USER_BIND=Administrator@userforest.test
-ABKIT_SAMBA_USER_DOMAIN=USERFOREST
-ABKIT_SAMBA_USER_HOST=$(cat "$STATE/user/fqdn")
-ABKIT_SAMBA_USER_CA=$STATE/user/tls/ca.pem
-ABKIT_SAMBA_RES_URL=ldap://$RES_IP
-ABKIT_SAMBA_RES_LDAPS_URL=ldaps://$RES_IP
-ABKIT_SAMBA_RES_GC_URL=ldap://$RES_IP:3268
-ABKIT_SAMBA_RES_BASE=$(base_of RESFOREST.TEST)
-ABKIT_SAMBA_RES_BIND=Administrator@resforest.test
-ABKIT_SAMBA_RES_DOMAIN=RESFOREST
-ABKIT_SAMBA_RES_HOST=$(cat "$STATE/res/fqdn")
-ABKIT_SAMBA_RES_CA=$STATE/res/tls/ca.pem
 ABKIT_SAMBA_PASSWORD=$PASS
 ABKIT_SAMBA_KRB5_CONF=$STATE/krb5.conf
 ABKIT_SAMBA_USER_KEYTAB=$STATE/user/admin.keytab
