@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -68,11 +69,11 @@ func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 
 // openBoth opens the user and the resource forest for reading.
 func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
-	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest, false)
+	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest, false)
+	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest)
 	if err != nil {
 		user.Close()
 		return nil, nil, err
@@ -168,8 +169,8 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 		return err
 	}
 	if opts.WritePath != "" {
-		if err := checkWritable(opts.WritePath); err != nil {
-			return err
+		if st, err := os.Stat(filepath.Dir(opts.WritePath)); err != nil || !st.IsDir() {
+			return badInputf("plan file %s: no such folder", opts.WritePath)
 		}
 	}
 	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
@@ -209,15 +210,6 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	fmt.Fprintln(f.IO.ErrOut, msg)
 	return nil
-}
-
-// checkWritable refuses early a plan file that could not be created, before forests are read.
-func checkWritable(path string) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return badInput(fmt.Errorf("plan file: %w", err))
-	}
-	return fh.Close()
 }
 
 func writePlanFile(path string, p *sidmap.Plan) error {
@@ -372,15 +364,11 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 			res.Items, p.ResourceForest, res.AlreadyDone, opts.Journal)
 		return nil
 	}
-	src, err := f.sidmapOpenForest(opts.ctx, cfg, p.ResourceForest, true)
+	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, p.ResourceForest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	m, ok := src.(ldapsync.Modifier)
-	if !ok {
-		return badInputf("forest %s cannot be written", p.ResourceForest)
-	}
 	aopts.Progress = f.progressReporter("applying")
 	res, err := sidmap.Apply(opts.ctx, p, m, aopts)
 	return reportApply(f, res, err, "undo file "+opts.Undo, opts.Journal)
@@ -426,17 +414,32 @@ func checkLive(cfg *config.Config, name string) (*config.Forest, error) {
 	return fc, nil
 }
 
-// sidmapOpenForest opens the configured forest called name (a live forest is also an
-// ldapsync.Modifier); needLive refuses snapshots.
-func (f *Factory) sidmapOpenForest(ctx context.Context, cfg *config.Config, name string, needLive bool) (ldapsync.Source, error) {
+// sidmapOpenForest opens the configured forest called name for reading.
+func (f *Factory) sidmapOpenForest(ctx context.Context, cfg *config.Config, name string) (ldapsync.Source, error) {
 	fc, err := cfg.Forest(name)
-	if needLive {
-		fc, err = checkLive(cfg, name)
-	}
 	if err != nil {
 		return nil, err
 	}
 	return f.openConfiguredForest(ctx, fc, false, nil)
+}
+
+// sidmapOpenWritable opens the configured live forest called name for writing; snapshots are
+// refused.
+func (f *Factory) sidmapOpenWritable(ctx context.Context, cfg *config.Config, name string) (ldapsync.Source, ldapsync.Modifier, error) {
+	fc, err := checkLive(cfg, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := f.openConfiguredForest(ctx, fc, false, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, ok := src.(ldapsync.Modifier)
+	if !ok {
+		src.Close()
+		return nil, nil, badInputf("forest %s cannot be written", name)
+	}
+	return src, m, nil
 }
 
 func setRows(p *sidmap.Plan) []sidmap.Row {
@@ -561,15 +564,11 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 			res.Items, opts.Forests.ResourceForest, res.AlreadyDone, opts.Journal)
 		return nil
 	}
-	src, err := f.sidmapOpenForest(opts.ctx, cfg, opts.Forests.ResourceForest, true)
+	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, opts.Forests.ResourceForest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	m, ok := src.(ldapsync.Modifier)
-	if !ok {
-		return badInputf("forest %s cannot be written", opts.Forests.ResourceForest)
-	}
 	aopts.Progress = f.progressReporter("restoring")
 	res, err := sidmap.Undo(opts.ctx, fh, m, aopts)
 	var le *sidmap.LDIFError
