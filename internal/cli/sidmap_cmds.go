@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -319,7 +318,7 @@ or for ldapmodify, and writes nothing to the directory.`),
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
 	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: PLAN.journal)")
 	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
-	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file instead of applying them")
+	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file (- for stdout) instead of applying them")
 	return cmd
 }
 
@@ -334,7 +333,7 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 		return badInputf("%s is a %s plan: apply it with '%s'", opts.PlanPath, p.Kind, other)
 	}
 	if opts.WriteLDIF != "" {
-		return writeChangesFile(opts.WriteLDIF, p)
+		return writeChangesFile(f, opts.WriteLDIF, p)
 	}
 	stem := strings.TrimSuffix(opts.PlanPath, ".json")
 	if opts.Journal == "" {
@@ -465,19 +464,20 @@ func readPlanFile(path string) (*sidmap.Plan, error) {
 	return p, nil
 }
 
-func writeChangesFile(path string, p *sidmap.Plan) error {
-	var w io.Writer
+// writeChangesFile writes the plan's changes as LDIF to path, or to stdout for "-".
+func writeChangesFile(f *Factory, path string, p *sidmap.Plan) error {
 	if path == "-" {
-		w = os.Stdout
-	} else {
-		fh, err := os.Create(path)
-		if err != nil {
-			return badInput(err)
-		}
-		defer fh.Close()
-		w = fh
+		return sidmap.WriteChanges(f.IO.Out, p)
 	}
-	if err := sidmap.WriteChanges(w, p); err != nil {
+	fh, err := os.Create(path)
+	if err != nil {
+		return badInput(err)
+	}
+	err = sidmap.WriteChanges(fh, p)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return runtimeFailure(err)
 	}
 	return nil
