@@ -112,7 +112,13 @@ func decodeEntry(op []byte) (*ldap.Entry, error) {
 	if err != nil || tag != 0x30 {
 		return nil, errBER
 	}
-	e := &ldap.Entry{DN: string(dn)}
+	// One string for the whole entry; Values are slices of it (one copy instead of one per value).
+	text := string(op)
+	str := func(b []byte) string {
+		off := cap(op) - cap(b) // b lies within op
+		return text[off : off+len(b)]
+	}
+	e := &ldap.Entry{DN: str(dn)}
 	for len(attrs) > 0 {
 		var pa []byte
 		if tag, pa, attrs, err = tlv(attrs); err != nil || tag != 0x30 {
@@ -125,14 +131,14 @@ func decodeEntry(op []byte) (*ldap.Entry, error) {
 		if tag, vals, _, err = tlv(vals); err != nil || tag != 0x31 {
 			return nil, errBER
 		}
-		a := &ldap.EntryAttribute{Name: string(name)}
+		a := &ldap.EntryAttribute{Name: str(name)}
 		for len(vals) > 0 {
 			var v []byte
 			if tag, v, vals, err = tlv(vals); err != nil || tag != 0x04 {
 				return nil, errBER
 			}
 			a.ByteValues = append(a.ByteValues, v)
-			a.Values = append(a.Values, string(v))
+			a.Values = append(a.Values, str(v))
 		}
 		e.Attributes = append(e.Attributes, a)
 	}

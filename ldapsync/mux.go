@@ -48,10 +48,18 @@ type muxSearch struct {
 	notify chan struct{} // signalled after each push
 }
 
-func (s *muxSearch) push(msg []byte) {
+// push queues msg; wake says whether to wake the reader now (the read loop wakes it once per
+// batch of messages already received, not once per message).
+func (s *muxSearch) push(msg []byte, wake bool) {
 	s.mu.Lock()
 	s.queue = append(s.queue, msg)
 	s.mu.Unlock()
+	if wake {
+		s.wake()
+	}
+}
+
+func (s *muxSearch) wake() {
 	select {
 	case s.notify <- struct{}{}:
 	default:
@@ -80,7 +88,12 @@ func newMuxConn(raw net.Conn) *muxConn {
 
 func (m *muxConn) readLoop() {
 	br := bufio.NewReaderSize(m.raw, 64<<10)
+	var pending *muxSearch // a search with queued messages it has not been woken for
 	for {
+		if pending != nil && br.Buffered() == 0 {
+			pending.wake() // about to wait for the network: let the reader work meanwhile
+			pending = nil
+		}
 		msg, err := readMessage(br)
 		if err != nil {
 			m.err = err
@@ -104,9 +117,14 @@ func (m *muxConn) readLoop() {
 		m.mu.Lock()
 		s := m.searches[id]
 		m.mu.Unlock()
-		if s != nil { // else the rest of a search its reader left
-			s.push(msg)
+		if s == nil {
+			continue // the rest of a search its reader left
 		}
+		if pending != nil && pending != s {
+			pending.wake()
+		}
+		s.push(msg, false)
+		pending = s
 	}
 }
 
