@@ -41,28 +41,60 @@ const maxMessage = 64 << 20
 // muxSearch queues the messages of one search. The queue is not bounded by a channel so that
 // the read loop never waits for a slow consumer (which may itself be waiting for the answer to
 // a modify on the same connection); the paged results control bounds it to one page.
+//
+// The consumer is woken per batch, not per message: when wakeBatch messages are waiting, when
+// the search's final message arrives, and wakeDelay after the read loop found the network idle
+// with messages waiting. Waking a parked goroutine for every entry cost more CPU than decoding.
 type muxSearch struct {
-	id     int64
-	mu     sync.Mutex
-	queue  [][]byte
-	notify chan struct{} // signalled after each push
+	id          int64
+	mu          sync.Mutex
+	queue       [][]byte
+	unsignalled int  // messages queued since the consumer was last woken
+	timerArmed  bool // a delayed wake is pending
+	notify      chan struct{}
 }
 
-// push queues msg; wake says whether to wake the reader now (the read loop wakes it once per
-// batch of messages already received, not once per message).
-func (s *muxSearch) push(msg []byte, wake bool) {
+const (
+	wakeBatch = 64
+	wakeDelay = time.Millisecond
+)
+
+// push queues msg and wakes the consumer when a batch is full or last says it is the final one.
+func (s *muxSearch) push(msg []byte, last bool) {
 	s.mu.Lock()
 	s.queue = append(s.queue, msg)
+	s.unsignalled++
+	full := s.unsignalled >= wakeBatch
 	s.mu.Unlock()
-	if wake {
+	if last || full {
 		s.wake()
 	}
 }
 
+// wake signals the consumer.
 func (s *muxSearch) wake() {
+	s.mu.Lock()
+	s.unsignalled = 0
+	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:
 	default:
+	}
+}
+
+// wakeSoon arranges a wake after wakeDelay when messages are waiting unsignalled.
+func (s *muxSearch) wakeSoon() {
+	s.mu.Lock()
+	arm := s.unsignalled > 0 && !s.timerArmed
+	s.timerArmed = s.timerArmed || arm
+	s.mu.Unlock()
+	if arm {
+		time.AfterFunc(wakeDelay, func() {
+			s.mu.Lock()
+			s.timerArmed = false
+			s.mu.Unlock()
+			s.wake()
+		})
 	}
 }
 
@@ -88,10 +120,10 @@ func newMuxConn(raw net.Conn) *muxConn {
 
 func (m *muxConn) readLoop() {
 	br := bufio.NewReaderSize(m.raw, 64<<10)
-	var pending *muxSearch // a search with queued messages it has not been woken for
+	var pending *muxSearch // the search that received the last message
 	for {
 		if pending != nil && br.Buffered() == 0 {
-			pending.wake() // about to wait for the network: let the reader work meanwhile
+			pending.wakeSoon() // about to wait for the network
 			pending = nil
 		}
 		msg, err := readMessage(br)
@@ -123,7 +155,7 @@ func (m *muxConn) readLoop() {
 		if pending != nil && pending != s {
 			pending.wake()
 		}
-		s.push(msg, false)
+		s.push(msg, isSearchDone(msg))
 		pending = s
 	}
 }

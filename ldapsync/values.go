@@ -15,10 +15,13 @@ func IsSIDAttribute(attr string) bool { return sidAttributes[strings.ToLower(att
 
 // isSIDName is IsSIDAttribute without allocating, for per-entry checks.
 func isSIDName(name string) bool {
-	for _, n := range [...]string{AttrObjectSid, "sIDHistory", AttrMasterAccountSid, AttrOriginatorSid} {
-		if strings.EqualFold(name, n) {
-			return true
-		}
+	switch len(name) {
+	case len(AttrObjectSid):
+		return strings.EqualFold(name, AttrObjectSid)
+	case len("sIDHistory"):
+		return strings.EqualFold(name, "sIDHistory")
+	case len(AttrMasterAccountSid): // == len(AttrOriginatorSid)
+		return strings.EqualFold(name, AttrMasterAccountSid) || strings.EqualFold(name, AttrOriginatorSid)
 	}
 	return false
 }
@@ -60,7 +63,7 @@ func EntryWarnings(e *ldap.Entry) []string {
 					out = append(out, fmt.Sprintf("%s: %s: SID stored as text %q, accepted", e.DN, a.Name, string(v)))
 				}
 			}
-		case strings.EqualFold(a.Name, AttrObjectGUID):
+		case len(a.Name) == len(AttrObjectGUID) && strings.EqualFold(a.Name, AttrObjectGUID):
 			for _, v := range a.ByteValues {
 				if _, err := GUIDFromBytes(v); err != nil {
 					out = append(out, fmt.Sprintf("%s: %s: %v", e.DN, a.Name, err))
