@@ -50,8 +50,8 @@ type muxSearch struct {
 	mu          sync.Mutex
 	queue       [][]byte
 	last        []byte // the final message (SearchResultDone), once it has arrived
-	unsignalled int  // messages queued since the consumer was last woken
-	timerArmed  bool // a delayed wake is pending
+	unsignalled int    // messages queued since the consumer was last woken
+	timerArmed  bool   // a delayed wake is pending
 	notify      chan struct{}
 }
 
