@@ -9,6 +9,14 @@
 // connection to a non-loopback host is refused unless explicitly allowed; passwords come from an
 // environment variable, a file or a prompt, never from the command line. Values read from the
 // wire are validated (SID length and count, GUID length) before use.
+//
+// # Limits
+//
+// Referrals are reported, never chased. A snapshot is held in memory (about twice the size of
+// its file); live searches hold at most one page. Kerberos uses gokrb5, whose calls to the KDC
+// follow its own timeouts rather than the context. NTLM is tried as SASL "NTLM" (Samba) and
+// then as Microsoft's "Sicily" bind (Windows AD); only the first is tested against a real
+// server here.
 package ldapsync
 
 import (
@@ -24,6 +32,13 @@ type SearchRequest struct {
 	Base       string   // "" = the source's base DN
 	Filter     string   // "" = DefaultFilter
 	Attributes []string // nil = ObjectAttributes; "*" for all
+
+	SizeLimit int // at most this many objects (0 = no limit of the request's own); exceeding it is an error
+	TimeLimit int // seconds the server may spend (0 = no limit of the request's own); live sources only
+
+	// Referral receives each continuation reference (a URL to another server) met during a live
+	// search. Referrals are never chased; nil drops them.
+	Referral func(url string)
 }
 
 // DefaultFilter selects objects carrying a SIP address or an OCS/Exchange SID attribute.
@@ -40,6 +55,13 @@ type Source interface {
 	Search(ctx context.Context, req SearchRequest) iter.Seq2[*Object, error]
 	// Close releases the connection, if any.
 	Close() error
+}
+
+// EntrySearcher is a Source that can also stream raw entries, as LDIF export needs them (binary
+// values exact, every attribute kept). Both Forest and Snapshot implement it.
+type EntrySearcher interface {
+	Source
+	SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2[*ldap.Entry, error]
 }
 
 // Modifier applies changes to a live directory. Snapshots are read-only.

@@ -69,7 +69,7 @@ messages and progress go to stderr.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := parseFormat(f.Output); err != nil {
+			if _, err := parseFormat(f.Output); err != nil && !acceptsLDIF(cmd, f.Output) {
 				return err
 			}
 			return nil
@@ -96,6 +96,9 @@ func commandGroups(f *Factory) []*cobra.Command {
 		newCmdAbs(f),
 		newCmdPhone(f),
 		newCmdRTC(f),
+		newCmdLdap(f),
+		newCmdConfig(f),
+		newCmdSidmap(f),
 	}
 }
 

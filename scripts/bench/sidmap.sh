@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# sidmap apply speed: 10,000 msRTCSIP-OriginatorSid mappings written to slapd by
+# `abkit sidmap apply --yes` against the equivalent LDIF (abkit sidmap apply --write-ldif: the
+# same conditional delete/add modifies) written by `ldapmodify -f`, each from the same freshly
+# loaded starting state (testdata/sidmap/server.sh); each tool runs twice, in A B B A order, and
+# the best of two counts. Target: abkit wall time <= 0.5 x ldapmodify's.
+# env: SIDMAP_BENCH_N (default 10000), SIDMAP_BENCH_CONCURRENCY (default 4)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=${SIDMAP_BENCH_N:-10000}
+conc=${SIDMAP_BENCH_CONCURRENCY:-4}
+export PATH="$PATH:/usr/sbin:/sbin"
+bin=bin/abkit
+[ -x "$bin" ] || go build -o "$bin" ./cmd/abkit
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/abkit-bench-sidmap.XXXXXX")
+started=()
+cleanup() {
+  for s in "${started[@]}"; do bash testdata/sidmap/server.sh stop "$s" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME: a fresh private slapd with n bulk pairs; sets $url and writes $work/NAME.yaml.
+start() {
+  local env
+  env=$(ABKIT_SIDMAP_BULK=$n bash testdata/sidmap/server.sh start "$work/$1" 2>/dev/null)
+  started+=("$work/$1")
+  url=$(sed -n 's/^ABKIT_SIDMAP_SLAPD_URL=//p' <<<"$env")
+  local b="ou=sidmap,dc=resforest,dc=test" admin="cn=admin,dc=resforest,dc=test"
+  cat >"$work/$1.yaml" <<YAML
+forests:
+  - {name: users, url: "$url", base: "ou=users,$b", bind: {method: simple, dn: "$admin", password_env: SIDMAP_BENCH_PW}}
+  - {name: res, url: "$url", base: "ou=res,$b", bind: {method: simple, dn: "$admin", password_env: SIDMAP_BENCH_PW}}
+sidmap: {user_forest: users, resource_forest: res}
+YAML
+}
+export SIDMAP_BENCH_PW=secret
+now() { date +%s.%N; }
+
+# One fresh server for the plan and the change LDIF.
+start plan
+"$bin" --config "$work/plan.yaml" sidmap plan -w "$work/plan.json" >/dev/null 2>"$work/plan.err"
+grep -q "plan: $n to set" "$work/plan.err" || { cat "$work/plan.err" >&2; exit 1; }
+"$bin" --config "$work/plan.yaml" sidmap apply "$work/plan.json" --write-ldif "$work/changes.ldif"
+bash testdata/sidmap/server.sh stop "$work/plan"
+
+# run_abkit / run_ldapmodify: one timed run on a freshly loaded server; sets $secs.
+run_abkit() {
+  start "a$1"
+  rm -f "$work/run.journal" "$work/run.undo.ldif"
+  local t0 t1; t0=$(now)
+  "$bin" --config "$work/a$1.yaml" --no-progress sidmap apply "$work/plan.json" --yes --concurrency "$conc" \
+    --journal "$work/run.journal" --undo "$work/run.undo.ldif" >/dev/null 2>"$work/apply.err"
+  t1=$(now)
+  grep -q "$n changes: $n applied" "$work/apply.err" || { cat "$work/apply.err" >&2; exit 1; }
+  "$bin" --config "$work/a$1.yaml" sidmap verify >/dev/null || { echo "abkit: verify found problems after apply" >&2; exit 1; }
+  bash testdata/sidmap/server.sh stop "$work/a$1"
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+}
+run_ldapmodify() {
+  start "l$1"
+  local t0 t1; t0=$(now)
+  ldapmodify -x -H "$url" -D "cn=admin,dc=resforest,dc=test" -w secret -f "$work/changes.ldif" >/dev/null
+  t1=$(now)
+  "$bin" --config "$work/l$1.yaml" sidmap verify >/dev/null || { echo "ldapmodify: verify found problems" >&2; exit 1; }
+  bash testdata/sidmap/server.sh stop "$work/l$1"
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# A B B A order, best of two each, so that a change in machine load between runs does not
+# favour either tool.
+run_abkit 1; a1=$secs
+run_ldapmodify 1; l1=$secs
+run_ldapmodify 2; l2=$secs
+run_abkit 2; a2=$secs
+awk -v n="$n" -v c="$conc" -v a1="$a1" -v a2="$a2" -v l1="$l1" -v l2="$l2" 'BEGIN {
+  a = (a1 < a2 ? a1 : a2); l = (l1 < l2 ? l1 : l2)
+  printf "sidmap apply, %d mappings to slapd (mdb), best of 2 (runs in A B B A order):\n", n
+  printf "  abkit sidmap apply --yes --concurrency %d: %.2f s (%.0f/s)  [runs %.2f s, %.2f s]\n", c, a, n/a, a1, a2
+  printf "  ldapmodify -f:                           %.2f s (%.0f/s)  [runs %.2f s, %.2f s]\n", l, n/l, l1, l2
+  printf "  ratio abkit/ldapmodify = %.2f (target <= 0.50): %s\n", a/l, (a/l <= 0.5 ? "met" : "NOT met")
+}'
