@@ -1,0 +1,219 @@
+package rtcdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Table and column names this package relies on.
+const (
+	TableEntry     = "AbUserEntry"
+	TableAttribute = "AbAttribute"
+)
+
+// Column is one column of AbUserEntry or AbAttribute as INFORMATION_SCHEMA.COLUMNS reports it.
+type Column struct {
+	Table     string `json:"table"`
+	Name      string `json:"name"`
+	DataType  string `json:"data_type"`
+	MaxLength int64  `json:"max_length"` // CHARACTER_MAXIMUM_LENGTH: -1 = (max), 0 = not applicable
+}
+
+// Candidate is one database Discover looked at.
+type Candidate struct {
+	Name         string `json:"name"`
+	Exists       bool   `json:"exists"`
+	HasEntry     bool   `json:"has_ab_user_entry"`
+	HasAttribute bool   `json:"has_ab_attribute"`
+}
+
+// Discovery is what Discover learnt about the server.
+type Discovery struct {
+	Server     string      `json:"server"`
+	Version    string      `json:"version"` // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
+	Edition    string      `json:"edition"` // SERVERPROPERTY('Edition')
+	Candidates []Candidate `json:"candidates"`
+	// Database is the first candidate holding AbUserEntry, "" when none does.
+	Database string   `json:"database"`
+	Columns  []Column `json:"columns"` // of AbUserEntry and AbAttribute in Database
+	// Problems say why Delete and Restore refuse to run; empty when they may.
+	Problems []string `json:"problems"`
+}
+
+// Discovery statements. DB_ID and INFORMATION_SCHEMA exist on every SQL Server since 2000.
+const (
+	qServer  = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version, CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition"
+	qDBID    = "SELECT DB_ID(@db) AS id"
+	qColumns = "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM [%s].INFORMATION_SCHEMA.COLUMNS " +
+		"WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (N'AbUserEntry', N'AbAttribute') ORDER BY TABLE_NAME, ORDINAL_POSITION"
+)
+
+// Discover reads the server version and edition, finds the database holding AbUserEntry and
+// AbAttribute (the configured database, then rtc, then rtcab) and checks their column types.
+// The result is kept: later reads use its Database, and Delete and Restore refuse to run when
+// its Problems are not empty.
+func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
+	disc := &Discovery{Server: d.server}
+	cctx, cancel := d.call(ctx)
+	defer cancel()
+	var ver, ed sql.NullString
+	if err := d.db.QueryRowContext(cctx, qServer).Scan(&ver, &ed); err != nil {
+		return nil, classify(err, "discover", d.server, d.database, "SERVERPROPERTY")
+	}
+	disc.Version, disc.Edition = ver.String, ed.String
+
+	for _, name := range candidates(d.database) {
+		c := Candidate{Name: name}
+		cols, exists, err := d.columns(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		c.Exists = exists
+		for _, col := range cols {
+			c.HasEntry = c.HasEntry || col.Table == TableEntry
+			c.HasAttribute = c.HasAttribute || col.Table == TableAttribute
+		}
+		disc.Candidates = append(disc.Candidates, c)
+		if c.HasEntry && disc.Database == "" {
+			disc.Database = name
+			disc.Columns = cols
+		}
+	}
+	disc.Problems = checkColumns(disc)
+	d.disc = disc
+	return disc, nil
+}
+
+func candidates(configured string) []string {
+	var out []string
+	for _, n := range []string{configured, "rtc", "rtcab"} {
+		dup := false
+		for _, o := range out {
+			dup = dup || strings.EqualFold(o, n)
+		}
+		if !dup {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// columns returns the AbUserEntry and AbAttribute columns of database db, and whether db exists.
+func (d *DB) columns(ctx context.Context, db string) ([]Column, bool, error) {
+	cctx, cancel := d.call(ctx)
+	defer cancel()
+	var id sql.NullInt64
+	if err := d.db.QueryRowContext(cctx, qDBID, sql.Named("db", db)).Scan(&id); err != nil {
+		return nil, false, classify(err, "discover", d.server, db, "DB_ID")
+	}
+	if !id.Valid {
+		return nil, false, nil
+	}
+	rows, err := d.db.QueryContext(cctx, fmt.Sprintf(qColumns, db))
+	if err != nil {
+		return nil, true, classify(err, "discover", d.server, db, "INFORMATION_SCHEMA.COLUMNS")
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		var ml sql.NullInt64
+		if err := rows.Scan(&c.Table, &c.Name, &c.DataType, &ml); err != nil {
+			return nil, true, classify(err, "discover", d.server, db, "INFORMATION_SCHEMA.COLUMNS")
+		}
+		c.MaxLength = ml.Int64
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, true, classify(err, "discover", d.server, db, "INFORMATION_SCHEMA.COLUMNS")
+	}
+	return cols, true, nil
+}
+
+// checkColumns lists what keeps Delete and Restore from running.
+func checkColumns(disc *Discovery) []string {
+	if disc.Database == "" {
+		var names []string
+		for _, c := range disc.Candidates {
+			names = append(names, c.Name)
+		}
+		return []string{fmt.Sprintf("no database among %s holds dbo.%s", strings.Join(names, ", "), TableEntry)}
+	}
+	var problems []string
+	guid, data := disc.column(TableEntry, "UserGuid"), disc.column(TableEntry, "UserData")
+	switch {
+	case guid == nil:
+		problems = append(problems, "dbo.AbUserEntry has no UserGuid column")
+	case !strings.EqualFold(guid.DataType, "uniqueidentifier"):
+		problems = append(problems, fmt.Sprintf("dbo.AbUserEntry.UserGuid is %s, expected uniqueidentifier", guid.DataType))
+	}
+	switch {
+	case data == nil:
+		problems = append(problems, "dbo.AbUserEntry has no UserData column")
+	case strings.EqualFold(data.DataType, "image"):
+	case strings.EqualFold(data.DataType, "varbinary") && data.MaxLength == -1:
+	default:
+		problems = append(problems, fmt.Sprintf("dbo.AbUserEntry.UserData is %s, expected image or varbinary(max)", typeText(*data)))
+	}
+	for _, c := range disc.Columns {
+		if c.Table == TableEntry && c.Name != "UserGuid" && c.Name != "UserData" {
+			problems = append(problems, fmt.Sprintf("dbo.AbUserEntry has an unexpected column %s (%s): a restore could not recreate its rows", c.Name, typeText(c)))
+		}
+	}
+	return problems
+}
+
+func (disc *Discovery) column(tableName, name string) *Column {
+	for i := range disc.Columns {
+		c := &disc.Columns[i]
+		if c.Table == tableName && strings.EqualFold(c.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+func typeText(c Column) string {
+	switch {
+	case c.MaxLength == -1:
+		return c.DataType + "(max)"
+	case c.MaxLength > 0 && c.MaxLength < 1<<31-1:
+		return fmt.Sprintf("%s(%d)", c.DataType, c.MaxLength)
+	}
+	return c.DataType
+}
+
+// Writable returns nil when Delete and Restore may run, else a KindRefused error naming every
+// problem.
+func (disc *Discovery) Writable() error {
+	if len(disc.Problems) == 0 {
+		return nil
+	}
+	return &Error{Op: "check", Server: disc.Server, Database: disc.Database, Object: "dbo." + TableEntry,
+		Kind: KindRefused, Err: errors.New(strings.Join(disc.Problems, "; ")),
+		Hint: "destructive operations run only against the documented table layout"}
+}
+
+// discovered returns the kept discovery, running Discover first when needed.
+func (d *DB) discovered(ctx context.Context) (*Discovery, error) {
+	if d.disc != nil {
+		return d.disc, nil
+	}
+	return d.Discover(ctx)
+}
+
+// entryDB returns the database holding AbUserEntry, or a KindNoObject error.
+func (d *DB) entryDB(ctx context.Context, op string) (string, error) {
+	disc, err := d.discovered(ctx)
+	if err != nil {
+		return "", err
+	}
+	if disc.Database == "" {
+		return "", &Error{Op: op, Server: d.server, Database: d.database, Object: "dbo." + TableEntry, Kind: KindNoObject,
+			Err: errors.New(disc.Problems[0])}
+	}
+	return disc.Database, nil
+}
