@@ -347,3 +347,10 @@ func Undo(ctx context.Context, dir string, opts UndoOptions) (*UndoResult, error
 	}
 	return res, nil
 }
+
+// FollowUp is what an administrator does after a fix, in order.
+var FollowUp = []string{
+	"ABServer.exe -regenUR   (on the Address Book Server: User Replicator regenerates the address book data from AD)",
+	"ABServer.exe -syncNow   (the Address Book Server writes new address book files now instead of at 01:30)",
+	"Clients pick up the corrected file with their next daily download; Communicator may show the old entry until then.",
+}

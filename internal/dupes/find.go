@@ -32,7 +32,7 @@ type Entry struct {
 	DisplayName string
 	PrimarySIP  string   // msRTCSIP-PrimaryUserAddress, as stored
 	ProxySIP    []string // sip: proxyAddresses values, as stored
-	Phone       string   // telephoneNumber, the server's normalized copy when there is one
+	Phone       string   // telephoneNumber: the server's normalized copy (tel:...) when there is one, else raw
 	Group       bool     // carries the group-marking attribute
 	Deleted     bool     // a delta's deletion record (no attributes); never a member
 }
@@ -142,7 +142,7 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 	pr.Start(-1, "objects")
 	err := ix.readForests(ctx, in.Forests, norm, in.Phones, pr)
 	if err == nil && in.AddressBook != nil {
-		err = ix.readAddressBook(ctx, in.AddressBook, in.Phones, pr)
+		err = ix.readAddressBook(ctx, in.AddressBook, norm, in.Phones, pr)
 	}
 	pr.Done()
 	if err != nil {
@@ -154,7 +154,7 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 	if in.AddressBook != nil {
 		rep.Sources = append(rep.Sources, SourceCount{Name: "address book " + in.AddressBook.Name(), Objects: ix.absEntries})
 	}
-	rep.Objects = len(ix.objs)
+	rep.Objects = ix.objs.len()
 	rep.Warnings = ix.warnings
 
 	sipGroups := ix.sip.collisions()
@@ -283,8 +283,32 @@ func (v *valueIndex) collisions() []collision {
 	return out
 }
 
+// objectStore holds the objects in fixed-size chunks, so that growing never copies them.
+type objectStore struct {
+	chunks [][]object
+	n      int
+}
+
+const chunkBits = 16
+
+func (s *objectStore) len() int { return s.n }
+
+func (s *objectStore) at(id uint32) *object {
+	return &s.chunks[id>>chunkBits][id&(1<<chunkBits-1)]
+}
+
+func (s *objectStore) add(o object) uint32 {
+	if s.n&(1<<chunkBits-1) == 0 {
+		s.chunks = append(s.chunks, make([]object, 0, 1<<chunkBits))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, o)
+	s.n++
+	return uint32(s.n - 1)
+}
+
 type index struct {
-	objs       []object
+	objs       objectStore
 	sip        *valueIndex
 	phone      *valueIndex
 	byGUID     map[GUID]uint32 // built only when an address book is merged in
@@ -305,11 +329,10 @@ func newIndex(phones bool) *index {
 const maxObjects = 1<<(32-viaBits) - 1
 
 func (ix *index) addObject(f *fact) (uint32, error) {
-	if len(ix.objs) >= maxObjects {
+	if ix.objs.len() >= maxObjects {
 		return 0, &InputError{Msg: fmt.Sprintf("more than %d objects", maxObjects)}
 	}
-	id := uint32(len(ix.objs))
-	ix.objs = append(ix.objs, f.object)
+	id := ix.objs.add(f.object)
 	ix.indexValues(id, f)
 	return id, nil
 }
@@ -477,6 +500,7 @@ func sipKeys(primary string, proxies []string) []keyVia {
 		if k == "" {
 			return
 		}
+		k = strings.Clone(k) // map keys must not pin the reader's buffers
 		for i := range out {
 			if out[i].key == k {
 				out[i].via |= via
@@ -509,54 +533,107 @@ func normalizeLine(v string) string {
 
 // readAddressBook merges the address book's entries into the index: an entry whose ContactId
 // matches a directory object marks it present; any other entry becomes an object of its own.
-func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, phones bool, pr progress.Reporter) error {
-	if len(ix.objs) > 0 {
-		ix.byGUID = make(map[GUID]uint32, len(ix.objs))
-		for i := range ix.objs {
-			if g := ix.objs[i].guid; !g.IsZero() {
+// Decoding and fact extraction run in their own goroutine.
+func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phones bool, pr progress.Reporter) error {
+	if n := ix.objs.len(); n > 0 {
+		ix.byGUID = make(map[GUID]uint32, n)
+		for i := range n {
+			if g := ix.objs.at(uint32(i)).guid; !g.IsZero() {
 				ix.byGUID[g] = uint32(i)
 			}
 		}
 	}
-	n := 0
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan batch, 4)
+	var readErr error
+	go func() {
+		defer close(ch)
+		readErr = readEntries(ctx, ab, norm, phones, ch)
+	}()
+	var addErr error
+	for b := range ch {
+		if addErr != nil {
+			continue // drain so the reader can finish
+		}
+		for i := range b.facts {
+			if addErr = ix.addEntry(&b.facts[i]); addErr != nil {
+				cancel()
+				break
+			}
+		}
+		ix.absEntries += len(b.facts)
+		pr.Add(int64(len(b.facts)))
+	}
+	if addErr != nil {
+		return addErr
+	}
+	if readErr != nil {
+		return fmt.Errorf("dupes: address book %s: %w", ab.Name(), readErr)
+	}
+	return nil
+}
+
+// addEntry merges one address book entry's facts.
+func (ix *index) addEntry(f *fact) error {
+	if id, ok := ix.byGUID[f.guid]; ok && !f.guid.IsZero() {
+		// A directory object: its SIP addresses in the file count too (the file may be older
+		// than the directory); its phone line comes from the directory alone.
+		o := ix.objs.at(id)
+		o.flags |= fInABS
+		if o.name == "" {
+			o.name = f.name
+		}
+		f.phone = nil
+		ix.indexValues(id, f)
+		return nil
+	}
+	_, err := ix.addObject(f)
+	return err
+}
+
+// readEntries converts address book entries into facts, sent in batches.
+func readEntries(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phones bool, ch chan<- batch) error {
+	b := batch{facts: make([]fact, 0, batchSize)}
+	send := func() bool {
+		select {
+		case ch <- b:
+			b = batch{facts: make([]fact, 0, batchSize)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	for e, err := range ab.Entries(ctx) {
 		if err != nil {
-			return fmt.Errorf("dupes: address book %s: %w", ab.Name(), err)
+			return err
 		}
 		if e.Deleted {
 			continue
 		}
-		ix.absEntries++
-		if n++; n%4096 == 0 {
-			pr.Add(4096)
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		f := fact{object: object{guid: e.ID, name: e.DisplayName, forest: -1, kind: KindEntry, flags: fInABS}}
+		f := fact{object: object{guid: e.ID, name: strings.Clone(e.DisplayName), forest: -1, kind: KindEntry, flags: fInABS}}
 		if e.Group {
 			f.kind = KindGroup
 		}
 		f.sip = sipKeys(e.PrimarySIP, e.ProxySIP)
 		if phones && !e.Group && e.PrimarySIP != "" && e.Phone != "" {
-			if l := normalizeLine(e.Phone); l != "" {
+			tel, ok := e.Phone, true
+			if len(tel) < 4 || !strings.EqualFold(tel[:4], "tel:") {
+				tel, ok = norm.Normalize(tel)
+			}
+			if l := normalizeLine(tel); ok && l != "" {
 				f.phone = []keyVia{{l, viaProxy}}
 			}
 		}
-		if id, ok := ix.byGUID[e.ID]; ok && !e.ID.IsZero() {
-			ix.objs[id].flags |= fInABS
-			if ix.objs[id].name == "" {
-				ix.objs[id].name = e.DisplayName
-			}
-			ix.indexValues(id, &f)
-			continue
-		}
-		if _, err := ix.addObject(&f); err != nil {
-			return err
+		b.facts = append(b.facts, f)
+		if len(b.facts) == batchSize && !send() {
+			return ctx.Err()
 		}
 	}
-	pr.Add(int64(n % 4096))
-	return nil
+	if len(b.facts) > 0 && !send() {
+		return ctx.Err()
+	}
+	return ctx.Err()
 }
 
 func (ix *index) involvedGUIDs(groups ...[]collision) []GUID {
@@ -565,7 +642,7 @@ func (ix *index) involvedGUIDs(groups ...[]collision) []GUID {
 	for _, gs := range groups {
 		for _, c := range gs {
 			for _, r := range c.refs {
-				g := ix.objs[r>>viaBits].guid
+				g := ix.objs.at(r >> viaBits).guid
 				if !g.IsZero() && !seen[g] {
 					seen[g] = true
 					out = append(out, g)

@@ -33,13 +33,13 @@ const (
 )
 
 var classNames = [...]string{
-	classSIPUser:    "SIP-enabled user",
-	classSIPContact: "SIP-enabled contact",
-	classUser:       "user that is not SIP-enabled",
-	classContact:    "contact that is not SIP-enabled",
-	classEntry:      "address book entry of unknown kind",
-	classGroup:      "group",
-	classOther:      "object that is neither user, contact nor group",
+	classSIPUser:    "a SIP-enabled user",
+	classSIPContact: "a SIP-enabled contact",
+	classUser:       "a user that is not SIP-enabled",
+	classContact:    "a contact that is not SIP-enabled",
+	classEntry:      "an address book entry of unknown kind",
+	classGroup:      "a group",
+	classOther:      "an object that is neither user, contact nor group",
 }
 
 func classOf(o *object) int {
@@ -105,7 +105,7 @@ func reason(check Check, k, r rank) string {
 	}
 	switch {
 	case k.class != r.class:
-		return fmt.Sprintf("a %s beats a %s", classNames[k.class], classNames[r.class])
+		return classNames[k.class] + " beats " + classNames[r.class]
 	case k.enabled != r.enabled:
 		if r.enabled == 2 {
 			return "an enabled account beats a disabled one"
@@ -139,7 +139,7 @@ func (v rowView) rows(check Check, cs []collision) []Row {
 	for _, c := range cs {
 		ms := make([]ranked, len(c.refs))
 		for i, ref := range c.refs {
-			o := &v.ix.objs[ref>>viaBits]
+			o := v.ix.objs.at(ref >> viaBits)
 			via := ref & (1<<viaBits - 1)
 			ms[i] = ranked{v.member(check, o, via), rankOf(o, via)}
 		}
