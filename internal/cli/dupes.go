@@ -41,7 +41,7 @@ func (s *dupesSourceFlags) register(cmd *cobra.Command) {
 type dupesSession struct {
 	cfg     *config.Config
 	inputs  dupes.Inputs
-	rows    *dupesRows     // set with --rtc
+	rows    dupesRowStore  // set with --rtc
 	book    *dupes.ABSFile // set when an address book is read
 	closers []func() error
 }
@@ -114,16 +114,16 @@ func openDupesSources(ctx context.Context, f *Factory, fl *dupesSourceFlags, des
 		if s.cfg.RTC == nil {
 			return nil, badInputf("--rtc: the configuration has no rtc section")
 		}
-		db, err := dupesOpenRTC(ctx, s.cfg.RTC)
+		rows, err := openDupesRows(ctx, s.cfg.RTC)
 		if err != nil {
 			return nil, err
 		}
-		s.closers = append(s.closers, db.Close)
-		for _, w := range db.Warnings() {
+		s.closers = append(s.closers, rows.Close)
+		for _, w := range rows.Warnings() {
 			fmt.Fprintf(f.IO.ErrOut, "abkit: warning: rtc: %s\n", w)
 		}
-		s.rows = &dupesRows{db: db}
-		s.inputs.RTC = s.rows
+		s.rows = rows
+		s.inputs.RTC = rows
 	}
 	s.inputs.Phones = fl.Phones
 	if fl.Phones {

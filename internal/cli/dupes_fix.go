@@ -242,12 +242,12 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		if cfg.RTC == nil {
 			return badInputf("the undo folder holds an rtc backup, but the configuration has no rtc section")
 		}
-		db, err := dupesOpenRTC(ctx, cfg.RTC)
+		rows, err := openDupesRows(ctx, cfg.RTC)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		uo.Rows = dupesRows{db: db}
+		defer rows.Close()
+		uo.Rows = rows
 	}
 	res, err := dupes.Undo(ctx, opts.dir, uo)
 	if err != nil {

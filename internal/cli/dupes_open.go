@@ -61,6 +61,25 @@ func dupesOpenForest(ctx context.Context, fc *config.Forest) (ldapsync.Source, e
 	return fr, nil
 }
 
+// dupesRowStore is what the dupes commands need of the rtc database.
+type dupesRowStore interface {
+	dupes.EntryChecker
+	dupes.EntryDeleter
+	dupes.EntryRestorer
+	Warnings() []string
+	Close() error
+}
+
+// openDupesRows connects to the configured rtc database. It is a variable so that tests can
+// put a recording fake in its place.
+var openDupesRows = func(ctx context.Context, rc *config.RTC) (dupesRowStore, error) {
+	db, err := dupesOpenRTC(ctx, rc)
+	if err != nil {
+		return nil, err
+	}
+	return dupesRows{db}, nil
+}
+
 // dupesOpenRTC connects to the configured rtc database.
 func dupesOpenRTC(ctx context.Context, rc *config.RTC) (*rtcdb.DB, error) {
 	pw, err := dupesSecret("rtc", rc.PasswordEnv, rc.PasswordFile)
@@ -103,6 +122,9 @@ func (r dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backup
 	}
 	return nil
 }
+
+func (r dupesRows) Warnings() []string { return r.db.Warnings() }
+func (r dupesRows) Close() error        { return r.db.Close() }
 
 func (r dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
 	_, err := r.db.Restore(ctx, backupPath, false)
