@@ -124,7 +124,7 @@ func (r dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backup
 }
 
 func (r dupesRows) Warnings() []string { return r.db.Warnings() }
-func (r dupesRows) Close() error        { return r.db.Close() }
+func (r dupesRows) Close() error       { return r.db.Close() }
 
 func (r dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
 	_, err := r.db.Restore(ctx, backupPath, false)
