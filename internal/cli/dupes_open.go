@@ -31,13 +31,14 @@ func dupesSecret(what, env, file string) (string, error) {
 	return "", nil
 }
 
-// dupesOpenForest opens one configured forest: a snapshot, or a live connection (which also
-// implements ldapsync.Modifier).
+// dupesOpenForest opens one configured forest: a snapshot (streamed: dupes reads each snapshot
+// once, or twice for a plan, so holding it in memory would only cost memory), or a live
+// connection (which also implements ldapsync.Modifier).
 func dupesOpenForest(ctx context.Context, fc *config.Forest) (ldapsync.Source, error) {
 	if !fc.Live() {
-		s, err := ldapsync.OpenSnapshot(fc.Name, fc.LDIF, fc.Base)
+		s, err := ldapsync.OpenStreamSnapshot(fc.Name, fc.LDIF, fc.Base)
 		if err != nil {
-			return nil, err
+			return nil, badInput(err)
 		}
 		return s, nil
 	}
