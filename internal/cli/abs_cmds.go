@@ -21,6 +21,7 @@ func addAbsCommands(cmd *cobra.Command, f *Factory) {
 		newCmdAbsFind(f, nil),
 		newCmdAbsDiff(f, nil),
 		newCmdAbsApply(f, nil),
+		newCmdAbsProbe(f, nil),
 		newCmdAbsGen(f, nil),
 	)
 }

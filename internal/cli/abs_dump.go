@@ -82,7 +82,7 @@ func absDumpRun(opts *absDumpOptions) error {
 // array and returns how many it wrote. After a decoding error the array is closed and the error
 // returned.
 func dumpJSON(af *absFile, bw *bufio.Writer, keep func(c *abs.Contact) bool) (int, error) {
-	t := af.Table()
+	enc := newContactJSON(af.Table())
 	buf := make([]byte, 0, 4096)
 	n := 0
 	bw.WriteString("[")
@@ -94,7 +94,7 @@ func dumpJSON(af *absFile, bw *bufio.Writer, keep func(c *abs.Contact) bool) (in
 		if n > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendContactJSON(append(buf, '\n'), c, t)
+		buf = enc.append(append(buf, '\n'), c)
 		n++
 		_, werr := bw.Write(buf)
 		return werr

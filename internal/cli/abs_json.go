@@ -21,8 +21,31 @@ import (
 // attribute of a compact delta is null. normalized, present when the contact has normalized phone
 // values, maps attribute name to {raw value: normalized copy}.
 
-// appendContactJSON appends c as one JSON object.
-func appendContactJSON(b []byte, c *abs.Contact, t *abs.Table) []byte {
+// contactJSON encodes the contacts of one file.
+type contactJSON struct {
+	t    *abs.Table
+	keys map[uint16][]byte // attribute Id -> its name as a JSON string
+}
+
+func newContactJSON(t *abs.Table) *contactJSON {
+	e := &contactJSON{t: t, keys: make(map[uint16][]byte, t.Len())}
+	for _, a := range t.Attributes() {
+		e.keys[a.ID] = appendJSONString(nil, a.Name)
+	}
+	return e
+}
+
+// appendKey appends the JSON name of attribute id.
+func (e *contactJSON) appendKey(b []byte, id uint16) []byte {
+	if k, ok := e.keys[id]; ok {
+		return append(b, k...)
+	}
+	return appendJSONString(b, e.t.Name(id))
+}
+
+// append appends c as one JSON object.
+func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
+	t := e.t
 	b = append(b, `{"contact_id":"`...)
 	b = append(b, c.ID.String()...)
 	b = append(b, `","ou_path_id":`...)
@@ -37,7 +60,7 @@ func appendContactJSON(b []byte, c *abs.Contact, t *abs.Table) []byte {
 		if b[len(b)-1] != '{' {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, t.Name(id))
+		b = e.appendKey(b, id)
 		b = append(b, ':')
 		if len(vals) == 1 && vals[0].Kind == abs.ValueEmpty {
 			b = append(b, "null"...)
@@ -77,7 +100,7 @@ func appendContactJSON(b []byte, c *abs.Contact, t *abs.Table) []byte {
 					if b[len(b)-1] != '{' {
 						b = append(b, ',')
 					}
-					b = appendJSONString(b, t.Name(id))
+					b = e.appendKey(b, id)
 					b = append(b, ":{"...)
 				}
 				b = appendSep(b, n)
@@ -114,21 +137,34 @@ func contactType(c *abs.Contact, t *abs.Table) string {
 }
 
 // forEachAttr calls fn once per attribute of c, in the order of first appearance, with all of the
-// attribute's records (adjacent in files abkit reads; gathered here in any case, so that an object
-// never carries a name twice).
+// attribute's records. Records of one attribute are adjacent in files abkit reads; should they not
+// be, they are gathered here all the same, so that an object never carries a name twice.
 func forEachAttr(c *abs.Contact, fn func(id uint16, vals []abs.Value)) {
 	vs := c.Values
+	// Record Ids are one byte in the file: a 256-bit set finds a run that is not the first.
+	var seen [4]uint64
+	adjacent := true
+	for i, v := range vs {
+		if i > 0 && vs[i-1].AttrID == v.AttrID {
+			continue
+		}
+		bit, word := uint64(1)<<(byte(v.AttrID)&63), byte(v.AttrID)>>6
+		if seen[word]&bit != 0 {
+			adjacent = false
+			break
+		}
+		seen[word] |= bit
+	}
 	for i := 0; i < len(vs); {
 		id := vs[i].AttrID
 		j := i + 1
 		for j < len(vs) && vs[j].AttrID == id {
 			j++
 		}
-		if hasAttr(vs[:i], id) {
-			i = j
-			continue
-		}
-		if hasAttr(vs[j:], id) {
+		switch {
+		case adjacent:
+			fn(id, vs[i:j])
+		case !hasAttr(vs[:i], id):
 			all := make([]abs.Value, 0, j-i+1)
 			for _, v := range vs[i:] {
 				if v.AttrID == id {
@@ -136,8 +172,6 @@ func forEachAttr(c *abs.Contact, fn func(id uint16, vals []abs.Value)) {
 				}
 			}
 			fn(id, all)
-		} else {
-			fn(id, vs[i:j])
 		}
 		i = j
 	}
@@ -155,6 +189,35 @@ func hasAttr(vs []abs.Value, id uint16) bool {
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
 func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		return appendJSONStringSlow(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// jsonPlain marks the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONStringSlow escapes s byte by byte.
+func appendJSONStringSlow(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
