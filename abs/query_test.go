@@ -117,10 +117,10 @@ func TestCheckPhones(t *testing.T) {
 	c := &Contact{ID: GUID{9}, Values: []Value{
 		sv(13, "4711"), nv(13, "TEL:+14255554711"), // ipPhone (0x2000): agrees, tel: in another case
 		sv(12, "425-555-0100"), nv(12, "tel:+4255550100"), // otherTelephone: the rules say tel:+14255550100
-		sv(11, "4444"),                         // mobile: no normalized copy stored
-		sv(10, "ext. 12"),                      // homePhone: no rule
-		sv(9, "not a phone"), nv(9, "tel:+1"),  // telephoneNumber: stored, but no rule
-		sv(3, "4444"),                          // displayName: not normalized, not checked
+		sv(11, "4444"),                        // mobile: no normalized copy stored
+		sv(10, "ext. 12"),                     // homePhone: no rule
+		sv(9, "not a phone"), nv(9, "tel:+1"), // telephoneNumber: stored, but no rule
+		sv(3, "4444"), // displayName: not normalized, not checked
 	}}
 	issues, err := CheckPhones(c, tbl, true, rules)
 	if err != nil {
