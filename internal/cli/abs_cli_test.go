@@ -167,7 +167,8 @@ func containsRecord(vals []abs.Value, raw, norm string) bool {
 }
 
 func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", "García Zoë", "quote \" back \\ slash", "tab\tnl\ncr\r", "\x00\x1f\x7f", "bad \xff utf8 \xe2\x82", "\u2028 line sep", "日本語"} {
+	for _, s := range []string{"", "plain", "García Zoë", "quote \" back \\ slash", "tab\tnl\ncr\r", "\x00\x1f\x7f", "bad \xff utf8 \xe2\x82", "\u2028 line sep", "日本語",
+		"01234567\"9abcdef", "abcdefgh\x01", "abcdefghé and more ascii", "abcdefgh\xff", "abcdefg\\", "sip:ann.berg@contoso.com;x=\u007f"} {
 		got := appendJSONString(nil, s)
 		want, err := json.Marshal(s)
 		if err != nil {
@@ -498,5 +499,13 @@ func TestContactJSONGathersSplitAttributes(t *testing.T) {
 		`"normalized":{"telephoneNumber":{"4444":"tel:+14255554444"}}}`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestAppendGUID(t *testing.T) {
+	for _, g := range []abs.GUID{{}, {0x1f, 0x22, 0xbd, 0x96, 0x92, 0x84, 0x50, 0x44, 0xab, 0xb2, 0x2b, 0xd6, 0x82, 0x8d, 0xb2, 0x7a}, abs.FullFileType} {
+		if got := string(appendGUID(nil, g)); got != g.String() {
+			t.Errorf("appendGUID = %s, want %s", got, g)
+		}
 	}
 }

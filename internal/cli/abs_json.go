@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
 
@@ -50,7 +52,7 @@ func (e *contactJSON) appendKey(b []byte, id uint16) []byte {
 // append appends c as one JSON object.
 func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 	b = append(b, `{"contact_id":"`...)
-	b = append(b, c.ID.String()...)
+	b = appendGUID(b, c.ID)
 	b = append(b, `","ou_path_id":`...)
 	b = strconv.AppendUint(b, uint64(c.OuPathID), 10)
 	b = append(b, `,"offset":`...)
@@ -82,6 +84,8 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			}
 			n++
 			switch v.Kind {
+			case abs.ValueBinary:
+				b = append(hex.AppendEncode(append(b, '"'), v.Bin), '"')
 			case abs.ValueBoolean:
 				b = strconv.AppendBool(b, v.Bool)
 			case abs.ValueEmpty:
@@ -184,24 +188,58 @@ func regroup(vs []abs.Value) []abs.Value {
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// s is copied first and checked where it landed, eight bytes at a time; only a string that needs
+// escaping is redone byte by byte.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
+	b = append(b, '"')
+	start := len(b)
+	b = append(b, s...)
+	if plainJSON(b[start:]) {
+		return append(b, '"')
+	}
+	return appendJSONStringSlow(b[:start-1], s)
+}
+
+// plainJSON reports whether p can stand in a JSON string as it is: valid UTF-8 without control
+// characters, quotes or backslashes.
+func plainJSON(p []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		// (v-lo)&^v&hi is non-zero exactly when a byte of v is zero; (x-lo*0x20)&^x&hi when a
+		// byte of x is below 0x20. Any byte >= 0x80 sends the rest to the byte loop.
+		if (x|(x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+			break
+		}
+	}
+	for i < len(p) {
+		c := p[i]
 		if jsonPlain[c] {
 			i++
 			continue
 		}
-		if c >= utf8.RuneSelf {
-			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
+		if c < utf8.RuneSelf {
+			return false
 		}
-		return appendJSONStringSlow(b, s)
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	return true
+}
+
+// appendGUID appends g formatted as abs.GUID.String does, without allocating.
+func appendGUID(b []byte, g abs.GUID) []byte {
+	le := [16]byte{g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]}
+	b = append(hex.AppendEncode(b, le[0:4]), '-')
+	b = append(hex.AppendEncode(b, le[4:6]), '-')
+	b = append(hex.AppendEncode(b, le[6:8]), '-')
+	b = append(hex.AppendEncode(b, le[8:10]), '-')
+	return hex.AppendEncode(b, le[10:16])
 }
 
 // jsonPlain marks the ASCII bytes a JSON string holds as they are.
