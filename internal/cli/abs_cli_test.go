@@ -210,6 +210,10 @@ func TestAbsBrokenFiles(t *testing.T) {
 			[]string{"offset 0x35B"}, "", false, ""},
 		{[]string{"abs", "dump", sample("no-such-file.lsabs")},
 			[]string{"no-such-file.lsabs"}, "", false, ""},
+		{[]string{"abs", "info", absData},
+			[]string{"not a regular file"}, "", false, ""},
+		{[]string{"abs", "probe", absData},
+			[]string{"not a regular file"}, "", false, ""},
 		{[]string{"phone", "check", sample("broken/unknown-attribute.lsabs")},
 			[]string{"unknown-attribute.lsabs", "offset 0x"}, "", false, ""},
 	}

@@ -26,7 +26,7 @@ func newCmdAbsDump(f *Factory, runF func(*absDumpOptions) error) *cobra.Command 
 The default output has the shape of ABServer.exe -dumpfile, so that admins who know the old tool
 feel at home: "ContactId <guid>", "ouPathId <n>", then one "<attribute> <value>" line per value,
 and an empty line between contacts. A normalized phone number follows its raw value on a line of
-its own marked "(normalized)".
+its own marked "(normalized)". This is also what -o table gives.
 
 -o json writes one JSON array with one object per contact:
   {"contact_id": "...", "ou_path_id": 209, "offset": 2712, "type": "user|group|deleted",
