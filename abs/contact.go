@@ -3,6 +3,7 @@ package abs
 import (
 	"bytes"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -172,4 +173,12 @@ func (c *Contact) Equal(d *Contact) bool {
 		}
 	}
 	return true
+}
+
+// Clone returns a copy of c with its own Values slice (strings and byte slices are shared; they
+// are never modified by the package).
+func (c *Contact) Clone() *Contact {
+	d := *c
+	d.Values = slices.Clone(c.Values)
+	return &d
 }

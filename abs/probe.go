@@ -73,8 +73,8 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 		rep.Err = err
 		return rep
 	}
-	d := decoder{r: rd, w: newWindow(r, size, l.ContactsOffset)}
-	var last *Contact
+	d := newDecoder(rd, l.ContactsOffset, true)
+	lastOff := int64(-1)
 	end := l.ContactsOffset // end of the last contact decoded
 	for {
 		c, cerr := d.next()
@@ -86,12 +86,12 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 			break
 		}
 		rep.Contacts++
-		last, end = c, d.w.off()
+		lastOff, end = c.Offset, d.w.off()
 	}
 	rd.seen.Or(d.seen)
-	if last != nil {
+	if lastOff >= 0 {
 		rep.Steps = append(rep.Steps, ProbeStep{l.ContactsOffset, end - l.ContactsOffset, "ABF_CONTACT records",
-			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, last.Offset)})
+			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, lastOff)})
 	}
 	rep.Provisional = rd.ProvisionalParts()
 	return rep
