@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,9 +28,10 @@ func newCmdAbsFind(f *Factory, runF func(*absFindOptions) error) *cobra.Command 
   --sip ADDR      a SIP address (msRTCSIP-PrimaryUserAddress or a sip: proxyAddresses value);
                   the sip: prefix is optional; case is ignored
   --name TEXT     part of displayName, givenName, sn, mailNickname or "givenName sn"; case is ignored
-  --phone NUMBER  a phone number: its digits are compared with the digits of every phone value, raw
-                  and normalized, and with both after the file's own normalization rules, so
-                  "555-533-4312", "+1 (555) 533 4312" and an extension all find the same entry
+  --phone NUMBER  a phone number: its digits are compared with the digits of every phone value, raw,
+                  normalized, and normalized by the file's own rules; they match when equal or
+                  when one ends with the other (7 digits at least), so "555-533-4312",
+                  "+1 (555) 533 4312" and an extension the rules expand find the same entry
   --guid GUID     the ContactId (objectGUID), with or without braces
 
 Each match is listed with its ContactId, type (user, group or deleted), display name, SIP
@@ -107,12 +107,8 @@ func absFindRun(opts *absFindOptions) error {
 // findJSON streams the matching contacts as one JSON array, in the shape of dump -o json.
 func findJSON(f *Factory, af *absFile, q *abs.Query) error {
 	t := af.Table()
-	bw := bufio.NewWriter(f.IO.Out)
-	n, readErr := dumpJSON(af, bw, func(c *abs.Contact) bool { return q.Match(c, t) })
-	if err := bw.Flush(); err != nil {
-		return runtimeFailure(err)
-	}
-	return findDone(f, n, readErr)
+	n, err := dumpJSON(af, f.IO.Out, func(c *abs.Contact) bool { return q.Match(c, t) })
+	return findDone(f, n, err)
 }
 
 // findDone reports the end of a search: the read error if any, else "no match" on stderr when
