@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -151,13 +150,4 @@ func ReadBackup(path string) (*Backup, error) {
 		}
 	}
 	return &b, nil
-}
-
-// describe is a short text of a backup's outcome, for messages.
-func (b *Backup) describe() string {
-	s := fmt.Sprintf("%d entries, status %s", len(b.Entries), b.Status)
-	if b.Reason != "" {
-		s += " (" + b.Reason + ")"
-	}
-	return s
 }

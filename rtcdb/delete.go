@@ -88,19 +88,11 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		return res, nil
 	}
 
-	// The transaction's own deadline: one call per read and per delete, plus begin and commit.
-	txCtx, cancel := context.WithTimeout(ctx, d.timeout*time.Duration(2*len(guids)+2))
-	defer cancel()
-	tx, err := d.db.BeginTx(txCtx, nil)
+	txCtx, tx, end, err := d.begin(ctx, "delete", db, 2*len(guids))
 	if err != nil {
-		return nil, classify(err, "delete: begin transaction", d.server, db, "")
+		return nil, err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
+	defer end()
 
 	backup := &Backup{Format: BackupFormat, Server: d.server, Database: db, Table: "dbo." + TableEntry,
 		Created: time.Now().UTC(), Status: StatusPending}
@@ -174,7 +166,6 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		}
 		return fail(cerr)
 	}
-	committed = true
 	res.Committed, res.Status = true, StatusDeleted
 	res.Deleted = append(res.Deleted, guids...)
 	res.FollowUp = FollowUp
@@ -183,6 +174,21 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		res.Reason = "the rows were deleted, but updating the backup file's status failed: " + werr.Error()
 	}
 	return res, nil
+}
+
+// begin starts a transaction whose context allows calls statements plus begin and commit; end
+// rolls it back unless it was committed, and releases the context.
+func (d *DB) begin(ctx context.Context, op, db string, calls int) (context.Context, *sql.Tx, func(), error) {
+	txCtx, cancel := context.WithTimeout(ctx, d.timeout*time.Duration(calls+2))
+	tx, err := d.db.BeginTx(txCtx, nil)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, classify(err, op+": begin transaction", d.server, db, "")
+	}
+	return txCtx, tx, func() {
+		_ = tx.Rollback() // sql.ErrTxDone after a commit or an earlier rollback
+		cancel()
+	}, nil
 }
 
 func (d *DB) entryLocked(ctx context.Context, tx *sql.Tx, db string, g GUID) (*Entry, error) {
@@ -256,18 +262,11 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 		return res, nil
 	}
 
-	txCtx, cancel := context.WithTimeout(ctx, d.timeout*time.Duration(2*len(b.Entries)+2))
-	defer cancel()
-	tx, err := d.db.BeginTx(txCtx, nil)
+	txCtx, tx, end, err := d.begin(ctx, "restore", db, 2*len(b.Entries))
 	if err != nil {
-		return nil, classify(err, "restore: begin transaction", d.server, db, "")
+		return nil, err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
+	defer end()
 	var inserted []GUID
 	for _, be := range b.Entries {
 		e, err := d.entryLocked(txCtx, tx, db, be.GUID)
@@ -292,7 +291,6 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 	if err := tx.Commit(); err != nil {
 		return nil, classify(err, "restore: commit", d.server, db, "dbo."+TableEntry)
 	}
-	committed = true
 	res.Committed, res.Restored = true, inserted
 	return res, nil
 }

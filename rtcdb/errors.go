@@ -159,7 +159,11 @@ func classify(err error, op, server, database, object string) error {
 			"for a private CA set ca_file; encrypt: disable sends the login in clear"
 	case isConnError(err):
 		e.Kind = KindConnection
-		e.Hint = "check server, instance/port and that SQL Server accepts TCP connections (named instances need SQL Browser on UDP 1434 or an explicit port)"
+		if op == "connect" {
+			e.Hint = "check server, instance/port and that SQL Server accepts TCP connections (named instances need SQL Browser on UDP 1434 or an explicit port)"
+		} else {
+			e.Hint = "the connection to the server was lost"
+		}
 	default:
 		e.Kind = KindSQL
 	}

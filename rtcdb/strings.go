@@ -8,7 +8,7 @@ const (
 	maxFoundLen     = 256 // bytes kept per string
 )
 
-var addressPrefixes = [][]byte{[]byte("sip:"), []byte("smtp:"), []byte("tel:")}
+var addressSchemes = []string{"smtp", "sip", "tel"}
 
 // FindAddresses is a heuristic: it returns the printable sip:, smtp: and tel: strings found in
 // data, stored as ASCII or as UTF-16LE (at either byte alignment), in order of first appearance,
@@ -16,34 +16,55 @@ var addressPrefixes = [][]byte{[]byte("sip:"), []byte("smtp:"), []byte("tel:")}
 func FindAddresses(data []byte) []string {
 	var out []string
 	seen := map[string]bool{}
-	add := func(view []byte) {
-		lower := bytes.ToLower(view)
-		for i := 0; i < len(lower) && len(out) < maxFoundStrings; i++ {
-			for _, p := range addressPrefixes {
-				if !bytes.HasPrefix(lower[i:], p) {
-					continue
-				}
-				end := i + len(p)
-				for end < len(view) && end-i < maxFoundLen && view[end] > 0x20 && view[end] < 0x7F {
-					end++
-				}
-				if end > i+len(p) {
-					s := string(view[i:end])
-					if !seen[s] {
-						seen[s] = true
-						out = append(out, s)
-					}
-				}
-				i = end - 1
-				break
+	scan := func(view []byte) {
+		for i := 0; i < len(view) && len(out) < maxFoundStrings; {
+			j := bytes.IndexByte(view[i:], ':')
+			if j < 0 {
+				return
 			}
+			colon := i + j
+			i = colon + 1
+			start := -1
+			for _, s := range addressSchemes {
+				if colon >= len(s) && equalFoldASCII(view[colon-len(s):colon], s) {
+					start = colon - len(s)
+					break
+				}
+			}
+			if start < 0 {
+				continue
+			}
+			end := colon + 1
+			for end < len(view) && end-start < maxFoundLen && view[end] > 0x20 && view[end] < 0x7F {
+				end++
+			}
+			if end > colon+1 && !seen[string(view[start:end])] {
+				s := string(view[start:end])
+				seen[s] = true
+				out = append(out, s)
+			}
+			i = end
 		}
 	}
-	add(data)
+	scan(data)
 	for align := 0; align < 2; align++ {
-		add(utf16View(data, align))
+		scan(utf16View(data, align))
 	}
 	return out
+}
+
+// equalFoldASCII reports whether b equals the lower-case ASCII word s, ignoring ASCII case.
+func equalFoldASCII(b []byte, s string) bool {
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // utf16View maps UTF-16LE code units starting at byte offset align to bytes: units below 0x80

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/rtcdb"
+	"golang.org/x/term"
+)
+
+// rtcOptions turns the configuration's rtc section into rtcdb.Options, resolving the password
+// (environment variable, file, or a prompt on a terminal) and the DSN variable.
+func (f *Factory) rtcOptions() (rtcdb.Options, error) {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return rtcdb.Options{}, err
+	}
+	r := cfg.RTC
+	if r == nil {
+		return rtcdb.Options{}, badInput(&config.Error{Path: cfg.Path, Err: errors.New("no rtc section: abkit rtc needs the back-end database (server, auth, user ...)")})
+	}
+	o := rtcdb.Options{
+		Server: r.Server, Instance: r.Instance, Port: r.Port, Database: r.Database,
+		Auth: r.Auth, User: r.User, Encrypt: r.Encrypt, TLSMin: r.TLSMin, CAFile: r.CAFile,
+		Krb5Conf: r.Krb5Conf, Keytab: r.Keytab, Realm: r.Realm, Timeout: r.Timeout,
+	}
+	if r.DSNEnv != "" {
+		o.DSN = os.Getenv(r.DSNEnv)
+		if o.DSN == "" {
+			return o, badInputf("config %s: rtc: dsn_env names %s, which is not set", cfg.Path, r.DSNEnv)
+		}
+		return o, nil
+	}
+	o.Password, err = f.rtcPassword(cfg.Path, r)
+	return o, err
+}
+
+func (f *Factory) rtcPassword(path string, r *config.RTC) (string, error) {
+	switch {
+	case r.PasswordEnv != "":
+		pw, ok := os.LookupEnv(r.PasswordEnv)
+		if !ok {
+			return "", badInputf("config %s: rtc: password_env names %s, which is not set", path, r.PasswordEnv)
+		}
+		return pw, nil
+	case r.PasswordFile != "":
+		data, err := os.ReadFile(r.PasswordFile)
+		if err != nil {
+			return "", badInputf("config %s: rtc: password_file: %v", path, err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	case strings.EqualFold(r.Auth, "kerberos"):
+		return "", nil // keytab or credentials cache
+	}
+	in, ok := f.IO.In.(*os.File)
+	if !f.IO.StdinTTY || !ok {
+		return "", badInputf("config %s: rtc: no password: set password_env or password_file (no terminal to prompt on)", path)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Password for %s on %s: ", r.User, r.Server)
+	pw, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(f.IO.ErrOut)
+	if err != nil {
+		return "", badInputf("read password: %v", err)
+	}
+	return string(pw), nil
+}
+
+// openRTC connects with the configured options and prints the connection's security warnings.
+func (f *Factory) openRTC(ctx context.Context) (*rtcdb.DB, error) {
+	o, err := f.rtcOptions()
+	if err != nil {
+		return nil, err
+	}
+	db, err := rtcdb.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range db.Warnings() {
+		fmt.Fprintf(f.IO.ErrOut, "abkit: warning: %s\n", w)
+	}
+	return db, nil
+}
