@@ -41,7 +41,7 @@ func (s *dupesSourceFlags) register(cmd *cobra.Command) {
 type dupesSession struct {
 	cfg     *config.Config
 	inputs  dupes.Inputs
-	rows    dupesRowStore  // set with --rtc
+	rows    *dupesRows     // set with --rtc
 	book    *dupes.ABSFile // set when an address book is read
 	closers []func() error
 }
@@ -96,7 +96,7 @@ func openDupesSources(ctx context.Context, f *Factory, fl *dupesSourceFlags, des
 			if err != nil {
 				return nil, err
 			}
-			src, err := dupesOpenForest(ctx, fc)
+			src, err := f.dupesOpenForest(ctx, fc)
 			if err != nil {
 				return nil, err
 			}
@@ -114,16 +114,13 @@ func openDupesSources(ctx context.Context, f *Factory, fl *dupesSourceFlags, des
 		if s.cfg.RTC == nil {
 			return nil, badInputf("--rtc: the configuration has no rtc section")
 		}
-		rows, err := openDupesRows(ctx, s.cfg.RTC)
+		db, err := f.openRTC(ctx)
 		if err != nil {
-			return nil, err
+			return nil, runtimeOrBadInput(err)
 		}
-		s.closers = append(s.closers, rows.Close)
-		for _, w := range rows.Warnings() {
-			fmt.Fprintf(f.IO.ErrOut, "abkit: warning: rtc: %s\n", w)
-		}
-		s.rows = rows
-		s.inputs.RTC = rows
+		s.closers = append(s.closers, db.Close)
+		s.rows = &dupesRows{db: db}
+		s.inputs.RTC = s.rows
 	}
 	s.inputs.Phones = fl.Phones
 	if fl.Phones {

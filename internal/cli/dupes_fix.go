@@ -221,7 +221,7 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		if err != nil {
 			return err
 		}
-		src, err := dupesOpenForest(ctx, fc)
+		src, err := f.dupesOpenForest(ctx, fc)
 		if err != nil {
 			return err
 		}
@@ -242,12 +242,12 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		if cfg.RTC == nil {
 			return badInputf("the undo folder holds an rtc backup, but the configuration has no rtc section")
 		}
-		rows, err := openDupesRows(ctx, cfg.RTC)
+		db, err := f.openRTC(ctx)
 		if err != nil {
-			return err
+			return runtimeOrBadInput(err)
 		}
-		defer rows.Close()
-		uo.Rows = rows
+		defer db.Close()
+		uo.Rows = dupesRows{db: db}
 	}
 	res, err := dupes.Undo(ctx, opts.dir, uo)
 	if err != nil {

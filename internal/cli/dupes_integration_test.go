@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,94 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 	"github.com/go-ldap/ldap/v3"
 )
-
-// needEnv returns the named environment variables. A missing one skips the test, or fails it
-// under CI=true.
-func needEnv(t *testing.T, names ...string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, n := range names {
-		v := os.Getenv(n)
-		if v == "" {
-			msg := fmt.Sprintf("%s is not set: start the test server (scripts/test.sh does)", n)
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-		out[n] = v
-	}
-	return out
-}
-
-// fakeRowStore stands in for the rtc database: an AbUserEntry table in memory that records
-// every DELETE batch and writes a real backup file.
-type fakeRowStore struct {
-	mu      sync.Mutex
-	rows    map[dupes.GUID]bool
-	deletes [][]dupes.GUID
-}
-
-func (f *fakeRowStore) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[dupes.GUID]bool{}
-	for _, g := range guids {
-		out[g] = f.rows[g]
-	}
-	return out, nil
-}
-
-func (f *fakeRowStore) DeleteEntries(ctx context.Context, guids []dupes.GUID, backupPath string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var lines []string
-	for _, g := range guids {
-		if !f.rows[g] {
-			return fmt.Errorf("%s: 0 rows affected", g)
-		}
-		lines = append(lines, g.String())
-	}
-	if err := os.WriteFile(backupPath, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
-		return err
-	}
-	for _, g := range guids {
-		delete(f.rows, g)
-	}
-	f.deletes = append(f.deletes, slices.Clone(guids))
-	return nil
-}
-
-func (f *fakeRowStore) RestoreEntries(ctx context.Context, backupPath string) error {
-	data, err := os.ReadFile(backupPath)
-	if err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, l := range strings.Split(string(data), "\n") {
-		f.rows[ldapsync.MustParseGUID(l)] = true
-	}
-	return nil
-}
-
-func (f *fakeRowStore) Warnings() []string { return nil }
-func (f *fakeRowStore) Close() error       { return nil }
-
-// useFakeRows makes --rtc use store for the rest of the test.
-func useFakeRows(t *testing.T, store *fakeRowStore) {
-	old := openDupesRows
-	openDupesRows = func(ctx context.Context, rc *config.RTC) (dupesRowStore, error) { return store, nil }
-	t.Cleanup(func() { openDupesRows = old })
-}
 
 // plantedObject is one object the end-to-end test adds.
 type plantedObject struct {
@@ -141,9 +59,9 @@ func dumpSubtree(t *testing.T, conn *ldap.Conn, base string) string {
 
 // TestDupesIntegrationSlapd plants duplicates in two "forests" (one OU under each slapd
 // suffix), then runs dupes, dupes fix (dry run, then --yes), dupes again and dupes undo through
-// the command line, checking the directory after each step. The rtc database is the recording
-// fakeRowStore: the test asserts which AbUserEntry rows the fix deletes (the TDS responder of
-// rtcdb is internal to rtcdb and cannot be imported from here).
+// the command line, checking the directory after each step. The rtc database is rtcdb's TDS
+// responder (rtcdbtest), reached by the real go-mssqldb driver: the test checks the DELETE
+// statements and their uniqueidentifier parameters, and the rows left.
 func TestDupesIntegrationSlapd(t *testing.T) {
 	env := needEnv(t, "ABKIT_SLAPD_URL", "ABKIT_SLAPD_USER_BASE", "ABKIT_SLAPD_RES_BASE",
 		"ABKIT_SLAPD_USER_BIND_DN", "ABKIT_SLAPD_RES_BIND_DN", "ABKIT_SLAPD_PASSWORD")
@@ -224,6 +142,12 @@ func TestDupesIntegrationSlapd(t *testing.T) {
 		byName[strings.TrimPrefix(o.rdn, "cn=")] = o
 	}
 
+	rtc := rtcdbtest.New(t)
+	seed := map[ldapsync.GUID][]byte{}
+	for _, n := range []string{"Alice", "Bob", "Carol", "Sales", "Bob Contact", "Carol DL"} {
+		seed[byName[n].guid] = []byte("\x00row of " + n + "\x00")
+	}
+	rtc.Seed(seed)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "abkit.yaml")
 	t.Setenv("DUPES_TEST_PW", env["ABKIT_SLAPD_PASSWORD"])
@@ -237,16 +161,17 @@ func TestDupesIntegrationSlapd(t *testing.T) {
     base: %[4]s
     bind: {method: simple, dn: "%[5]s", password_env: DUPES_TEST_PW}
 rtc:
-  server: rtc.invalid
-`, env["ABKIT_SLAPD_URL"], bases[0], bindDNs[0], bases[1], bindDNs[1])
+  server: 127.0.0.1
+  port: %[6]d
+  user: tester
+  password_env: DUPES_TEST_PW
+  encrypt: disable
+  timeout: 10s
+`, env["ABKIT_SLAPD_URL"], bases[0], bindDNs[0], bases[1], bindDNs[1], rtc.Port())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	store := &fakeRowStore{rows: map[dupes.GUID]bool{}}
-	for _, n := range []string{"Alice", "Bob", "Carol", "Sales", "Bob Contact", "Carol DL"} {
-		store.rows[byName[n].guid] = true
-	}
-	useFakeRows(t, store)
+	hasRow := func(n string) bool { _, ok := rtc.Row(byName[n].guid); return ok }
 	snapshot := func() string { return dumpSubtree(t, conns[0], bases[0]) + "\n\n" + dumpSubtree(t, conns[1], bases[1]) }
 	before := snapshot()
 
@@ -287,7 +212,7 @@ rtc:
 	if code != ExitFindings || !strings.Contains(stderr, "dry run: 3 object(s) would be modified and 3 AbUserEntry row(s) deleted") {
 		t.Fatalf("dry run: exit %d, stderr %s", code, stderr)
 	}
-	if snapshot() != before || len(store.deletes) != 0 {
+	if snapshot() != before || len(rtc.Requests("DELETE")) != 0 {
 		t.Fatal("the dry run changed something")
 	}
 
@@ -312,18 +237,37 @@ rtc:
 	if fo.Result.Modified != 3 || len(fo.Result.Failed) != 0 {
 		t.Errorf("fix result %+v", fo.Result)
 	}
-	// The DELETEs sent: exactly the three losers' rows, in one batch.
+	// The DELETEs sent: exactly the three losers' rows, each GUID a uniqueidentifier parameter,
+	// in one committed transaction; the backup is in the undo folder.
 	wantDeleted := []dupes.GUID{byName["Sales"].guid, byName["Bob Contact"].guid, byName["Carol DL"].guid}
-	sortGUIDs := func(g []dupes.GUID) []dupes.GUID {
-		g = slices.Clone(g)
-		slices.SortFunc(g, func(a, b dupes.GUID) int { return strings.Compare(a.String(), b.String()) })
-		return g
+	var sent []string
+	for _, r := range rtc.Requests("DELETE") {
+		p, ok := r.Param("@guid")
+		if !ok || p.Type != "uniqueidentifier" {
+			t.Errorf("DELETE parameter %+v", r.Params)
+			continue
+		}
+		sent = append(sent, dupes.GUID(p.Value.([16]byte)).String())
 	}
-	if len(store.deletes) != 1 || !slices.Equal(sortGUIDs(store.deletes[0]), sortGUIDs(wantDeleted)) {
-		t.Errorf("deleted rows %v, want %v", store.deletes, wantDeleted)
+	var wantSent []string
+	for _, g := range wantDeleted {
+		wantSent = append(wantSent, g.String())
 	}
-	if !store.rows[byName["Alice"].guid] || store.rows[byName["Sales"].guid] {
-		t.Errorf("rows after fix %v", store.rows)
+	slices.Sort(sent)
+	slices.Sort(wantSent)
+	if !slices.Equal(sent, wantSent) {
+		t.Errorf("DELETEs for %v, want %v", sent, wantSent)
+	}
+	if log := rtc.TxLog(); !slices.Contains(log, "commit") {
+		t.Errorf("transactions %v", log)
+	}
+	for n, want := range map[string]bool{"Alice": true, "Bob": true, "Carol": true, "Sales": false, "Bob Contact": false, "Carol DL": false} {
+		if hasRow(n) != want {
+			t.Errorf("after fix: row of %s present %v, want %v", n, hasRow(n), want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(undoDir, dupes.RTCBackupFile)); err != nil {
+		t.Errorf("rtc backup: %v", err)
 	}
 	// AD: the group lost only the colliding address, the contact its SIP settings, the DL its SIP: value.
 	read := func(o plantedObject, attr string) []string {
@@ -372,9 +316,9 @@ rtc:
 	if got := snapshot(); got != before {
 		t.Errorf("directory after undo differs from before the fix:\n%s\n---\n%s", got, before)
 	}
-	for _, g := range wantDeleted {
-		if !store.rows[g] {
-			t.Errorf("row %s not restored", g)
+	for _, n := range []string{"Sales", "Bob Contact", "Carol DL"} {
+		if d, ok := rtc.Row(byName[n].guid); !ok || string(d) != "\x00row of "+n+"\x00" {
+			t.Errorf("row of %s not restored: %q", n, d)
 		}
 	}
 	// A second undo finds everything in place and fails nothing.
