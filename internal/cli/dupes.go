@@ -34,7 +34,28 @@ func (s *dupesSourceFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&s.RTC, "rtc", false, "check which objects have an AbUserEntry row in the configured rtc database")
 	fl.BoolVar(&s.Phones, "phones", false, "also find phone lines shared by several SIP-enabled users")
 	fl.StringVar(&s.Rules, "rules", "", "phone normalization rules file (default: abs.rules, else the address book file's rules, else E164)")
-	cmd.MarkFlagsMutuallyExclusive("abs", "abs-folder", "no-abs")
+}
+
+// validate checks the flags that cobra cannot: at most one address book choice.
+func (s *dupesSourceFlags) validate(cmd *cobra.Command) error {
+	n := 0
+	for _, set := range []bool{s.ABSFile != "", s.ABSFolder != "", s.NoABS} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageError(cmd, "--abs, --abs-folder and --no-abs exclude each other")
+	}
+	return nil
+}
+
+// noArgs rejects positional arguments as a usage error (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError(cmd, "unexpected argument %q", args[0])
+	}
+	return nil
 }
 
 // dupesSession holds the opened inputs of one run; close releases them.
@@ -166,8 +187,11 @@ each row {"check", "value", "members": [...], "reason"} with the keeper first.`)
 
   # two forests, the newest file in a folder, AbUserEntry rows and phone lines, as JSON
   abkit dupes --forest userforest --forest resforest --abs-folder /srv/abs --rtc --phones -o json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.src.validate(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -46,8 +46,11 @@ Exit status 1 on a dry run that plans changes; 3 when a change or the row deleti
 
   # apply it, keeping the undo files in a named folder
   abkit dupes fix --config abkit.yaml --rtc --yes --undo-dir undo-2026-11-22`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.src.validate(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -180,8 +183,10 @@ re-insert the AbUserEntry rows from the rtc backup (rows that exist again are le
 forests and the rtc database come from the configuration. Nothing is written without --yes.`),
 		Example: `  abkit dupes undo abkit-dupes-undo-20261122-010000 --config abkit.yaml
   abkit dupes undo abkit-dupes-undo-20261122-010000 --config abkit.yaml --yes`,
-		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError(cmd, "want exactly one undo folder, got %d arguments", len(args))
+			}
 			opts.dir = args[0]
 			if runF != nil {
 				return runF(opts)
