@@ -463,7 +463,8 @@ func kindOf(o *ldapsync.Object) Kind {
 
 // factFromObject extracts the compact facts of a directory object.
 func factFromObject(forest int, o *ldapsync.Object, norm PhoneNormalizer, phones bool) fact {
-	f := fact{object: object{guid: o.GUID, dn: o.DN, name: o.DisplayName, forest: int16(forest), kind: kindOf(o)}}
+	// Copies: the source's strings may share memory with everything else it read for the object.
+	f := fact{object: object{guid: o.GUID, dn: strings.Clone(o.DN), name: strings.Clone(o.DisplayName), forest: int16(forest), kind: kindOf(o)}}
 	if f.kind == KindUser && o.UserAccountControl != nil {
 		f.flags |= fEnabledKnown
 		if !o.Disabled() {
