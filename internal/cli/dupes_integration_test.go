@@ -46,6 +46,9 @@ func dumpSubtree(t *testing.T, conn *ldap.Conn, base string) string {
 	for _, e := range res.Entries {
 		var lines []string
 		for _, a := range e.Attributes {
+			if bookkeeping[strings.ToLower(a.Name)] {
+				continue
+			}
 			for _, v := range a.ByteValues {
 				lines = append(lines, strings.ToLower(a.Name)+": "+hex.EncodeToString(v))
 			}
@@ -57,30 +60,61 @@ func dumpSubtree(t *testing.T, conn *ldap.Conn, base string) string {
 	return strings.Join(blocks, "\n\n")
 }
 
-// TestDupesIntegrationSlapd plants duplicates in two "forests" (one OU under each slapd
-// suffix), then runs dupes, dupes fix (dry run, then --yes), dupes again and dupes undo through
-// the command line, checking the directory after each step. The rtc database is rtcdb's TDS
-// responder (rtcdbtest), reached by the real go-mssqldb driver: the test checks the DELETE
-// statements and their uniqueidentifier parameters, and the rows left.
+// e2eForest is one forest of the end-to-end scenario: where it is and how to bind.
+type e2eForest struct {
+	name, url, suffix string
+	bind              string // simple-bind DN or user@domain
+	password          string
+	samba             bool // the server allocates objectGUID and wants sAMAccountName
+}
+
+// TestDupesIntegrationSlapd runs the end-to-end scenario on slapd: two "forests", one OU under
+// each of its two suffixes.
 func TestDupesIntegrationSlapd(t *testing.T) {
 	env := needEnv(t, "ABKIT_SLAPD_URL", "ABKIT_SLAPD_USER_BASE", "ABKIT_SLAPD_RES_BASE",
 		"ABKIT_SLAPD_USER_BIND_DN", "ABKIT_SLAPD_RES_BIND_DN", "ABKIT_SLAPD_PASSWORD")
-	suffixes := []string{env["ABKIT_SLAPD_USER_BASE"], env["ABKIT_SLAPD_RES_BASE"]}
-	bindDNs := []string{env["ABKIT_SLAPD_USER_BIND_DN"], env["ABKIT_SLAPD_RES_BIND_DN"]}
+	runDupesScenario(t, [2]e2eForest{
+		{"userforest", env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_USER_BASE"], env["ABKIT_SLAPD_USER_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], false},
+		{"resforest", env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_RES_BASE"], env["ABKIT_SLAPD_RES_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], false},
+	})
+}
+
+// TestDupesIntegrationSamba runs the end-to-end scenario on two Samba AD forests, which
+// allocate objectGUIDs themselves.
+func TestDupesIntegrationSamba(t *testing.T) {
+	env := needEnv(t, "ABKIT_SAMBA_USER_URL", "ABKIT_SAMBA_USER_BASE", "ABKIT_SAMBA_USER_BIND",
+		"ABKIT_SAMBA_RES_URL", "ABKIT_SAMBA_RES_BASE", "ABKIT_SAMBA_RES_BIND", "ABKIT_SAMBA_PASSWORD")
+	runDupesScenario(t, [2]e2eForest{
+		{"userforest", env["ABKIT_SAMBA_USER_URL"], env["ABKIT_SAMBA_USER_BASE"], env["ABKIT_SAMBA_USER_BIND"], env["ABKIT_SAMBA_PASSWORD"], true},
+		{"resforest", env["ABKIT_SAMBA_RES_URL"], env["ABKIT_SAMBA_RES_BASE"], env["ABKIT_SAMBA_RES_BIND"], env["ABKIT_SAMBA_PASSWORD"], true},
+	})
+}
+
+// bookkeeping attributes the server changes on every write; the before/after comparison
+// leaves them out.
+var bookkeeping = map[string]bool{"whenchanged": true, "usnchanged": true, "dscorepropagationdata": true,
+	"modifytimestamp": true, "entrycsn": true, "modifiersname": true}
+
+// runDupesScenario plants duplicates in an OU of each forest, then runs dupes, dupes fix (dry
+// run, then --yes), dupes again and dupes undo through the command line, checking the directory
+// after each step. The rtc database is rtcdb's TDS responder (rtcdbtest), reached by the real
+// go-mssqldb driver: the test checks the DELETE statements and their uniqueidentifier
+// parameters, and the rows left.
+func runDupesScenario(t *testing.T, forests [2]e2eForest) {
 	var conns [2]*ldap.Conn
 	var bases [2]string
 	run := randomGUID(t).String()[:8]
-	for i := range conns {
-		c, err := ldap.DialURL(env["ABKIT_SLAPD_URL"])
+	for i, fr := range forests {
+		c, err := ldap.DialURL(fr.url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		if err := c.Bind(bindDNs[i], env["ABKIT_SLAPD_PASSWORD"]); err != nil {
+		if err := c.Bind(fr.bind, fr.password); err != nil {
 			t.Fatal(err)
 		}
 		conns[i] = c
-		bases[i] = "ou=dupes-" + run + "," + suffixes[i]
+		bases[i] = "OU=dupes-" + run + "," + fr.suffix
 		add := ldap.NewAddRequest(bases[i], nil)
 		add.Attribute("objectClass", []string{"organizationalUnit"})
 		add.Attribute("ou", []string{"dupes-" + run})
@@ -101,13 +135,14 @@ func TestDupesIntegrationSlapd(t *testing.T) {
 	})
 
 	user := func(forest int, cn, sip string, extra map[string][]string) plantedObject {
+		// 544 = a normal account that needs no password (Samba refuses 512 without one).
 		a := map[string][]string{"objectClass": {"user"}, "cn": {cn}, "sn": {cn}, "displayName": {cn},
-			"userAccountControl": {"512"}, "msRTCSIP-PrimaryUserAddress": {sip}, "msRTCSIP-UserEnabled": {"TRUE"},
+			"userAccountControl": {"544"}, "msRTCSIP-PrimaryUserAddress": {sip}, "msRTCSIP-UserEnabled": {"TRUE"},
 			"msRTCSIP-OptionFlags": {"256"}}
 		for k, v := range extra {
 			a[k] = v
 		}
-		return plantedObject{forest: forest, rdn: "cn=" + cn, guid: randomGUID(t), attrs: a}
+		return plantedObject{forest: forest, rdn: "CN=" + cn, guid: randomGUID(t), attrs: a}
 	}
 	objs := []plantedObject{
 		user(0, "Alice", "sip:alice@dupes.test", nil),
@@ -115,31 +150,45 @@ func TestDupesIntegrationSlapd(t *testing.T) {
 		user(0, "Carol", "sip:carol@dupes.test", nil),
 		user(0, "Dave", "sip:dave@dupes.test", nil), // unique: never touched
 		// A mail-enabled security group sharing Alice's address through proxyAddresses.
-		{forest: 1, rdn: "cn=Sales", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"group"}, "cn": {"Sales"},
+		{forest: 1, rdn: "CN=Sales", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"group"}, "cn": {"Sales"},
 			"groupType": {"-2147483640"}, "mail": {"sales@dupes.test"},
 			"proxyAddresses": {"SMTP:sales@dupes.test", "sip:alice@dupes.test", "sip:sales@dupes.test"}}},
 		// A contact duplicating Bob.
-		{forest: 1, rdn: "cn=Bob Contact", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"contact"}, "cn": {"Bob Contact"},
+		{forest: 1, rdn: "CN=Bob Contact", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"contact"}, "cn": {"Bob Contact"},
 			"sn": {"Contact"}, "msRTCSIP-PrimaryUserAddress": {"sip:bob@dupes.test"}, "msRTCSIP-UserEnabled": {"TRUE"},
 			"proxyAddresses": {"smtp:bob@fabrikam.test"}}},
 		// A case-only difference: a distribution group with SIP:Carol@Dupes.Test.
-		{forest: 1, rdn: "cn=Carol DL", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"group"}, "cn": {"Carol DL"},
+		{forest: 1, rdn: "CN=Carol DL", guid: randomGUID(t), attrs: map[string][]string{"objectClass": {"group"}, "cn": {"Carol DL"},
 			"groupType": {"8"}, "proxyAddresses": {"SMTP:carol-dl@dupes.test", "SIP:Carol@Dupes.Test"}}},
 	}
 	dn := func(o plantedObject) string { return o.rdn + "," + bases[o.forest] }
-	for _, o := range objs {
-		add := ldap.NewAddRequest(dn(o), nil)
-		add.Attribute("objectGUID", []string{string(o.guid[:])})
+	for i := range objs {
+		o := &objs[i]
+		add := ldap.NewAddRequest(dn(*o), nil)
+		samba := forests[o.forest].samba
+		if !samba {
+			add.Attribute("objectGUID", []string{string(o.guid[:])})
+		}
 		for k, v := range o.attrs {
 			add.Attribute(k, v)
 		}
+		if samba && !slices.Contains(o.attrs["objectClass"], "contact") {
+			add.Attribute("sAMAccountName", []string{fmt.Sprintf("d%s%d", run, i)})
+		}
 		if err := conns[o.forest].Add(add); err != nil {
-			t.Fatalf("add %s: %v", dn(o), err)
+			t.Fatalf("add %s: %v", dn(*o), err)
+		}
+		if samba { // the server chose the objectGUID
+			res, err := conns[o.forest].Search(ldap.NewSearchRequest(dn(*o), ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"objectGUID"}, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(o.guid[:], res.Entries[0].GetRawAttributeValue("objectGUID"))
 		}
 	}
 	byName := map[string]plantedObject{}
 	for _, o := range objs {
-		byName[strings.TrimPrefix(o.rdn, "cn=")] = o
+		byName[strings.TrimPrefix(o.rdn, "CN=")] = o
 	}
 
 	rtc := rtcdbtest.New(t)
@@ -150,24 +199,13 @@ func TestDupesIntegrationSlapd(t *testing.T) {
 	rtc.Seed(seed)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "abkit.yaml")
-	t.Setenv("DUPES_TEST_PW", env["ABKIT_SLAPD_PASSWORD"])
-	cfg := fmt.Sprintf(`forests:
-  - name: userforest
-    url: %[1]s
-    base: %[2]s
-    bind: {method: simple, dn: "%[3]s", password_env: DUPES_TEST_PW}
-  - name: resforest
-    url: %[1]s
-    base: %[4]s
-    bind: {method: simple, dn: "%[5]s", password_env: DUPES_TEST_PW}
-rtc:
-  server: 127.0.0.1
-  port: %[6]d
-  user: tester
-  password_env: DUPES_TEST_PW
-  encrypt: disable
-  timeout: 10s
-`, env["ABKIT_SLAPD_URL"], bases[0], bindDNs[0], bases[1], bindDNs[1], rtc.Port())
+	t.Setenv("DUPES_TEST_PW", forests[0].password)
+	cfg := "forests:\n"
+	for i, fr := range forests {
+		cfg += fmt.Sprintf("  - name: %s\n    url: %s\n    base: %q\n    bind: {method: simple, dn: %q, password_env: DUPES_TEST_PW}\n",
+			fr.name, fr.url, bases[i], fr.bind)
+	}
+	cfg += fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_env: DUPES_TEST_PW\n  encrypt: disable\n  timeout: 10s\n", rtc.Port())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +230,8 @@ rtc:
 	got := map[string][]member{}
 	for _, r := range rep.SIP {
 		for _, m := range r.Members {
-			got[r.Value] = append(got[r.Value], member{strings.TrimPrefix(strings.SplitN(m.DN, ",", 2)[0], "cn="), m.Forest, m.Kind, m.Keep, *m.InRTC})
+			rdn := strings.SplitN(m.DN, ",", 2)[0]
+			got[r.Value] = append(got[r.Value], member{rdn[strings.IndexByte(rdn, '=')+1:], m.Forest, m.Kind, m.Keep, *m.InRTC})
 		}
 	}
 	want := map[string][]member{
