@@ -536,12 +536,10 @@ func normalizeLine(v string) string {
 // matches a directory object marks it present; any other entry becomes an object of its own.
 // Decoding and fact extraction run in their own goroutine.
 func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phones bool, pr progress.Reporter) error {
-	if n := ix.objs.len(); n > 0 {
-		ix.byGUID = make(map[GUID]uint32, n)
-		for i := range n {
-			if g := ix.objs.at(uint32(i)).guid; !g.IsZero() {
-				ix.byGUID[g] = uint32(i)
-			}
+	ix.byGUID = make(map[GUID]uint32, ix.objs.len())
+	for i := range ix.objs.len() {
+		if g := ix.objs.at(uint32(i)).guid; !g.IsZero() {
+			ix.byGUID[g] = uint32(i)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -575,7 +573,8 @@ func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, norm Phone
 	return nil
 }
 
-// addEntry merges one address book entry's facts.
+// addEntry merges one address book entry's facts: into the directory object (or earlier entry)
+// with the same GUID, else as a new object.
 func (ix *index) addEntry(f *fact) error {
 	if id, ok := ix.byGUID[f.guid]; ok && !f.guid.IsZero() {
 		// A directory object: its SIP addresses in the file count too (the file may be older
@@ -589,7 +588,10 @@ func (ix *index) addEntry(f *fact) error {
 		ix.indexValues(id, f)
 		return nil
 	}
-	_, err := ix.addObject(f)
+	id, err := ix.addObject(f)
+	if err == nil && !f.guid.IsZero() {
+		ix.byGUID[f.guid] = id // a repeated ContactId is the same entry
+	}
 	return err
 }
 

@@ -186,6 +186,8 @@ func TestFindTwoForestsAddressBookAndRTC(t *testing.T) {
 		// Only in the file: a stale entry carrying Carol's address, and a deletion record.
 		{ID: guid(gStale), DisplayName: "Carol (old)", PrimarySIP: "SIP:Carol@contoso.com"},
 		{ID: guid(gDave), Deleted: true},
+		// A repeated ContactId is the same entry, not a duplicate of itself.
+		{ID: guid(gStale), DisplayName: "Carol (old)", PrimarySIP: "sip:carol@contoso.com"},
 	}}
 	rtc := &fakeRTC{rows: map[GUID]bool{guid(gGroup): true, guid(gAlice): true}}
 	rep, err := Find(context.Background(), Inputs{Forests: []ldapsync.Source{uf, rf}, AddressBook: book, RTC: rtc})
@@ -202,7 +204,7 @@ func TestFindTwoForestsAddressBookAndRTC(t *testing.T) {
 	if rep.Objects != 4 {
 		t.Errorf("objects %d, want 4", rep.Objects)
 	}
-	wantSources := []SourceCount{{"forest userforest", 1}, {"forest resforest", 2}, {"address book F-1A2B.lsabs", 4}}
+	wantSources := []SourceCount{{"forest userforest", 1}, {"forest resforest", 2}, {"address book F-1A2B.lsabs", 5}}
 	if !slices.Equal(rep.Sources, wantSources) {
 		t.Errorf("sources %+v", rep.Sources)
 	}
