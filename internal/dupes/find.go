@@ -497,11 +497,10 @@ func factFromObject(forest int, o *ldapsync.Object, norm PhoneNormalizer, phones
 func sipKeys(primary string, proxies []string) []keyVia {
 	var out []keyVia
 	add := func(v string, via uint32) {
-		k := ldapsync.NormalizeSIP(v)
+		k := normalizeKey(v)
 		if k == "" {
 			return
 		}
-		k = strings.Clone(k) // map keys must not pin the reader's buffers
 		for i := range out {
 			if out[i].key == k {
 				out[i].via |= via
@@ -515,6 +514,30 @@ func sipKeys(primary string, proxies []string) []keyVia {
 		add(p, viaProxy)
 	}
 	return out
+}
+
+// normalizeKey is ldapsync.NormalizeSIP returning a fresh string (index keys must not pin the
+// reader's buffers), in one allocation for ASCII addresses.
+func normalizeKey(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			return strings.Clone(ldapsync.NormalizeSIP(v))
+		}
+	}
+	v = strings.TrimSpace(v)
+	if len(v) >= 4 && strings.EqualFold(v[:4], "sip:") {
+		v = strings.TrimSpace(v[4:])
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // normalizeLine returns a phone line in comparison form: no spaces, lower case, tel: prefix.

@@ -223,6 +223,15 @@ func TestFindTwoForestsAddressBookAndRTC(t *testing.T) {
 	}
 }
 
+func TestNormalizeKeyMatchesNormalizeSIP(t *testing.T) {
+	for _, v := range []string{"", " ", "sip:", " SIP: Alice@Contoso.COM ", "Sip:x", "alice@contoso.com", "sip:ÅSA@Contoso.com",
+		"\tsip:\tB@c\n", "SIPX:a", "s", "sip:sip:A"} {
+		if got, want := normalizeKey(v), ldapsync.NormalizeSIP(v); got != want {
+			t.Errorf("normalizeKey(%q) = %q, NormalizeSIP gives %q", v, got, want)
+		}
+	}
+}
+
 func TestFindPhones(t *testing.T) {
 	src := &memSource{name: "f", entries: []*ldap.Entry{
 		user("cn=A,dc=x", gAlice, "sip:a@c.com", "msRTCSIP-Line", "tel:+14255550100"),
