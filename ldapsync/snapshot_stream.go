@@ -321,6 +321,21 @@ type streamParser struct {
 	scratch []byte      // decoded values back to back
 }
 
+// Sizes of recordMem: records with at most this many kept attributes and values get their
+// entry's slices from one allocation.
+const (
+	recordAttrs  = 16
+	recordValues = 32
+)
+
+// recordMem holds the slices of one entry.
+type recordMem struct {
+	attrs [recordAttrs]ldap.EntryAttribute
+	ptrs  [recordAttrs]*ldap.EntryAttribute
+	strs  [recordValues]string
+	raws  [recordValues][]byte
+}
+
 // valueSpan is one value of the current record: attribute index and where it is in scratch.
 type valueSpan struct {
 	attr       int
@@ -406,14 +421,26 @@ func (p *streamParser) finish() *Object {
 	// One copy of all values as bytes and one as a string; the entry's values are slices of them.
 	arenaB := bytes.Clone(p.scratch)
 	arenaS := string(p.scratch)
-	counts := make([]int, len(p.names))
+	var countBuf [recordAttrs]int
+	counts := countBuf[:0]
+	var attrs []ldap.EntryAttribute
+	var ptrs []*ldap.EntryAttribute
+	var strs []string
+	var raws [][]byte
+	if len(p.names) <= recordAttrs && len(p.vals) <= recordValues {
+		// The usual record: its slices in one allocation.
+		m := new(recordMem)
+		counts = countBuf[:len(p.names)]
+		attrs, ptrs = m.attrs[:len(p.names)], m.ptrs[:len(p.names)]
+		strs, raws = m.strs[:len(p.vals)], m.raws[:len(p.vals)]
+	} else {
+		counts = make([]int, len(p.names))
+		attrs, ptrs = make([]ldap.EntryAttribute, len(p.names)), make([]*ldap.EntryAttribute, len(p.names))
+		strs, raws = make([]string, len(p.vals)), make([][]byte, len(p.vals))
+	}
 	for _, v := range p.vals {
 		counts[v.attr]++
 	}
-	attrs := make([]ldap.EntryAttribute, len(p.names))
-	ptrs := make([]*ldap.EntryAttribute, len(p.names))
-	strs := make([]string, len(p.vals))
-	raws := make([][]byte, len(p.vals))
 	off := 0
 	for i, n := range p.names {
 		attrs[i] = ldap.EntryAttribute{Name: n, Values: strs[off : off : off+counts[i]], ByteValues: raws[off : off : off+counts[i]]}
