@@ -71,11 +71,20 @@ type Reader struct {
 // recInfo is what decoding a record with a given Id byte needs, precomputed from the table.
 type recInfo struct {
 	id    uint16
-	known bool
+	class uint8 // class* constant
 	typ   ValueType
 	multi bool
 	norm  bool
 }
+
+// Record classes: how a record's value is encoded.
+const (
+	classNone    = iota // no attribute has this Id byte
+	classString         // NUL-terminated string (types 0, 2, 4, 5)
+	classBinary         // u16 length + bytes
+	classBoolean        // one byte
+	classUnknown        // a value type whose encoding is unknown
+)
 
 // NewReader reads the header, rules and attribute table of the size-byte file in r.
 func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
@@ -299,7 +308,7 @@ func (r *Reader) parseBlocks(w *window) error {
 // Contacts streams the contacts from the start of the contact block to the end of the file.
 // Each contact is yielded with a nil error; a decoding error is yielded once, with a nil contact,
 // and ends the sequence. Yielded contacts stay valid: they are carved from shared blocks, so
-// keeping one contact keeps its block (and the 1 MiB read buffer its strings point into) alive.
+// keeping one contact keeps its block (and the 256 KiB read buffer its strings point into) alive.
 func (r *Reader) Contacts() iter.Seq2[*Contact, error] { return r.contacts(false) }
 
 // ContactsReused is Contacts for callers that look at each contact once, as dump and search do:
@@ -339,8 +348,17 @@ func (r *Reader) ReadContactAt(off int64) (*Contact, error) {
 // recInfos precomputes, by record Id byte, what decoding a record of t needs.
 func recInfos(t *Table, useRules bool) (info [256]recInfo) {
 	for _, a := range t.attrs {
-		info[byte(a.ID)] = recInfo{id: a.ID, known: true, typ: a.Flags.Type(), multi: a.Flags.MultiValued(),
-			norm: a.Flags.Normalized(useRules) && a.Flags.Type().isString()}
+		class := uint8(classUnknown)
+		switch typ := a.Flags.Type(); {
+		case typ.isString():
+			class = classString
+		case typ == TypeBinary:
+			class = classBinary
+		case typ == TypeBoolean:
+			class = classBoolean
+		}
+		info[byte(a.ID)] = recInfo{id: a.ID, class: class, typ: a.Flags.Type(), multi: a.Flags.MultiValued(),
+			norm: a.Flags.Normalized(useRules) && class == classString}
 	}
 	return info
 }
