@@ -116,15 +116,7 @@ func (c *Contact) First(t *Table, name string) (string, bool) {
 // IsGroup reports whether c has the group-marker attribute of t (normally groupType).
 func (c *Contact) IsGroup(t *Table) bool {
 	g, ok := t.Group()
-	if !ok {
-		return false
-	}
-	for _, v := range c.Attr(g.ID) {
-		if v.Kind != ValueEmpty {
-			return true
-		}
-	}
-	return false
+	return ok && hasValue(c.Attr(g.ID))
 }
 
 // SIPAddresses returns c's SIP addresses: msRTCSIP-PrimaryUserAddress and the sip: values of

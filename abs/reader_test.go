@@ -245,19 +245,9 @@ func TestFormatErrors(t *testing.T) {
 				}
 				_, err = collect(r)
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v, want one containing %q", err, tt.want)
-			}
-			if tt.is != nil && !errors.Is(err, tt.is) {
-				t.Errorf("error %v is not %v", err, tt.is)
-			}
-			var ue *UnsupportedError
-			if errors.As(err, &ue) != tt.unsup {
-				t.Errorf("%T: unsupported = %t, want %t", err, !tt.unsup, tt.unsup)
-			}
-			off, ok := ErrorOffset(err)
-			if !ok || (tt.atOffset >= 0 && off != tt.atOffset) {
-				t.Errorf("offset %d (%t), want %d", off, ok, tt.atOffset)
+			off := checkError(t, err, tt.want, tt.is, tt.unsup)
+			if tt.atOffset >= 0 && off != tt.atOffset {
+				t.Errorf("offset %d, want %d", off, tt.atOffset)
 			}
 			p := Probe(bytes.NewReader(tt.data), int64(len(tt.data)))
 			if p.Err == nil || p.Err.Error() != err.Error() {
@@ -357,5 +347,48 @@ func TestIndexNUL(t *testing.T) {
 	}
 	if got := indexNUL("\x01\x00"); got != 1 {
 		t.Fatalf("indexNUL = %d", got)
+	}
+}
+
+// checkError checks that err contains want, wraps is (when not nil), is an UnsupportedError
+// exactly when unsup, reports BadInput and names an offset, which it returns.
+func checkError(t *testing.T, err error, want string, is error, unsup bool) int64 {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+	if is != nil && !errors.Is(err, is) {
+		t.Errorf("error %v is not %v", err, is)
+	}
+	var ue *UnsupportedError
+	if errors.As(err, &ue) != unsup {
+		t.Errorf("error %T: UnsupportedError = %t, want %t", err, !unsup, unsup)
+	}
+	var bi interface{ BadInput() bool }
+	if !errors.As(err, &bi) || !bi.BadInput() {
+		t.Errorf("error %T does not report BadInput", err)
+	}
+	off, ok := ErrorOffset(err)
+	if !ok {
+		t.Errorf("error %v has no offset", err)
+	}
+	return off
+}
+
+func TestDumpEscapes(t *testing.T) {
+	b := &Book{Header: Header{Kind: Full}, Attributes: []Attribute{{1, "title", 0}, {2, "bin", 1}}}
+	b.Contacts = []*Contact{{ID: guidA, OuPathID: 3, Values: []Value{
+		{AttrID: 2, Kind: ValueBinary, Bin: []byte{0xAB, 0x01}},
+		{AttrID: 1, Str: "Boss\nContactId 00000000-0000-0000-0000-000000000000"},
+	}}, {ID: GUID{2}, OuPathID: 4, Values: []Value{{AttrID: 1, Str: "Zoë \xff"}}}}
+	var out bytes.Buffer
+	if err := Dump(&out, open(t, writeBook(t, b))); err != nil {
+		t.Fatal(err)
+	}
+	want := "ContactId 96bd221f-8492-4450-abb2-2bd6828db27a\nouPathId  3\nbin       ab01\n" +
+		`title     "Boss\nContactId 00000000-0000-0000-0000-000000000000"` + "\n\n" +
+		"ContactId 00000002-0000-0000-0000-000000000000\nouPathId  4\n" + `title     "Zoë \xff"` + "\n"
+	if out.String() != want {
+		t.Errorf("dump:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
