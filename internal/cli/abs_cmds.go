@@ -78,64 +78,20 @@ func (a *absFile) Close() error {
 	return a.file.Close()
 }
 
-// eachContact streams the contacts of a to fn, in file order, on the caller's goroutine. Decoding
-// runs on a second goroutine, a batch ahead, so that decoding and fn's work overlap on two cores.
-// A decoding error is returned after fn has seen every contact before it, naming the file (it
-// carries the offset and maps to exit 2); an error from fn stops the stream and is returned as it
-// is.
+// eachContact streams the contacts of a to fn, reusing one Contact (abs.Reader.ContactsReused):
+// fn must not keep c past its return (strings in it stay valid). A decoding error is returned
+// after fn has seen every contact before it, naming the file (it carries the offset and maps to
+// exit 2); an error from fn stops the stream and is returned as it is.
 func (a *absFile) eachContact(fn func(c *abs.Contact) error) error {
-	const batchSize = 256
-	batches := make(chan []*abs.Contact, 4)
-	stop := make(chan struct{})
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(batches)
-		send := func(b []*abs.Contact) bool {
-			select {
-			case batches <- b:
-				return true
-			case <-stop:
-				return false
-			}
+	for c, err := range a.ContactsReused() {
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Path, err)
 		}
-		b := make([]*abs.Contact, 0, batchSize)
-		for c, err := range a.Contacts() {
-			if err != nil {
-				if len(b) == 0 || send(b) {
-					readErr <- fmt.Errorf("%s: %w", a.Path, err)
-				}
-				return
-			}
-			if b = append(b, c); len(b) == batchSize {
-				if !send(b) {
-					return
-				}
-				b = make([]*abs.Contact, 0, batchSize)
-			}
-		}
-		if len(b) > 0 {
-			send(b)
-		}
-	}()
-	var fnErr error
-	for b := range batches {
-		for _, c := range b {
-			if fnErr == nil {
-				if fnErr = fn(c); fnErr != nil {
-					close(stop) // the reader stops at its next send; the rest is drained
-				}
-			}
+		if err := fn(c); err != nil {
+			return err
 		}
 	}
-	if fnErr != nil {
-		return fnErr
-	}
-	select {
-	case err := <-readErr:
-		return err
-	default:
-		return nil
-	}
+	return nil
 }
 
 // rules parses the file's normalization rules block; errors name the file.
