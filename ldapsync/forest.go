@@ -84,6 +84,7 @@ type Options struct {
 type Forest struct {
 	opts      Options
 	conn      *ldap.Conn
+	mux       *muxConn // under conn: carries paged searches past go-ldap's decoder
 	base      string
 	transport string // "plain", "starttls" or "ldaps"
 	rootDSE   *RootDSE
@@ -185,7 +186,8 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 		}
 		f.ntlmDone = done
 	}
-	f.conn = ldap.NewConn(raw, f.transport != "plain")
+	f.mux = newMuxConn(raw)
+	f.conn = ldap.NewConn(f.mux, f.transport != "plain")
 	f.conn.Start()
 	f.conn.SetTimeout(opts.Timeout)
 	ok := false
