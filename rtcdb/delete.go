@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/progress"
+	mssql "github.com/microsoft/go-mssqldb"
 )
 
 // FollowUp is what an administrator must do after AbUserEntry rows were deleted.
@@ -64,14 +65,10 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	if !opts.DryRun && opts.BackupPath == "" {
 		return nil, badInput("delete", "a backup file name is required")
 	}
-	disc, err := d.discovered(ctx)
+	db, err := d.writableDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := disc.Writable(); err != nil {
-		return nil, err
-	}
-	db := disc.Database
 	res := &DeleteResult{Server: d.server, Database: db, DryRun: opts.DryRun}
 	if opts.DryRun {
 		res.Status = "dry-run"
@@ -88,7 +85,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		return res, nil
 	}
 
-	txCtx, tx, end, err := d.begin(ctx, "delete", db, 2*len(guids))
+	tx, end, err := d.begin(ctx, "delete", db, 2*len(guids))
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +94,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	backup := &Backup{Format: BackupFormat, Server: d.server, Database: db, Table: "dbo." + TableEntry,
 		Created: time.Now().UTC(), Status: StatusPending}
 	for _, g := range guids {
-		e, err := d.entryLocked(txCtx, tx, db, g)
+		e, err := d.entryLocked(ctx, tx, db, g)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +121,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		rbErr := tx.Rollback()
 		reason := cause.Error()
 		switch {
-		case errors.Is(cause, context.Canceled) || errors.Is(txCtx.Err(), context.Canceled):
+		case errors.Is(cause, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
 			reason = "cancelled: " + reason
 		case rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone):
 			reason += "; the rollback could not be sent (" + rbErr.Error() +
@@ -142,7 +139,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	rep.Start(int64(len(guids)), "rows")
 	defer rep.Done()
 	for _, g := range guids {
-		n, err := d.exec(txCtx, tx, fmt.Sprintf(qDelete, table(db, TableEntry)), sql.Named("guid", uid(g)))
+		n, err := d.exec(ctx, tx, fmt.Sprintf(qDelete, table(db, TableEntry)), sql.Named("guid", uid(g)))
 		if err != nil {
 			return fail(classify(err, "delete "+g.String(), d.server, db, "dbo."+TableEntry))
 		}
@@ -152,11 +149,15 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		}
 		rep.Add(1)
 	}
+	if err := ctx.Err(); err != nil { // cancelled before COMMIT: roll back
+		return fail(classify(err, "delete", d.server, db, "dbo."+TableEntry))
+	}
 	if err := tx.Commit(); err != nil {
 		cerr := classify(err, "delete: commit", d.server, db, "dbo."+TableEntry)
-		if IsKind(cerr, KindConnection) {
-			// The COMMIT may or may not have reached the server.
-			reason := "connection failed during COMMIT: whether the rows are gone is unknown; check with `abkit rtc entry`"
+		var se mssql.Error
+		if !errors.As(err, &se) {
+			// Not the server's answer: the COMMIT may or may not have taken effect.
+			reason := "COMMIT did not complete (" + err.Error() + "): whether the rows are gone is unknown; check with `abkit rtc entry`"
 			backup.setStatus(StatusUnknown, reason)
 			res.Status, res.Reason = StatusUnknown, reason
 			if werr := backup.update(opts.BackupPath); werr != nil {
@@ -176,16 +177,18 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 	return res, nil
 }
 
-// begin starts a transaction whose context allows calls statements plus begin and commit; end
-// rolls it back unless it was committed, and releases the context.
-func (d *DB) begin(ctx context.Context, op, db string, calls int) (context.Context, *sql.Tx, func(), error) {
-	txCtx, cancel := context.WithTimeout(ctx, d.timeout*time.Duration(calls+2))
+// begin starts a transaction. Its own context is not cancelled with ctx, only bounded in time
+// (calls statements plus begin and commit): statements run under ctx, so Ctrl-C interrupts
+// them, while ROLLBACK and COMMIT are always sent and answered, never cut off half-way. end rolls
+// the transaction back unless it was committed, and releases the context.
+func (d *DB) begin(ctx context.Context, op, db string, calls int) (*sql.Tx, func(), error) {
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.timeout*time.Duration(calls+2))
 	tx, err := d.db.BeginTx(txCtx, nil)
 	if err != nil {
 		cancel()
-		return nil, nil, nil, classify(err, op+": begin transaction", d.server, db, "")
+		return nil, nil, classify(err, op+": begin transaction", d.server, db, "")
 	}
-	return txCtx, tx, func() {
+	return tx, func() {
 		_ = tx.Rollback() // sql.ErrTxDone after a commit or an earlier rollback
 		cancel()
 	}, nil
@@ -234,14 +237,10 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 	if err != nil {
 		return nil, err
 	}
-	disc, err := d.discovered(ctx)
+	db, err := d.writableDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := disc.Writable(); err != nil {
-		return nil, err
-	}
-	db := disc.Database
 	if !strings.EqualFold(b.Database, db) {
 		return nil, &Error{Op: "restore " + path, Server: d.server, Database: db, Kind: KindBadInput,
 			Err: fmt.Errorf("the backup is of database %s, but this server keeps AbUserEntry in %s", b.Database, db)}
@@ -262,14 +261,14 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 		return res, nil
 	}
 
-	txCtx, tx, end, err := d.begin(ctx, "restore", db, 2*len(b.Entries))
+	tx, end, err := d.begin(ctx, "restore", db, 2*len(b.Entries))
 	if err != nil {
 		return nil, err
 	}
 	defer end()
 	var inserted []GUID
 	for _, be := range b.Entries {
-		e, err := d.entryLocked(txCtx, tx, db, be.GUID)
+		e, err := d.entryLocked(ctx, tx, db, be.GUID)
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +276,7 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 			res.Existing = append(res.Existing, be.GUID)
 			continue
 		}
-		n, err := d.exec(txCtx, tx, fmt.Sprintf(qInsert, table(db, TableEntry)),
+		n, err := d.exec(ctx, tx, fmt.Sprintf(qInsert, table(db, TableEntry)),
 			sql.Named("guid", uid(be.GUID)), sql.Named("data", be.UserData))
 		if err != nil {
 			return nil, classify(err, "restore "+be.GUID.String(), d.server, db, "dbo."+TableEntry)
@@ -287,6 +286,9 @@ func (d *DB) Restore(ctx context.Context, path string, dryRun bool) (*RestoreRes
 				Kind: KindSQL, Err: fmt.Errorf("affected %d rows, want 1: transaction rolled back", n)}
 		}
 		inserted = append(inserted, be.GUID)
+	}
+	if err := ctx.Err(); err != nil { // cancelled before COMMIT: roll back
+		return nil, classify(err, "restore", d.server, db, "dbo."+TableEntry)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, classify(err, "restore: commit", d.server, db, "dbo."+TableEntry)

@@ -33,9 +33,9 @@ type Candidate struct {
 // Discovery is what Discover learnt about the server.
 type Discovery struct {
 	Server     string      `json:"server"`
-	Version    string      `json:"version"` // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
-	Edition    string      `json:"edition"` // SERVERPROPERTY('Edition')
-	Candidates []Candidate `json:"candidates"`
+	Version    string      `json:"version"`    // SERVERPROPERTY('ProductVersion'), e.g. 9.00.4035.00
+	Edition    string      `json:"edition"`    // SERVERPROPERTY('Edition')
+	Candidates []Candidate `json:"candidates"` // looked at in order, up to the one holding AbUserEntry
 	// Database is the first candidate holding AbUserEntry, "" when none does.
 	Database string   `json:"database"`
 	Columns  []Column `json:"columns"` // of AbUserEntry and AbAttribute in Database
@@ -52,7 +52,7 @@ const (
 )
 
 // Discover reads the server version and edition, finds the database holding AbUserEntry and
-// AbAttribute (the configured database, then rtc, then rtcab) and checks their column types.
+// AbAttribute (the first of: the configured database, rtc, rtcab) and checks their column types.
 // The result is kept: later reads use its Database, and Delete and Restore refuse to run when
 // its Problems are not empty.
 func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
@@ -77,9 +77,9 @@ func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
 			c.HasAttribute = c.HasAttribute || col.Table == TableAttribute
 		}
 		disc.Candidates = append(disc.Candidates, c)
-		if c.HasEntry && disc.Database == "" {
-			disc.Database = name
-			disc.Columns = cols
+		if c.HasEntry {
+			disc.Database, disc.Columns = name, cols
+			break // later candidates are not needed (and may not be open to this login)
 		}
 	}
 	disc.Problems = checkColumns(disc)
@@ -203,6 +203,19 @@ func (d *DB) discovered(ctx context.Context) (*Discovery, error) {
 		return d.disc, nil
 	}
 	return d.Discover(ctx)
+}
+
+// writableDB returns the database holding AbUserEntry when Delete and Restore may write to it,
+// else the KindRefused error of Discovery.Writable.
+func (d *DB) writableDB(ctx context.Context) (string, error) {
+	disc, err := d.discovered(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := disc.Writable(); err != nil {
+		return "", err
+	}
+	return disc.Database, nil
 }
 
 // entryDB returns the database holding AbUserEntry, or a KindNoObject error.

@@ -26,7 +26,7 @@ const (
 	KindNoObject               // SQL 208: invalid object name (missing table)
 	KindNotFound               // a GUID named for deletion is not in AbUserEntry
 	KindLogin                  // SQL 18456 and other login failures
-	KindPermission             // SQL 229, 230, 262, 300: permission denied
+	KindPermission             // SQL 229, 230, 262, 300, 916: permission denied
 	KindDeadlock               // SQL 1205: chosen as deadlock victim, transaction rolled back
 	KindConnection             // network failure, dropped connection
 	KindTLS                    // TLS handshake or certificate failure
@@ -133,7 +133,7 @@ func classify(err error, op, server, database, object string) error {
 		case 208:
 			e.Kind = KindNoObject
 			e.Hint = "the table is not in this database: check `database` in the configuration (rtc, or rtcab on Lync) and run `abkit rtc info`"
-		case 229, 230, 262, 300:
+		case 229, 230, 262, 300, 916:
 			e.Kind = KindPermission
 			e.Hint = "the login lacks a permission on this object: ask the DBA to grant it (SELECT for reads, DELETE and INSERT for delete and restore)"
 		case 1205:
@@ -153,6 +153,9 @@ func classify(err error, op, server, database, object string) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Kind = KindTimeout
 		e.Hint = "raise `timeout` in the configuration if the server is slow"
+	case strings.Contains(err.Error(), "krb5"):
+		e.Kind = KindLogin
+		e.Hint = "auth kerberos needs krb5_conf and either a keytab with user and realm, a password with realm, or a credentials cache (kinit)"
 	case isTLSError(err):
 		e.Kind = KindTLS
 		e.Hint = "SQL Server 2005/2008 without TLS 1.2 updates speaks TLS 1.0 only: set tls_min: 1.0; " +

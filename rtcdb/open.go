@@ -49,8 +49,11 @@ type Options struct {
 	Timeout time.Duration // per call; 0 = DefaultTimeout
 }
 
-// WarnCleartext is the warning Open returns when encryption is disabled.
-const WarnCleartext = "encrypt=disable: no TLS at all, the login (user name and a merely obfuscated password) and all data cross the network in clear"
+// Warnings Open returns about unencrypted connections.
+const (
+	WarnCleartext     = "encrypt=disable: no TLS at all, the login (user name and a merely obfuscated password) and all data cross the network in clear"
+	WarnDataCleartext = "encrypt=false: only the login is encrypted; statements and UserData cross the network in clear"
+)
 
 // DB is an open connection pool to the OCS back end.
 type DB struct {
@@ -86,8 +89,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if d.timeout <= 0 {
 		d.timeout = DefaultTimeout
 	}
-	if cfg.Encryption == msdsn.EncryptionDisabled {
+	switch cfg.Encryption {
+	case msdsn.EncryptionDisabled:
 		d.warnings = append(d.warnings, WarnCleartext)
+	case msdsn.EncryptionOff:
+		d.warnings = append(d.warnings, WarnDataCleartext)
 	}
 	db, err := sql.Open("sqlserver", dsn)
 	if err != nil {

@@ -173,6 +173,29 @@ func TestDeleteConnectionDropped(t *testing.T) {
 	}
 }
 
+// A connection lost during COMMIT leaves the outcome unknown, and the backup says so.
+func TestDeleteCommitLostIsUnknown(t *testing.T) {
+	f := rtcdbtest.New(t)
+	gs := seedN(f.Seed, 2)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	f.Fault = func(r *tdstest.Request) *tdstest.Response {
+		if r.Kind == tdstest.Commit {
+			return &tdstest.Response{Drop: true}
+		}
+		return nil
+	}
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if !IsKind(err, KindConnection) {
+		t.Fatalf("error %v, want connection failure", err)
+	}
+	if res.Committed || len(res.Deleted) != 0 || res.Status != StatusUnknown || len(res.FollowUp) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if b := readBackupFile(t, backup); b.Status != StatusUnknown || !strings.Contains(b.Reason, "abkit rtc entry") {
+		t.Errorf("backup status %s (%s)", b.Status, b.Reason)
+	}
+}
+
 func TestDeleteDeadlockVictim(t *testing.T) {
 	f := rtcdbtest.New(t)
 	gs := seedN(f.Seed, 2)
@@ -215,8 +238,8 @@ func TestDeleteCancelledRollsBack(t *testing.T) {
 	if res.Committed || len(res.Deleted) != 0 {
 		t.Errorf("result %+v", res)
 	}
-	if slices.Contains(f.TxLog(), "commit") {
-		t.Error("COMMIT sent after cancellation")
+	if want := []string{"begin", "rollback"}; !slices.Equal(f.TxLog(), want) {
+		t.Errorf("transaction requests %v, want %v: the ROLLBACK must reach the server", f.TxLog(), want)
 	}
 	for _, g := range gs {
 		if _, ok := f.Row(g); !ok {
@@ -291,11 +314,44 @@ func TestLoginFailure(t *testing.T) {
 	}
 }
 
+func TestKerberosConfigurationError(t *testing.T) {
+	f := rtcdbtest.New(t)
+	o := fakeOptions(f)
+	o.Auth, o.Keytab, o.Realm, o.Krb5Conf = "kerberos", "/nonexistent/abkit.keytab", "CONTOSO.COM", "/nonexistent/krb5.conf"
+	_, err := Open(context.Background(), o)
+	if !IsKind(err, KindLogin) || !strings.Contains(err.Error(), "krb5_conf") {
+		t.Fatalf("error %v, want a login failure explaining the Kerberos settings", err)
+	}
+}
+
 func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
 	f := rtcdbtest.New(t)
 	d := openFake(t, f)
 	if !slices.Contains(d.Warnings(), WarnCleartext) {
 		t.Errorf("warnings %q", d.Warnings())
+	}
+}
+
+// An existing file is never overwritten: the delete stops before any DELETE.
+func TestDeleteRefusesExistingBackupFile(t *testing.T) {
+	f := rtcdbtest.New(t)
+	gs := seedN(f.Seed, 1)
+	backup := filepath.Join(t.TempDir(), "backup.json")
+	if err := os.WriteFile(backup, []byte("an earlier backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
+	if !IsKind(err, KindBadInput) || !strings.Contains(err.Error(), "nothing was changed") || res.Committed {
+		t.Fatalf("error %v, result %+v", err, res)
+	}
+	if data, _ := os.ReadFile(backup); string(data) != "an earlier backup" {
+		t.Error("the existing file was overwritten")
+	}
+	if len(f.Requests("DELETE")) != 0 || slices.Contains(f.TxLog(), "commit") {
+		t.Error("DELETE or COMMIT sent")
+	}
+	if _, ok := f.Row(gs[0]); !ok {
+		t.Error("row removed")
 	}
 }
 
@@ -382,6 +438,9 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 	}
 	if disc.Database != "rtcab" || len(disc.Problems) != 0 {
 		t.Fatalf("discovery %+v", disc)
+	}
+	if want := []Candidate{{"rtc", true, false, false}, {"rtcab", true, true, true}}; !slices.Equal(disc.Candidates, want) {
+		t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
 	}
 	e, err := d.Entry(context.Background(), gs[0])
 	if err != nil || !e.Present {

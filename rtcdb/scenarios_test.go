@@ -177,7 +177,7 @@ func scenarioDiscover(t *testing.T, b *backend) {
 		t.Errorf("columns %+v", disc.Columns)
 	}
 	if b.fake != nil {
-		want := []Candidate{{"rtc", true, true, true}, {"rtcab", true, false, false}}
+		want := []Candidate{{"rtc", true, true, true}}
 		if !slices.Equal(disc.Candidates, want) || disc.Version != "9.00.4035.00" {
 			t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
 		}

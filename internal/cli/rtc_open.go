@@ -12,17 +12,21 @@ import (
 	"golang.org/x/term"
 )
 
-// rtcOptions turns the configuration's rtc section into rtcdb.Options, resolving the password
-// (environment variable, file, or a prompt on a terminal) and the DSN variable.
+// rtcOptions reads the configuration file and turns its rtc section into rtcdb.Options.
 func (f *Factory) rtcOptions() (rtcdb.Options, error) {
 	cfg, err := f.loadConfig()
 	if err != nil {
 		return rtcdb.Options{}, err
 	}
-	r := cfg.RTC
-	if r == nil {
+	if cfg.RTC == nil {
 		return rtcdb.Options{}, badInput(&config.Error{Path: cfg.Path, Err: errors.New("no rtc section: abkit rtc needs the back-end database (server, auth, user ...)")})
 	}
+	return f.rtcSectionOptions(cfg.Path, cfg.RTC)
+}
+
+// rtcSectionOptions turns an rtc section (of the file at path) into rtcdb.Options, resolving the
+// password (environment variable, file, or a prompt on a terminal) and the DSN variable.
+func (f *Factory) rtcSectionOptions(path string, r *config.RTC) (rtcdb.Options, error) {
 	o := rtcdb.Options{
 		Server: r.Server, Instance: r.Instance, Port: r.Port, Database: r.Database,
 		Auth: r.Auth, User: r.User, Encrypt: r.Encrypt, TLSMin: r.TLSMin, CAFile: r.CAFile,
@@ -31,11 +35,12 @@ func (f *Factory) rtcOptions() (rtcdb.Options, error) {
 	if r.DSNEnv != "" {
 		o.DSN = os.Getenv(r.DSNEnv)
 		if o.DSN == "" {
-			return o, badInputf("config %s: rtc: dsn_env names %s, which is not set", cfg.Path, r.DSNEnv)
+			return o, badInputf("config %s: rtc: dsn_env names %s, which is not set", path, r.DSNEnv)
 		}
 		return o, nil
 	}
-	o.Password, err = f.rtcPassword(cfg.Path, r)
+	var err error
+	o.Password, err = f.rtcPassword(path, r)
 	return o, err
 }
 
@@ -75,6 +80,11 @@ func (f *Factory) openRTC(ctx context.Context) (*rtcdb.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.openRTCWith(ctx, o)
+}
+
+// openRTCWith connects with o and prints the connection's security warnings on stderr.
+func (f *Factory) openRTCWith(ctx context.Context, o rtcdb.Options) (*rtcdb.DB, error) {
 	db, err := rtcdb.Open(ctx, o)
 	if err != nil {
 		return nil, err

@@ -281,3 +281,35 @@ func TestRTCConfigProblems(t *testing.T) {
 		t.Errorf("unset password variable: exit %d, %q", code, stderr)
 	}
 }
+
+func TestRTCPasswordFileAndDSNEnv(t *testing.T) {
+	f, _ := rtcFake(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	configs := map[string]string{
+		"password_file": fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_file: %s\n  encrypt: disable\n", f.Port(), pwFile),
+		"dsn_env":       "rtc:\n  dsn_env: ABKIT_TEST_RTC_DSN\n",
+		"no password":   "rtc:\n  server: 127.0.0.1\n  user: tester\n",
+	}
+	t.Setenv("ABKIT_TEST_RTC_DSN", f.Srv.DSN("rtc"))
+	for name, yaml := range configs {
+		cfg := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
+		if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCLI(t, "--config="+cfg, "rtc", "entry", "--guid", rtcG1)
+		want := ExitOK
+		if name == "no password" {
+			want = ExitBadInput
+			if !strings.Contains(stderr, "no password") {
+				t.Errorf("%s: stderr %q", name, stderr)
+			}
+		}
+		if code != want {
+			t.Errorf("%s: exit %d, want %d; stderr %q", name, code, want, stderr)
+		}
+	}
+}
