@@ -422,7 +422,7 @@ func (p *streamParser) finish() *Object {
 	arenaB := bytes.Clone(p.scratch)
 	arenaS := string(p.scratch)
 	var countBuf [recordAttrs]int
-	counts := countBuf[:0]
+	var counts []int
 	var attrs []ldap.EntryAttribute
 	var ptrs []*ldap.EntryAttribute
 	var strs []string
