@@ -182,9 +182,14 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 	if in.AddressBook != nil {
 		rv.absName = in.AddressBook.Name()
 	}
-	rep.SIP = rv.rows(CheckSIP, sipGroups)
+	warn := func(w string) {
+		if !slices.Contains(rep.Warnings, w) {
+			rep.Warnings = append(rep.Warnings, w)
+		}
+	}
+	rep.SIP = rv.rows(CheckSIP, sipGroups, warn)
 	if in.Phones {
-		rep.Phone = rv.rows(CheckPhone, phoneGroups)
+		rep.Phone = rv.rows(CheckPhone, phoneGroups, warn)
 	}
 	return rep, nil
 }

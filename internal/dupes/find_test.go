@@ -290,6 +290,29 @@ func TestE164(t *testing.T) {
 	}
 }
 
+func TestFindOverlappingForests(t *testing.T) {
+	// The same objects read twice (two forests over one base) are not duplicates of themselves.
+	entries := []*ldap.Entry{
+		user("cn=A,dc=x", gAlice, "sip:a@c.com"),
+		group("cn=G,dc=x", gGroup, true, "sip:a@c.com"),
+		user("cn=B,dc=x", gBob, "sip:b@c.com"),
+	}
+	rep, err := Find(context.Background(), Inputs{Forests: []ldapsync.Source{
+		&memSource{name: "one", entries: entries}, &memSource{name: "two", entries: entries}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summaries(rep.SIP); !slices.Equal(got, []string{"a@c.com: cn=A,dc=x(user)*, cn=G,dc=x(security group)"}) {
+		t.Errorf("rows %q", got)
+	}
+	if r := rep.SIP[0]; r.Members[0].Forest != "one" || r.Members[1].Forest != "one" {
+		t.Errorf("members %+v", r.Members)
+	}
+	if len(rep.Warnings) != 3 || !strings.Contains(rep.Warnings[0], "from forest one and from forest two") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
 func TestFindErrors(t *testing.T) {
 	if _, err := Find(context.Background(), Inputs{}); err == nil {
 		t.Fatal("no inputs accepted")

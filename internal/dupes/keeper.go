@@ -130,20 +130,39 @@ type rowView struct {
 	absName    string
 }
 
-func (v rowView) rows(check Check, cs []collision) []Row {
+// rows builds the report rows of one check. An object met twice (the same objectGUID in two
+// forests whose bases overlap) counts once, with a warning; a value left with one object is
+// no duplicate.
+func (v rowView) rows(check Check, cs []collision, warn func(string)) []Row {
 	rows := make([]Row, 0, len(cs))
 	type ranked struct {
 		m Member
 		r rank
 	}
 	for _, c := range cs {
-		ms := make([]ranked, len(c.refs))
-		for i, ref := range c.refs {
+		ms := make([]ranked, 0, len(c.refs))
+		for _, ref := range c.refs {
 			o := v.ix.objs.at(ref >> viaBits)
 			via := ref & (1<<viaBits - 1)
-			ms[i] = ranked{v.member(check, o, via), rankOf(o, via)}
+			ms = append(ms, ranked{v.member(check, o, via), rankOf(o, via)})
 		}
 		slices.SortFunc(ms, func(a, b ranked) int { return compareRank(a.r, b.r) })
+		seen := map[GUID]string{}
+		kept := ms[:0]
+		for _, m := range ms {
+			if g := m.m.GUID; !g.IsZero() {
+				if first, dup := seen[g]; dup {
+					warn(fmt.Sprintf("object %s (%s) was read from forest %s and from forest %s: do their bases overlap?", g, m.m.DN, first, m.m.Forest))
+					continue
+				}
+				seen[g] = m.m.Forest
+			}
+			kept = append(kept, m)
+		}
+		ms = kept
+		if len(ms) < 2 {
+			continue
+		}
 		row := Row{Check: check, Value: c.key, Reason: reason(check, ms[0].r, ms[1].r)}
 		for i := range ms {
 			ms[i].m.Keep = i == 0
