@@ -317,6 +317,7 @@ type streamParser struct {
 	recLine int
 	names   []string    // attribute names, first spelling seen
 	lnames  []string    // the same in lower case
+	fields  []int       // the same as streamFields indexes
 	vals    []valueSpan // values in file order
 	scratch []byte      // decoded values back to back
 }
@@ -405,7 +406,7 @@ func (p *streamParser) block(b streamBlock) ([]*Object, error) {
 
 func (p *streamParser) reset() {
 	p.inRec, p.pos = false, 0
-	p.names, p.lnames, p.vals, p.scratch = p.names[:0], p.lnames[:0], p.vals[:0], p.scratch[:0]
+	p.names, p.lnames, p.fields, p.vals, p.scratch = p.names[:0], p.lnames[:0], p.fields[:0], p.vals[:0], p.scratch[:0]
 }
 
 // finish ends the current record and returns its object when it is under the base and
@@ -456,18 +457,18 @@ func (p *streamParser) finish() *Object {
 	if !p.match(e) {
 		return nil
 	}
-	lnames := p.lnames
+	fields := p.fields
 	if p.trim {
-		kept, keptNames := e.Attributes[:0], []string(nil)
+		kept, keptFields := e.Attributes[:0], []int(nil)
 		for i, a := range e.Attributes {
-			if p.want[lnames[i]] {
+			if p.want[p.lnames[i]] {
 				kept = append(kept, a)
-				keptNames = append(keptNames, lnames[i])
+				keptFields = append(keptFields, fields[i])
 			}
 		}
-		e.Attributes, lnames = kept, keptNames
+		e.Attributes, fields = kept, keptFields
 	}
-	return objectFromStream(e, lnames)
+	return objectFromStream(e, fields)
 }
 
 // line handles one logical line of a record.
@@ -526,6 +527,7 @@ func (p *streamParser) line(l []byte, n int) error {
 		idx = len(p.names)
 		p.names = append(p.names, ni.raw)
 		p.lnames = append(p.lnames, ni.lower)
+		p.fields = append(p.fields, ni.field)
 	}
 	start := len(p.scratch)
 	if err := p.appendValue(val, b64, name, n); err != nil {
@@ -539,6 +541,7 @@ func (p *streamParser) line(l []byte, n int) error {
 type nameInfo struct {
 	raw, lower string
 	keep       bool
+	field      int // streamFields index, 0 when objectFromStream does not decode it
 }
 
 // nameAt returns the facts of the attribute name on the current line of the record. Records of
@@ -557,6 +560,7 @@ func (p *streamParser) nameAt(name []byte) *nameInfo {
 		}
 	}
 	ni := nameInfo{raw: p.intern(name), lower: p.intern(p.lower)}
+	ni.field = streamFields[ni.lower]
 	ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
 	for len(p.cache) <= pos {
 		p.cache = append(p.cache, nameInfo{})
@@ -621,13 +625,13 @@ var streamFields = map[string]int{
 
 // objectFromStream decodes an entry of the streaming reader into an Object, giving the same
 // result as ObjectFromEntry (a test holds them to it) in one pass over the attributes, whose
-// lower-case names the parser already has.
-func objectFromStream(e *ldap.Entry, lnames []string) *Object {
+// streamFields indexes the parser already has.
+func objectFromStream(e *ldap.Entry, fields []int) *Object {
 	var byField [21]*ldap.EntryAttribute
 	o := &Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
 	for i, a := range e.Attributes {
 		o.Raw[a.Name] = a.ByteValues
-		if f := streamFields[lnames[i]]; f != 0 && byField[f] == nil && len(a.Values) > 0 {
+		if f := fields[i]; f != 0 && byField[f] == nil && len(a.Values) > 0 {
 			byField[f] = a
 		}
 	}
