@@ -119,7 +119,7 @@ type Report struct {
 	Phone    []Row         `json:"phone,omitempty"`
 	Objects  int           `json:"objects"` // distinct objects read
 	Sources  []SourceCount `json:"sources"`
-	Warnings []string      `json:"warnings,omitempty"` // values that could not be decoded
+	Warnings []string      `json:"warnings,omitempty"` // undecodable values, objects read twice (at most maxWarnings)
 }
 
 // Count returns the number of duplicated values in both checks.
@@ -155,7 +155,6 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 		rep.Sources = append(rep.Sources, SourceCount{Name: "address book " + in.AddressBook.Name(), Objects: ix.absEntries})
 	}
 	rep.Objects = ix.objs.len()
-	rep.Warnings = ix.warnings
 
 	sipGroups := ix.sip.collisions()
 	var phoneGroups []collision
@@ -182,14 +181,20 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 	if in.AddressBook != nil {
 		rv.absName = in.AddressBook.Name()
 	}
+	seen := map[string]bool{}
 	warn := func(w string) {
-		if !slices.Contains(rep.Warnings, w) {
-			rep.Warnings = append(rep.Warnings, w)
+		if !seen[w] {
+			seen[w] = true
+			ix.warn(w)
 		}
 	}
 	rep.SIP = rv.rows(CheckSIP, sipGroups, warn)
 	if in.Phones {
 		rep.Phone = rv.rows(CheckPhone, phoneGroups, warn)
+	}
+	rep.Warnings = ix.warnings
+	if ix.moreWarnings > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d more warnings not listed", ix.moreWarnings))
 	}
 	return rep, nil
 }
@@ -313,13 +318,26 @@ func (s *objectStore) add(o object) uint32 {
 }
 
 type index struct {
-	objs       objectStore
-	sip        *valueIndex
-	phone      *valueIndex
-	byGUID     map[GUID]uint32 // built only when an address book is merged in
-	perForest  []int
-	absEntries int
-	warnings   []string
+	objs         objectStore
+	sip          *valueIndex
+	phone        *valueIndex
+	byGUID       map[GUID]uint32 // built only when an address book is merged in
+	perForest    []int
+	absEntries   int
+	warnings     []string
+	moreWarnings int // warnings beyond maxWarnings, counted only
+}
+
+// maxWarnings bounds the warnings a report lists: a forest full of bad values must not fill
+// memory with messages.
+const maxWarnings = 1000
+
+func (ix *index) warn(w string) {
+	if len(ix.warnings) < maxWarnings {
+		ix.warnings = append(ix.warnings, w)
+	} else {
+		ix.moreWarnings++
+	}
 }
 
 func newIndex(phones bool) *index {
@@ -402,7 +420,9 @@ func (ix *index) readForests(ctx context.Context, forests []ldapsync.Source, nor
 			}
 		}
 		ix.perForest[b.forest] += len(b.facts)
-		ix.warnings = append(ix.warnings, b.warns...)
+		for _, w := range b.warns {
+			ix.warn(w)
+		}
 		pr.Add(int64(len(b.facts)))
 	}
 	if addErr != nil {

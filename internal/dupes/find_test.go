@@ -3,6 +3,7 @@ package dupes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -310,6 +311,21 @@ func TestFindOverlappingForests(t *testing.T) {
 	}
 	if len(rep.Warnings) != 3 || !strings.Contains(rep.Warnings[0], "from forest one and from forest two") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
+func TestFindWarningsCapped(t *testing.T) {
+	var entries []*ldap.Entry
+	for i := range maxWarnings + 5 {
+		entries = append(entries, user(fmt.Sprintf("cn=U%d,dc=x", i), "", fmt.Sprintf("sip:u%d@c.com", i), "userAccountControl", "x"))
+	}
+	rep, err := Find(context.Background(), Inputs{Forests: []ldapsync.Source{&memSource{name: "f", entries: entries}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != maxWarnings+1 || rep.Warnings[maxWarnings] != "5 more warnings not listed" ||
+		!strings.Contains(rep.Warnings[0], "cn=U0,dc=x: userAccountControl: not an integer") {
+		t.Errorf("%d warnings, first %q, last %q", len(rep.Warnings), rep.Warnings[0], rep.Warnings[len(rep.Warnings)-1])
 	}
 }
 
