@@ -32,11 +32,11 @@ object's msRTCSIP attributes (clear-sip), chosen per kind by the dupes.fix secti
 configuration (default: clear-sip for users and contacts, remove-proxy for groups), and delete the
 loser's AbUserEntry row (with --rtc).
 
-Nothing is written without --yes. With --yes, first an undo folder is written (the plan, one undo
-LDIF per forest, and later the rtc backup); then each losing object gets one conditional modify
-that deletes exactly the values the plan saw, so an object changed since fails alone instead of
-being overwritten; then the AbUserEntry rows of the fixed objects are deleted in one transaction,
-after a backup. Objects in LDIF snapshots and objects known only from an address book file are
+Nothing is written without --yes. With --yes, first an undo folder is written (the plan and one
+undo LDIF per forest); then the losers' AbUserEntry rows are backed up into it and deleted in one
+transaction; then each losing object gets one conditional modify that deletes exactly the values
+the plan saw, so an object changed since fails alone instead of being overwritten (its row, if
+deleted, comes back with User Replicator's next pass). Objects in LDIF snapshots and objects known only from an address book file are
 planned but never changed. 'abkit dupes undo DIR' reverses a fix.
 
 JSON output is {"plan": {...}, "result": {...}} (result is null on a dry run).

@@ -69,7 +69,7 @@ type Result struct {
 	Modified    int           `json:"modified"`
 	Failed      []ItemFailure `json:"failed,omitempty"`
 	RowsDeleted []GUID        `json:"rowsDeleted,omitempty"`
-	RowsError   string        `json:"rowsError,omitempty"` // the row deletion failed (all rolled back)
+	RowsError   string        `json:"rowsError,omitempty"` // the row deletion failed (none deleted); the modifies still ran
 }
 
 // Partial reports whether some change or the row deletion failed.
@@ -94,15 +94,18 @@ func (c *Change) undoRequest() *ldap.ModifyRequest {
 	return req
 }
 
-// Apply makes the plan's changes. It first writes the undo folder (plan, one undo LDIF per
-// forest, manifest; each synced), then modifies each object (a failure is recorded and the
-// others go on), then deletes the AbUserEntry rows of the objects whose modify succeeded, in one
-// call that backs them up first. With DryRun it checks that every change can be attempted and
+// Apply makes the plan's changes. Before any write it writes the undo folder (plan, one undo
+// LDIF per forest, manifest; each synced); then, when rows are to go, it hands their GUIDs to
+// Rows, which writes its backup into the folder and deletes them all or none; then it modifies
+// each object (a failure is recorded and the others go on). A row deleted for an object whose
+// modify then fails comes back with User Replicator's next pass, as the object still carries the
+// address; the result says which. With DryRun it checks that every change can be attempted and
 // writes nothing.
 func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) {
 	res := &Result{}
 	undo := map[string][]*ldap.ModifyRequest{}
 	var todo []*Change
+	var rows []GUID
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		if c.Skip != "" {
@@ -113,6 +116,9 @@ func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) 
 		}
 		todo = append(todo, c)
 		undo[c.Forest] = append(undo[c.Forest], c.undoRequest())
+		if c.DeleteRow && opts.Rows != nil {
+			rows = append(rows, c.GUID)
+		}
 	}
 	if opts.DryRun || len(todo) == 0 {
 		return res, nil
@@ -120,37 +126,40 @@ func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) 
 	if opts.UndoDir == "" {
 		return nil, &InputError{Msg: "an undo folder is required before any write"}
 	}
-	if err := writeUndo(opts.UndoDir, plan, undo, opts.Rows != nil); err != nil {
+	if err := writeUndo(opts.UndoDir, plan, undo, len(rows) > 0); err != nil {
 		return nil, err
 	}
 	res.UndoDir = opts.UndoDir
+	deleted := map[GUID]bool{}
+	if len(rows) > 0 {
+		if err := opts.Rows.DeleteEntries(ctx, rows, filepath.Join(opts.UndoDir, RTCBackupFile)); err != nil {
+			res.RowsError = err.Error()
+		} else {
+			res.RowsDeleted = rows
+			for _, g := range rows {
+				deleted[g] = true
+			}
+		}
+	}
 
 	pr := progress.OrNop(opts.Progress)
 	pr.Start(int64(len(todo)), "changes")
-	var rows []GUID
+	defer pr.Done()
 	for _, c := range todo {
 		if err := ctx.Err(); err != nil {
-			pr.Done()
 			return res, err
 		}
 		err := modifierFor(opts.Modifiers, c.Forest).Modify(ctx, c.ModifyRequest())
 		pr.Add(1)
 		if err != nil {
-			res.Failed = append(res.Failed, ItemFailure{Forest: c.Forest, DN: c.DN, GUID: c.GUID, Error: err.Error()})
+			msg := err.Error()
+			if deleted[c.GUID] {
+				msg += " (its AbUserEntry row was deleted; User Replicator will write it again)"
+			}
+			res.Failed = append(res.Failed, ItemFailure{Forest: c.Forest, DN: c.DN, GUID: c.GUID, Error: msg})
 			continue
 		}
 		res.Modified++
-		if c.DeleteRow {
-			rows = append(rows, c.GUID)
-		}
-	}
-	pr.Done()
-	if len(rows) > 0 && opts.Rows != nil {
-		if err := opts.Rows.DeleteEntries(ctx, rows, filepath.Join(opts.UndoDir, RTCBackupFile)); err != nil {
-			res.RowsError = err.Error()
-		} else {
-			res.RowsDeleted = rows
-		}
 	}
 	return res, nil
 }

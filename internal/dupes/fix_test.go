@@ -3,6 +3,7 @@ package dupes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,8 +135,8 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// A value changed after the plan makes that item fail; the others go on, and only rows of
-// objects whose modify succeeded are deleted.
+// A value changed after the plan makes that item fail; the others go on, and the failure says
+// that the object's row, deleted before the modifies, will come back.
 func TestApplyConditional(t *testing.T) {
 	src := scenario()
 	rows := &fakeRows{rows: map[GUID]bool{guid(gGroup): true, guid(gBobC): true}}
@@ -154,10 +155,12 @@ func TestApplyConditional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || !strings.Contains(res.Failed[0].Error, "no value") {
+	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || !strings.Contains(res.Failed[0].Error, "no value") ||
+		!strings.Contains(res.Failed[0].Error, "User Replicator will write it again") {
 		t.Errorf("result %+v", res)
 	}
-	if !slices.Equal(res.RowsDeleted, []GUID{guid(gBobC)}) || !rows.rows[guid(gGroup)] {
+	// The rows went first, with their backup, before any modify.
+	if !slices.Equal(res.RowsDeleted, []GUID{guid(gGroup), guid(gBobC)}) || rows.rows[guid(gGroup)] {
 		t.Errorf("rows deleted %v, left %v", res.RowsDeleted, rows.rows)
 	}
 	if !strings.Contains(src.dump(), "proxyaddresses: sip:alice@contoso.com") {
@@ -230,6 +233,21 @@ func TestPlanRules(t *testing.T) {
 			t.Errorf("writes %d", m)
 		}
 	})
+}
+
+// A failed row deletion is reported and does not stop the directory changes.
+func TestApplyRowsFail(t *testing.T) {
+	src := scenario()
+	rows := &fakeRows{rows: map[GUID]bool{guid(gGroup): true, guid(gBobC): true}}
+	_, plan := findAndPlan(t, src, rows, DefaultPolicy())
+	rows.fail = errors.New("deadlock victim")
+	res, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: filepath.Join(t.TempDir(), "u"), Modifiers: map[string]ldapsync.Modifier{"userforest": src}, Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Modified != 2 || res.RowsError != "deadlock victim" || len(res.RowsDeleted) != 0 || !res.Partial() {
+		t.Errorf("result %+v", res)
+	}
 }
 
 func TestParsePolicy(t *testing.T) {
