@@ -329,12 +329,18 @@ const (
 	recordValues = 32
 )
 
-// recordMem holds the slices of one entry.
+// recordMem holds one record's entry and object with what they point to, so that a record
+// costs one allocation for all of them (they live and die together).
 type recordMem struct {
-	attrs [recordAttrs]ldap.EntryAttribute
-	ptrs  [recordAttrs]*ldap.EntryAttribute
-	strs  [recordValues]string
-	raws  [recordValues][]byte
+	obj     Object
+	entry   ldap.Entry
+	ints    [3]int64 // msRTCSIP-OptionFlags, userAccountControl, groupType
+	bools   [2]bool  // msRTCSIP-UserEnabled, msExchHideFromAddressLists
+	proxies [8]string
+	attrs   [recordAttrs]ldap.EntryAttribute
+	ptrs    [recordAttrs]*ldap.EntryAttribute
+	strs    [recordValues]string
+	raws    [recordValues][]byte
 }
 
 // valueSpan is one value of the current record: attribute index and where it is in scratch.
@@ -428,9 +434,9 @@ func (p *streamParser) finish() *Object {
 	var ptrs []*ldap.EntryAttribute
 	var strs []string
 	var raws [][]byte
+	m := new(recordMem)
 	if len(p.names) <= recordAttrs && len(p.vals) <= recordValues {
-		// The usual record: its slices in one allocation.
-		m := new(recordMem)
+		// The usual record: its slices come with the rest.
 		counts = countBuf[:len(p.names)]
 		attrs, ptrs = m.attrs[:len(p.names)], m.ptrs[:len(p.names)]
 		strs, raws = m.strs[:len(p.vals)], m.raws[:len(p.vals)]
@@ -453,7 +459,8 @@ func (p *streamParser) finish() *Object {
 		a.Values = append(a.Values, arenaS[v.start:v.end])
 		a.ByteValues = append(a.ByteValues, arenaB[v.start:v.end:v.end])
 	}
-	e := &ldap.Entry{DN: p.dn, Attributes: ptrs}
+	e := &m.entry
+	e.DN, e.Attributes = p.dn, ptrs
 	if !p.match(e) {
 		return nil
 	}
@@ -468,7 +475,7 @@ func (p *streamParser) finish() *Object {
 		}
 		e.Attributes, fields = kept, keptFields
 	}
-	return objectFromStream(e, fields)
+	return objectFromStream(e, fields, m)
 }
 
 // line handles one logical line of a record.
@@ -625,10 +632,11 @@ var streamFields = map[string]int{
 
 // objectFromStream decodes an entry of the streaming reader into an Object, giving the same
 // result as ObjectFromEntry (a test holds them to it) in one pass over the attributes, whose
-// streamFields indexes the parser already has.
-func objectFromStream(e *ldap.Entry, fields []int) *Object {
+// streamFields indexes the parser already has. The object and what it points to live in m.
+func objectFromStream(e *ldap.Entry, fields []int, m *recordMem) *Object {
 	var byField [21]*ldap.EntryAttribute
-	o := &Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
+	o := &m.obj
+	*o = Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
 	for i, a := range e.Attributes {
 		o.Raw[a.Name] = a.ByteValues
 		if f := fields[i]; f != 0 && byField[f] == nil && len(a.Values) > 0 {
@@ -659,33 +667,34 @@ func objectFromStream(e *ldap.Entry, fields []int) *Object {
 		}
 		*dst = s
 	}
-	integer := func(f int) *int64 {
+	integer := func(f int, n *int64) *int64 {
 		a := byField[f]
 		if a == nil {
 			return nil
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(a.Values[0]), 10, 64)
+		v, err := strconv.ParseInt(strings.TrimSpace(a.Values[0]), 10, 64)
 		if err != nil {
 			warn(f, "not an integer: %q", a.Values[0])
 			return nil
 		}
-		return &n
+		*n = v
+		return n
 	}
-	boolean := func(f int) *bool {
+	boolean := func(f int, b *bool) *bool {
 		a := byField[f]
 		if a == nil {
 			return nil
 		}
-		var b bool
 		switch strings.ToUpper(strings.TrimSpace(a.Values[0])) {
 		case "TRUE":
-			b = true
+			*b = true
 		case "FALSE":
+			*b = false
 		default:
 			warn(f, "not a boolean: %q", a.Values[0])
 			return nil
 		}
-		return &b
+		return b
 	}
 	if a := byField[1]; a != nil {
 		if g, err := GUIDFromBytes(a.ByteValues[0]); err != nil {
@@ -698,27 +707,46 @@ func objectFromStream(e *ldap.Entry, fields []int) *Object {
 	sid(3, &o.MasterSID)
 	sid(4, &o.OriginatorSID)
 	o.PrimaryUserAddress = str(5)
-	o.SIPEnabled = boolean(6)
+	o.SIPEnabled = boolean(6, &m.bools[0])
 	o.PrimaryHomeServer = str(7)
-	o.OptionFlags = integer(8)
+	o.OptionFlags = integer(8, &m.ints[0])
 	o.Line = str(9)
 	if a := byField[10]; a != nil {
-		for _, p := range a.Values {
+		// Count first, so that up to len(m.proxies) values need no allocation; a kind with no
+		// value keeps a nil slice, as ObjectFromEntry leaves it.
+		class := func(p string) int {
 			switch {
 			case len(p) >= 4 && strings.EqualFold(p[:4], "sip:"):
-				o.ProxySIP = append(o.ProxySIP, p)
+				return 0
 			case len(p) >= 5 && strings.EqualFold(p[:5], "smtp:"):
-				o.ProxySMTP = append(o.ProxySMTP, p)
-			default:
-				o.ProxyOther = append(o.ProxyOther, p)
+				return 1
 			}
+			return 2
+		}
+		lists := [3]*[]string{&o.ProxySIP, &o.ProxySMTP, &o.ProxyOther}
+		if len(a.Values) <= len(m.proxies) {
+			var n [3]int
+			for _, p := range a.Values {
+				n[class(p)]++
+			}
+			off := 0
+			for k, l := range lists {
+				if n[k] > 0 {
+					*l = m.proxies[off : off : off+n[k]]
+					off += n[k]
+				}
+			}
+		}
+		for _, p := range a.Values {
+			l := lists[class(p)]
+			*l = append(*l, p)
 		}
 	}
 	o.Mail, o.DisplayName, o.SAMAccountName = str(11), str(12), str(13)
 	o.UserPrincipalName, o.TelephoneNumber, o.SourceObjectDN = str(14), str(15), str(16)
-	o.UserAccountControl = integer(17)
-	o.GroupType = integer(18)
-	if h := boolean(19); h != nil {
+	o.UserAccountControl = integer(17, &m.ints[1])
+	o.GroupType = integer(18, &m.ints[2])
+	if h := boolean(19, &m.bools[1]); h != nil {
 		o.HiddenFromGAL = *h
 	}
 	var classes []string

@@ -59,6 +59,6 @@ measure() {
       n, wall, cpu, mb, ts, (tm ? sprintf(", < %d MB", tm) : ""), ok, load }'
 }
 
-echo "snapshot: $(stat -c %s "$snap" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $OBJECTS objects; address book: $(stat -c %s "$book" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $CONTACTS contacts"
+echo "snapshot: $(stat -L -c %s "$snap" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $OBJECTS objects; address book: $(stat -L -c %s "$book" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $CONTACTS contacts"
 measure "dupes, snapshot of $OBJECTS objects" 5 1536 "$snap" "$BIN" dupes --config "$work/abkit.yaml" -o json --no-progress
 measure "dupes --abs, $CONTACTS contacts" 1 0 "$book" "$BIN" dupes --abs "$book" -o json --no-progress
