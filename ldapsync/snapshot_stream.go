@@ -400,6 +400,8 @@ func (p *streamParser) block(b streamBlock) ([]*Object, error) {
 			line++
 		}
 		data = rest
+		// Like go-ldap/ldif (which Snapshot uses): every trailing CR of the logical line goes.
+		logical = bytes.TrimRight(logical, "\r")
 		if err := p.line(logical, startLine); err != nil {
 			return nil, err
 		}
@@ -485,6 +487,9 @@ func (p *streamParser) line(l []byte, n int) error {
 		return &LDIFError{Line: n, Msg: fmt.Sprintf("want attr: value, got %q", truncate(string(l), 60))}
 	}
 	name := l[:colon]
+	if colon == len(l)-1 {
+		return &LDIFError{Line: n, Msg: fmt.Sprintf("%s: empty value (write %s:: for an empty one)", name, name)}
+	}
 	val := l[colon+1:]
 	b64 := false
 	switch {
@@ -494,6 +499,9 @@ func (p *streamParser) line(l []byte, n int) error {
 		return &LDIFError{Line: n, Msg: "file-URL values (attr:< ...) are not accepted in snapshots"}
 	}
 	val = bytes.TrimLeft(val, " ")
+	if !validAttrName(name) {
+		return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
+	}
 	if !p.inRec {
 		switch strings.ToLower(string(name)) {
 		case "version":
@@ -542,6 +550,37 @@ func (p *streamParser) line(l []byte, n int) error {
 	}
 	p.vals = append(p.vals, valueSpan{attr: idx, start: start, end: len(p.scratch)})
 	return nil
+}
+
+// validAttrName reports whether b is an attribute description go-ldap/ldif accepts: a letter
+// then letters, digits, '-' and ';' (options), or a numeric OID.
+func validAttrName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if c := b[0]; c >= '0' && c <= '9' {
+		dot := true // no leading dot, no two dots in a row, no trailing dot
+		for _, c := range b {
+			switch {
+			case c >= '0' && c <= '9':
+				dot = false
+			case c == '.' && !dot:
+				dot = true
+			default:
+				return false
+			}
+		}
+		return !dot
+	}
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == ';'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // nameInfo is what the parser knows about an attribute name as spelled in the file.
