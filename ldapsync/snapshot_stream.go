@@ -499,10 +499,10 @@ func (p *streamParser) line(l []byte, n int) error {
 		return &LDIFError{Line: n, Msg: "file-URL values (attr:< ...) are not accepted in snapshots"}
 	}
 	val = bytes.TrimLeft(val, " ")
-	if !validAttrName(name) {
-		return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
-	}
 	if !p.inRec {
+		if !validAttrName(name) {
+			return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
+		}
 		switch strings.ToLower(string(name)) {
 		case "version":
 			if v := strings.TrimSpace(string(val)); v != "1" {
@@ -522,6 +522,9 @@ func (p *streamParser) line(l []byte, n int) error {
 		return &LDIFError{Line: n, Msg: "record does not start with dn:"}
 	}
 	ni := p.nameAt(name)
+	if !ni.valid {
+		return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
+	}
 	if ni.lower == "changetype" {
 		if strings.TrimSpace(string(val)) != "add" {
 			return &LDIFError{Line: p.recLine, Msg: "change record (modify, delete or moddn) in a snapshot; only entries and changetype: add are accepted"}
@@ -587,7 +590,8 @@ func validAttrName(b []byte) bool {
 type nameInfo struct {
 	raw, lower string
 	keep       bool
-	field      int // streamFields index, 0 when objectFromStream does not decode it
+	valid      bool // a name go-ldap/ldif accepts
+	field      int  // streamFields index, 0 when objectFromStream does not decode it
 }
 
 // nameAt returns the facts of the attribute name on the current line of the record. Records of
@@ -607,6 +611,7 @@ func (p *streamParser) nameAt(name []byte) *nameInfo {
 	}
 	ni := nameInfo{raw: p.intern(name), lower: p.intern(p.lower)}
 	ni.field = streamFields[ni.lower]
+	ni.valid = validAttrName(name)
 	ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
 	for len(p.cache) <= pos {
 		p.cache = append(p.cache, nameInfo{})
