@@ -27,6 +27,16 @@ func (h Header) Time() time.Time { return h.Day.Time() }
 // BaseTime returns the base creation date of a delta (day 0 for full files).
 func (h Header) BaseTime() time.Time { return h.BaseDay.Time() }
 
+// FileName returns the name the server gives a file with header h: F-XXXX, D-XXXX-YYYY or
+// C-XXXX-YYYY, with the .dabs extension when device is set.
+func (h Header) FileName(device bool) FileName {
+	n := FileName{Kind: h.Kind, Day: h.Day, Device: device}
+	if h.Kind != Full {
+		n.BaseDay = h.BaseDay
+	}
+	return n
+}
+
 // FileTypes of delta and compact delta files ([SPEC]).
 var (
 	DeltaFileType   = GUID{0x16, 0xC1, 0x4B, 0xB5, 0x08, 0x90, 0xC7, 0x47, 0xB9, 0xBD, 0xF3, 0xBB, 0x1A, 0x0A, 0xB6, 0xEB}
