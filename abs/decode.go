@@ -115,7 +115,7 @@ func newDecoder(r *Reader, off int64, reuse bool) *decoder {
 	return &decoder{r: r, w: newWindow(r.r, r.size, off), reuse: reuse, slab: slabMin}
 }
 
-// add appends a zero record to the contact being decoded and returns it.
+// add appends a record to the contact being decoded and returns it, to be overwritten.
 func (d *decoder) add() *Value {
 	n := len(d.vals)
 	if n == cap(d.vals) {
@@ -127,9 +127,7 @@ func (d *decoder) add() *Value {
 		n = c
 	}
 	d.vals = d.vals[:n+1]
-	v := &d.vals[n]
-	*v = Value{}
-	return v
+	return &d.vals[n]
 }
 
 // bytes returns a copy of s from the binary slab.
@@ -218,26 +216,26 @@ func (d *decoder) records(b string, base int64) error {
 		recOff := base + int64(p)
 		idb := b[p]
 		in := &info[idb]
-		if !in.known {
-			return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
-				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
-		}
 		p++
-		v := d.add()
-		v.AttrID = in.id
-		switch {
-		case in.typ.isString():
+		var (
+			kind ValueKind // ValueString unless set
+			str  string
+			bin  []byte
+			bv   bool
+		)
+		switch in.class {
+		case classString:
 			k := indexNUL(b[p:])
 			if k < 0 {
 				return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
 					Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
 			}
-			v.Str = b[p : p+k]
+			str = b[p : p+k]
 			p += k + 1
 			if k == 0 && compact {
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 			}
-		case in.typ == TypeBinary:
+		case classBinary:
 			d.seen |= seenBinary
 			if len(b)-p < binaryLenSize {
 				return d.valueErr(base+int64(p), in, "a u16 length", fmt.Sprintf("%d bytes left in the contact", len(b)-p))
@@ -245,45 +243,47 @@ func (d *decoder) records(b string, base int64) error {
 			n := int(b[p]) | int(b[p+1])<<8
 			p += binaryLenSize
 			if compact && n == binaryEmptyLen {
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 				break
 			}
 			if n > len(b)-p {
 				return d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
 			}
-			v.Kind = ValueBinary
-			v.Bin = d.bytes(b[p : p+n])
+			kind, bin = ValueBinary, d.bytes(b[p:p+n])
 			p += n
-		case in.typ == TypeBoolean:
+		case classBoolean:
 			d.seen |= seenBoolean
 			if p >= len(b) {
 				return d.valueErr(base+int64(p), in, "one byte", "the end of the contact")
 			}
 			switch x := b[p]; {
 			case x == boolFalse || x == boolTrue:
-				v.Kind, v.Bool = ValueBoolean, x == boolTrue
+				kind, bv = ValueBoolean, x == boolTrue
 			case x == boolEmpty && compact:
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 			default:
 				return d.valueErr(base+int64(p), in, "0 or 1", fmt.Sprintf("0x%02X", x))
 			}
 			p++
+		case classNone:
+			return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
+				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
 		default:
 			return &UnsupportedError{Offset: recOff, Reason: fmt.Sprintf("attribute %s has value type %d, whose encoding is unknown", d.r.table.Name(in.id), in.typ)}
 		}
-		if v.Kind == ValueEmpty {
+		if kind == ValueEmpty {
 			d.seen |= seenEmpty
 		}
 		if int(idb) == prev {
-			kind, problem := follow(in, prevKind, v.Kind, v.Str)
+			k, problem := follow(in, prevKind, kind, str)
 			if problem != "" {
 				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
 					Expected: problem, Found: "another record with the same Id"}
 			}
-			if kind != ValueNormalized {
+			if k != ValueNormalized {
 				d.seen |= seenMulti
 			}
-			v.Kind = kind
+			kind = k
 		} else {
 			if seenIDs[idb>>6]&(1<<(idb&63)) != 0 {
 				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
@@ -291,7 +291,8 @@ func (d *decoder) records(b string, base int64) error {
 			}
 			seenIDs[idb>>6] |= 1 << (idb & 63)
 		}
-		prev, prevKind = int(idb), v.Kind
+		*d.add() = Value{AttrID: in.id, Kind: kind, Bool: bv, Str: str, Bin: bin}
+		prev, prevKind = int(idb), kind
 	}
 	return nil
 }

@@ -168,7 +168,8 @@ func TestSamples(t *testing.T) {
 		}
 	}
 	for name, b := range books {
-		if fn, err := ParseFileName(name); err != nil || fn.Kind != b.Header.Kind || fn.Day != b.Header.Day || fn.BaseDay != b.Header.BaseDay {
+		fn, err := ParseFileName(name)
+		if err != nil || fn != b.Header.FileName(fn.Device) || b.Header.FileName(fn.Device).String() != name {
 			t.Errorf("%s: name %+v (%v) does not match header %+v", name, fn, err, b.Header)
 		}
 	}
