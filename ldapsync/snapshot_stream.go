@@ -307,10 +307,11 @@ type streamParser struct {
 	base    string // normalized
 	rawBase string
 
-	lower  []byte            // scratch: the current attribute name in lower case
-	names0 map[string]string // interned attribute names
-	cache  []nameInfo        // by line of the record, from the records before
-	pos    int               // line of the current record (after dn)
+	lower  []byte               // scratch: the current attribute name in lower case
+	names0 map[string]string    // interned attribute names
+	cache  []*nameInfo          // by line of the record, from the records before
+	byRaw  map[string]*nameInfo // by name as spelled (at most maxNames)
+	pos    int                  // line of the current record (after dn)
 	// The record being parsed.
 	dn      string
 	inRec   bool
@@ -586,6 +587,10 @@ func validAttrName(b []byte) bool {
 	return true
 }
 
+// maxNames bounds the attribute names a parser remembers: a file of random names must not
+// fill memory.
+const maxNames = 4096
+
 // nameInfo is what the parser knows about an attribute name as spelled in the file.
 type nameInfo struct {
 	raw, lower string
@@ -596,28 +601,38 @@ type nameInfo struct {
 
 // nameAt returns the facts of the attribute name on the current line of the record. Records of
 // one kind list their attributes in the same order, so the answer for the same line of the
-// previous record is tried first; only a miss lowers the name and looks it up.
+// previous record is tried first, then every name met so far; only a new name is lowered and
+// looked up.
 func (p *streamParser) nameAt(name []byte) *nameInfo {
 	pos := p.pos
 	p.pos++
-	if pos < len(p.cache) && p.cache[pos].raw == string(name) {
-		return &p.cache[pos]
+	if pos < len(p.cache) && p.cache[pos] != nil && p.cache[pos].raw == string(name) {
+		return p.cache[pos]
 	}
-	p.lower = append(p.lower[:0], name...)
-	for i, c := range p.lower {
-		if c >= 'A' && c <= 'Z' {
-			p.lower[i] = c + 32
+	ni, ok := p.byRaw[string(name)]
+	if !ok {
+		p.lower = append(p.lower[:0], name...)
+		for i, c := range p.lower {
+			if c >= 'A' && c <= 'Z' {
+				p.lower[i] = c + 32
+			}
+		}
+		ni = &nameInfo{raw: string(name), lower: p.intern(p.lower)}
+		ni.field = streamFields[ni.lower]
+		ni.valid = validAttrName(name)
+		ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
+		if p.byRaw == nil {
+			p.byRaw = map[string]*nameInfo{}
+		}
+		if len(p.byRaw) < maxNames {
+			p.byRaw[ni.raw] = ni
 		}
 	}
-	ni := nameInfo{raw: p.intern(name), lower: p.intern(p.lower)}
-	ni.field = streamFields[ni.lower]
-	ni.valid = validAttrName(name)
-	ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
 	for len(p.cache) <= pos {
-		p.cache = append(p.cache, nameInfo{})
+		p.cache = append(p.cache, nil)
 	}
 	p.cache[pos] = ni
-	return &p.cache[pos]
+	return ni
 }
 
 // intern returns b as a string, allocating only the first time: attribute names repeat in
@@ -630,7 +645,9 @@ func (p *streamParser) intern(b []byte) string {
 		p.names0 = map[string]string{}
 	}
 	s := string(b)
-	p.names0[s] = s
+	if len(p.names0) < maxNames {
+		p.names0[s] = s
+	}
 	return s
 }
 
