@@ -518,21 +518,28 @@ func factFromObject(forest int, o *ldapsync.Object, norm PhoneNormalizer, phones
 	return f
 }
 
-// sipKeys returns the normalized addresses of a primary address and sip: proxy values.
+// sipKeys returns the normalized addresses of a primary address and sip: proxy values. A value
+// is normalized into a scratch buffer first and becomes a string only when it is new (a user's
+// primary address usually repeats in proxyAddresses); the strings are fresh, so index keys never
+// pin the reader's buffers.
 func sipKeys(primary string, proxies []string) []keyVia {
 	var out []keyVia
+	var scratch [128]byte
 	add := func(v string, via uint32) {
-		k := normalizeKey(v)
-		if k == "" {
+		k, ok := appendKey(scratch[:0], v)
+		if !ok {
 			return
 		}
 		for i := range out {
-			if out[i].key == k {
+			if out[i].key == string(k) {
 				out[i].via |= via
 				return
 			}
 		}
-		out = append(out, keyVia{k, via})
+		if out == nil {
+			out = make([]keyVia, 0, 1+len(proxies))
+		}
+		out = append(out, keyVia{string(k), via})
 	}
 	add(primary, viaPrimary)
 	for _, p := range proxies {
@@ -541,28 +548,27 @@ func sipKeys(primary string, proxies []string) []keyVia {
 	return out
 }
 
-// normalizeKey is ldapsync.NormalizeSIP returning a fresh string (index keys must not pin the
-// reader's buffers), in one allocation for ASCII addresses.
-func normalizeKey(v string) string {
+// appendKey appends ldapsync.NormalizeSIP(v) to b, reporting false when that is empty.
+func appendKey(b []byte, v string) ([]byte, bool) {
+	start := len(b)
 	for i := 0; i < len(v); i++ {
 		if v[i] >= 0x80 {
-			return strings.Clone(ldapsync.NormalizeSIP(v))
+			b = append(b, ldapsync.NormalizeSIP(v)...)
+			return b, len(b) > start
 		}
 	}
 	v = strings.TrimSpace(v)
 	if len(v) >= 4 && strings.EqualFold(v[:4], "sip:") {
 		v = strings.TrimSpace(v[4:])
 	}
-	var b strings.Builder
-	b.Grow(len(v))
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b.WriteByte(c)
+		b = append(b, c)
 	}
-	return b.String()
+	return b, len(b) > start
 }
 
 // normalizeLine returns a phone line in comparison form: no spaces, lower case, tel: prefix.

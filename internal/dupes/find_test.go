@@ -224,11 +224,13 @@ func TestFindTwoForestsAddressBookAndRTC(t *testing.T) {
 	}
 }
 
-func TestNormalizeKeyMatchesNormalizeSIP(t *testing.T) {
+func TestAppendKeyMatchesNormalizeSIP(t *testing.T) {
 	for _, v := range []string{"", " ", "sip:", " SIP: Alice@Contoso.COM ", "Sip:x", "alice@contoso.com", "sip:ÅSA@Contoso.com",
-		"\tsip:\tB@c\n", "SIPX:a", "s", "sip:sip:A"} {
-		if got, want := normalizeKey(v), ldapsync.NormalizeSIP(v); got != want {
-			t.Errorf("normalizeKey(%q) = %q, NormalizeSIP gives %q", v, got, want)
+		"\tsip:\tB@c\n", "SIPX:a", "s", "sip:sip:A", strings.Repeat("X", 300)} {
+		got, ok := appendKey([]byte("prefix"), v)
+		want := ldapsync.NormalizeSIP(v)
+		if string(got) != "prefix"+want || ok != (want != "") {
+			t.Errorf("appendKey(%q) = %q, %v; NormalizeSIP gives %q", v, got, ok, want)
 		}
 	}
 }
