@@ -5,22 +5,22 @@ import (
 	"io"
 	"math/bits"
 	"strings"
-	"unsafe"
 )
 
 // chunkSize is how much a window reads at a time.
 const chunkSize = 256 << 10
 
-// window is a sequential buffered view of a ReaderAt. Its data is an immutable string read in
-// chunks (each into a buffer of its own that nothing writes afterwards), so decoded strings are
-// substrings of it and cost no allocation or copy of their own.
+// window is a sequential buffered view of a ReaderAt. Its data is an immutable string made of
+// each chunk read, so decoded strings are substrings of it and cost no allocation or copy of
+// their own.
 type window struct {
 	r     io.ReaderAt
 	size  int64
 	data  string // bytes [base, base+len(data)) of the file
 	base  int64
-	pos   int   // position in data
-	chunk int64 // bytes to read at a time
+	pos   int    // position in data
+	chunk int64  // bytes to read at a time
+	buf   []byte // read buffer, reused
 }
 
 func newWindow(r io.ReaderAt, size, off int64) *window {
@@ -50,17 +50,21 @@ func (w *window) need(n int64, structure string) error {
 		}
 		return fmt.Errorf("abs: reading offset %d: %w", off, err)
 	}
-	// got is never written again: the string may share its memory, saving a copy of the file.
-	w.data, w.base, w.pos = unsafe.String(unsafe.SliceData(got), len(got)), off, 0
+	// Converting copies into memory that is not zeroed first: cheaper than reading into a new,
+	// zeroed buffer.
+	w.data, w.base, w.pos, w.buf = string(got), off, 0, got
 	return nil
 }
 
-// readAt reads up to want bytes at off into a new buffer, stopping early at the end of the data
+// readAt reads up to want bytes at off into the window's buffer, stopping early at the end of the data
 // once minimum bytes are there. The buffer grows only as data actually arrives, so a size larger
 // than the real data does not cause a large allocation.
 func (w *window) readAt(off, want, minimum int64) ([]byte, error) {
 	const step = 8 << 20
-	buf := make([]byte, 0, min(want, step))
+	buf := w.buf[:0]
+	if int64(cap(buf)) < min(want, step) {
+		buf = make([]byte, 0, min(want, step))
+	}
 	for int64(len(buf)) < want {
 		n := min(want-int64(len(buf)), step)
 		if int64(cap(buf)-len(buf)) < n {
