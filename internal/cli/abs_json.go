@@ -18,10 +18,10 @@ import (
 //	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, contact, group or deleted (see contactType). attributes maps each attribute name (in record order) to its
-// values: strings as they are, binary values in lower-case hex, booleans as true/false; an empty
-// attribute of a compact delta is null. normalized, present when the contact has normalized phone
-// values, maps attribute name to {raw value: normalized copy}.
+// type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
+// (in record order) to its values: strings as they are, binary values in lower-case hex, booleans
+// as true/false; an empty attribute of a compact delta is null. normalized, present when the
+// contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
 
 // contactJSON encodes the contacts of one file.
 type contactJSON struct {
@@ -162,6 +162,7 @@ func newContactTyper(t *abs.Table) contactTyper {
 	return ct
 }
 
+// typeOf names what c is.
 func (ct contactTyper) typeOf(c *abs.Contact) string {
 	if c.Deleted() {
 		return "deleted"
