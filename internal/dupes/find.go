@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 	"sync"
 
@@ -224,21 +223,17 @@ const (
 	viaBits    = 2
 )
 
-// object is the compact fact kept per object.
-type object struct {
+// fact is one object's facts as a reader goroutine extracts them (strings still its own);
+// the index keeps them as a pointer-free object.
+type fact struct {
 	guid   GUID
 	dn     string
 	name   string
-	forest int16 // index into Inputs.Forests; -1 when known only from the address book
+	forest int16
 	kind   Kind
 	flags  uint16
-}
-
-// fact is one object's facts as a reader goroutine extracts them.
-type fact struct {
-	object
-	sip   []keyVia
-	phone []keyVia
+	sip    []keyVia
+	phone  []keyVia
 }
 
 type keyVia struct {
@@ -246,79 +241,9 @@ type keyVia struct {
 	via uint32
 }
 
-// valueIndex maps a normalized value to the objects carrying it. Most values have one object,
-// so the first reference is kept in one map and only collisions get a slice.
-type valueIndex struct {
-	first map[string]uint32   // value -> id<<viaBits | via
-	more  map[string][]uint32 // value -> further references
-}
-
-func newValueIndex() *valueIndex {
-	return &valueIndex{first: map[string]uint32{}, more: map[string][]uint32{}}
-}
-
-func (v *valueIndex) add(key string, id, via uint32) {
-	ref := id<<viaBits | via
-	head, ok := v.first[key]
-	if !ok {
-		v.first[key] = ref
-		return
-	}
-	if head>>viaBits == id {
-		v.first[key] = head | via
-		return
-	}
-	list := v.more[key]
-	for i, r := range list {
-		if r>>viaBits == id {
-			list[i] |= via
-			return
-		}
-	}
-	v.more[key] = append(list, ref)
-}
-
-type collision struct {
-	key  string
-	refs []uint32
-}
-
-// collisions returns the values carried by more than one object, sorted by value.
-func (v *valueIndex) collisions() []collision {
-	out := make([]collision, 0, len(v.more))
-	for k, more := range v.more {
-		out = append(out, collision{key: k, refs: append([]uint32{v.first[k]}, more...)})
-	}
-	slices.SortFunc(out, func(a, b collision) int { return strings.Compare(a.key, b.key) })
-	return out
-}
-
-// objectStore holds the objects in fixed-size chunks, so that growing never copies them.
-type objectStore struct {
-	chunks [][]object
-	n      int
-}
-
-const chunkBits = 16
-
-func (s *objectStore) len() int { return s.n }
-
-func (s *objectStore) at(id uint32) *object {
-	return &s.chunks[id>>chunkBits][id&(1<<chunkBits-1)]
-}
-
-func (s *objectStore) add(o object) uint32 {
-	if s.n&(1<<chunkBits-1) == 0 {
-		s.chunks = append(s.chunks, make([]object, 0, 1<<chunkBits))
-	}
-	c := &s.chunks[len(s.chunks)-1]
-	*c = append(*c, o)
-	s.n++
-	return uint32(s.n - 1)
-}
-
 type index struct {
 	objs         objectStore
+	text         textArena // DNs and names of objs
 	sip          *valueIndex
 	phone        *valueIndex
 	byGUID       map[GUID]uint32 // built only when an address book is merged in
@@ -355,7 +280,8 @@ func (ix *index) addObject(f *fact) (uint32, error) {
 	if ix.objs.len() >= maxObjects {
 		return 0, &InputError{Msg: fmt.Sprintf("more than %d objects", maxObjects)}
 	}
-	id := ix.objs.add(f.object)
+	id := ix.objs.add(object{guid: f.guid, dn: ix.text.add(f.dn), name: ix.text.add(f.name), forest: f.forest,
+		kind: kindCode(f.kind), flags: f.flags})
 	ix.indexValues(id, f)
 	return id, nil
 }
@@ -488,8 +414,7 @@ func kindOf(o *ldapsync.Object) Kind {
 
 // factFromObject extracts the compact facts of a directory object.
 func factFromObject(forest int, o *ldapsync.Object, norm PhoneNormalizer, phones bool) fact {
-	// Copies: the source's strings may share memory with everything else it read for the object.
-	f := fact{object: object{guid: o.GUID, dn: strings.Clone(o.DN), name: strings.Clone(o.DisplayName), forest: int16(forest), kind: kindOf(o)}}
+	f := fact{guid: o.GUID, dn: o.DN, name: o.DisplayName, forest: int16(forest), kind: kindOf(o)}
 	if f.kind == KindUser && o.UserAccountControl != nil {
 		f.flags |= fEnabledKnown
 		if !o.Disabled() {
@@ -635,8 +560,8 @@ func (ix *index) addEntry(f *fact) error {
 		// than the directory); its phone line comes from the directory alone.
 		o := ix.objs.at(id)
 		o.flags |= fInABS
-		if o.name == "" {
-			o.name = f.name
+		if o.name.n == 0 {
+			o.name = ix.text.add(f.name)
 		}
 		f.phone = nil
 		ix.indexValues(id, f)
@@ -668,7 +593,7 @@ func readEntries(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phon
 		if e.Deleted {
 			continue
 		}
-		f := fact{object: object{guid: e.ID, name: strings.Clone(e.DisplayName), forest: -1, kind: KindEntry, flags: fInABS}}
+		f := fact{guid: e.ID, name: e.DisplayName, forest: -1, kind: KindEntry, flags: fInABS}
 		if e.Group {
 			f.kind = KindGroup
 		}

@@ -44,7 +44,7 @@ var classNames = [...]string{
 
 func classOf(o *object) int {
 	sip := o.flags&fSIPEnabled != 0
-	switch o.kind {
+	switch kinds[o.kind] {
 	case KindUser:
 		if sip {
 			return classSIPUser
@@ -63,8 +63,8 @@ func classOf(o *object) int {
 	return classOther
 }
 
-func rankOf(o *object, via uint32) rank {
-	r := rank{class: classOf(o), enabled: 1, dn: strings.ToLower(o.dn), guid: o.guid, forest: int(o.forest)}
+func rankOf(o *object, dn string, via uint32) rank {
+	r := rank{class: classOf(o), enabled: 1, dn: strings.ToLower(dn), guid: o.guid, forest: int(o.forest)}
 	if o.flags&fEnabledKnown != 0 {
 		if o.flags&fEnabled != 0 {
 			r.enabled = 0
@@ -144,7 +144,8 @@ func (v rowView) rows(check Check, cs []collision, warn func(string)) []Row {
 		for _, ref := range c.refs {
 			o := v.ix.objs.at(ref >> viaBits)
 			via := ref & (1<<viaBits - 1)
-			ms = append(ms, ranked{v.member(check, o, via), rankOf(o, via)})
+			m := v.member(check, o, via)
+			ms = append(ms, ranked{m, rankOf(o, m.DN, via)})
 		}
 		slices.SortFunc(ms, func(a, b ranked) int { return compareRank(a.r, b.r) })
 		seen := map[GUID]string{}
@@ -176,7 +177,7 @@ func (v rowView) rows(check Check, cs []collision, warn func(string)) []Row {
 func boolPtr(b bool) *bool { return &b }
 
 func (v rowView) member(check Check, o *object, via uint32) Member {
-	m := Member{GUID: o.guid, DN: o.dn, DisplayName: o.name, Kind: o.kind, Hidden: o.flags&fHidden != 0}
+	m := Member{GUID: o.guid, DN: v.ix.text.get(o.dn), DisplayName: v.ix.text.get(o.name), Kind: kinds[o.kind], Hidden: o.flags&fHidden != 0}
 	if o.forest >= 0 {
 		m.Forest = v.forests[o.forest]
 		m.Sources = append(m.Sources, "forest "+m.Forest)
