@@ -103,16 +103,26 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 			aopts.UndoDir = "abkit-dupes-undo-" + opts.now().UTC().Format("20060102-150405")
 		}
 	}
+	// The plan is printed before anything is written; JSON, being one document, comes at the end
+	// with the result.
+	jsonOut := f.format() == FormatJSON
+	if !jsonOut {
+		if err := f.writeData(planTable(plan), nil); err != nil {
+			return err
+		}
+	}
 	res, err := dupes.Apply(ctx, plan, aopts)
 	if err != nil {
 		return runtimeOrBadInput(err)
 	}
-	out := fixOutput{Plan: plan}
-	if opts.yes {
-		out.Result = res
-	}
-	if err := f.writeData(planTable(plan), out); err != nil {
-		return err
+	if jsonOut {
+		out := fixOutput{Plan: plan}
+		if opts.yes {
+			out.Result = res
+		}
+		if err := f.writeData(Table{}, out); err != nil {
+			return err
+		}
 	}
 	e := f.IO.ErrOut
 	if !opts.yes {
