@@ -99,6 +99,7 @@ func commandGroups(f *Factory) []*cobra.Command {
 		newCmdLdap(f),
 		newCmdConfig(f),
 		newCmdSidmap(f),
+		newCmdDupes(f, nil),
 	}
 }
 

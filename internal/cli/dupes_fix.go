@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/abkit/abkit/internal/dupes"
+	"github.com/abkit/abkit/ldapsync"
+	"github.com/spf13/cobra"
+)
+
+type dupesFixOptions struct {
+	f       *Factory
+	src     dupesSourceFlags
+	yes     bool
+	undoDir string
+	now     func() time.Time
+}
+
+func newCmdDupesFix(f *Factory, runF func(*dupesFixOptions) error) *cobra.Command {
+	opts := &dupesFixOptions{f: f, now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "fix",
+		Short: "Plan and apply the repair of duplicate SIP addresses (dry run unless --yes)",
+		Long: withExitStatus(`Find duplicate SIP addresses as 'abkit dupes' does, then plan the repair of every losing object
+and print the plan: remove the colliding sip: proxyAddresses value (remove-proxy) or clear the
+object's msRTCSIP attributes (clear-sip), chosen per kind by the dupes.fix section of the
+configuration (default: clear-sip for users and contacts, remove-proxy for groups), and delete the
+loser's AbUserEntry row (with --rtc).
+
+Nothing is written without --yes. With --yes, first an undo folder is written (the plan and one
+undo LDIF per forest); then the losers' AbUserEntry rows are backed up into it and deleted in one
+transaction; then each losing object gets one conditional modify that deletes exactly the values
+the plan saw, so an object changed since fails alone instead of being overwritten (its row, if
+deleted, comes back with User Replicator's next pass). Objects in LDIF snapshots and objects known only from an address book file are
+planned but never changed. 'abkit dupes undo DIR' reverses a fix.
+
+JSON output is {"plan": {...}, "result": {...}} (result is null on a dry run).
+Exit status 1 on a dry run that plans changes; 3 when a change or the row deletion failed.`),
+		Example: `  # show the plan
+  abkit dupes fix --config abkit.yaml --rtc
+
+  # apply it, keeping the undo files in a named folder
+  abkit dupes fix --config abkit.yaml --rtc --yes --undo-dir undo-2026-11-22`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.src.validate(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return dupesFixRun(cmd.Context(), opts)
+		},
+	}
+	opts.src.register(cmd)
+	cmd.Flags().BoolVar(&opts.yes, "yes", false, "apply the plan (default: dry run)")
+	cmd.Flags().StringVar(&opts.undoDir, "undo-dir", "", "folder for the undo files (default: ./abkit-dupes-undo-<UTC time>)")
+	return cmd
+}
+
+// fixOutput is the JSON output of dupes fix.
+type fixOutput struct {
+	Plan   *dupes.Plan   `json:"plan"`
+	Result *dupes.Result `json:"result"`
+}
+
+func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
+	f := opts.f
+	dupesTuneGC()
+	s, err := openDupesSources(ctx, f, &opts.src, "reading objects")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	policy := dupes.DefaultPolicy()
+	if s.cfg != nil && s.cfg.Dupes != nil {
+		if policy, err = dupes.ParsePolicy(s.cfg.Dupes.Fix); err != nil {
+			return err
+		}
+	}
+	rep, err := dupes.Find(ctx, s.inputs)
+	if err != nil {
+		return runtimeOrBadInput(err)
+	}
+	printWarnings(f, rep.Warnings)
+	plan, err := dupes.BuildPlan(ctx, rep, dupes.PlanOptions{Forests: s.inputs.Forests, Policy: policy, Now: opts.now})
+	if err != nil {
+		return runtimeOrBadInput(err)
+	}
+	modifies, rows := plan.Writes()
+	aopts := dupes.ApplyOptions{Modifiers: s.modifiers(), DryRun: !opts.yes, Progress: f.progressReporter("fixing")}
+	if s.rows != nil {
+		aopts.Rows = s.rows
+	}
+	if opts.yes {
+		aopts.UndoDir = opts.undoDir
+		if aopts.UndoDir == "" {
+			aopts.UndoDir = "abkit-dupes-undo-" + opts.now().UTC().Format("20060102-150405")
+		}
+	}
+	// The plan is printed before anything is written; JSON, being one document, comes at the end
+	// with the result.
+	jsonOut := f.format() == FormatJSON
+	if !jsonOut {
+		if err := f.writeData(planTable(plan), nil); err != nil {
+			return err
+		}
+	}
+	res, err := dupes.Apply(ctx, plan, aopts)
+	if err != nil {
+		return runtimeOrBadInput(err)
+	}
+	if jsonOut {
+		out := fixOutput{Plan: plan}
+		if opts.yes {
+			out.Result = res
+		}
+		if err := f.writeData(Table{}, out); err != nil {
+			return err
+		}
+	}
+	e := f.IO.ErrOut
+	if !opts.yes {
+		if modifies == 0 {
+			fmt.Fprintf(e, "abkit: nothing to change (%d duplicated addresses, %d objects planned, none writable)\n", len(rep.SIP), len(plan.Changes))
+			return findings(len(rep.SIP), "duplicate SIP addresses")
+		}
+		fmt.Fprintf(e, "abkit: dry run: %d object(s) would be modified and %d AbUserEntry row(s) deleted; run again with --yes to apply\n", modifies, rows)
+		return findings(modifies, "planned changes (dry run)")
+	}
+	if modifies == 0 {
+		fmt.Fprintln(e, "abkit: nothing to change")
+		return findings(len(rep.SIP), "duplicate SIP addresses")
+	}
+	undoAbs, _ := filepath.Abs(res.UndoDir)
+	fmt.Fprintf(e, "abkit: modified %d of %d object(s); undo files in %s\n", res.Modified, modifies, undoAbs)
+	for _, fl := range res.Failed {
+		fmt.Fprintf(e, "abkit: FAILED %s %s: %s\n", fl.Forest, fl.DN, fl.Error)
+	}
+	if len(res.RowsDeleted) > 0 {
+		fmt.Fprintf(e, "abkit: deleted %d AbUserEntry row(s); backup %s\n", len(res.RowsDeleted), filepath.Join(undoAbs, dupes.RTCBackupFile))
+	}
+	if res.RowsError != "" {
+		fmt.Fprintf(e, "abkit: FAILED to delete AbUserEntry rows (none deleted): %s\n", res.RowsError)
+	}
+	fmt.Fprintln(e, "\nNext steps:")
+	for _, l := range dupes.FollowUp {
+		fmt.Fprintln(e, "  "+l)
+	}
+	fmt.Fprintf(e, "To reverse this fix: abkit dupes undo %s --yes\n", undoAbs)
+	if res.Partial() {
+		return runtimeFailure(fmt.Errorf("%d change(s) failed%s", len(res.Failed), map[bool]string{true: ", and the row deletion failed"}[res.RowsError != ""]))
+	}
+	return nil
+}
+
+func planTable(p *dupes.Plan) Table {
+	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete-row", "skip", "note"}}
+	for _, c := range p.Changes {
+		var rm []string
+		for _, av := range c.Remove {
+			rm = append(rm, av.Attr+": "+strings.Join(av.Values, " | "))
+		}
+		row := "no"
+		if c.DeleteRow {
+			row = "yes"
+		}
+		t.Append(c.Forest, c.DN, c.GUID.String(), string(c.Kind), strings.Join(c.Addresses, ","), string(c.Action),
+			strings.Join(rm, "; "), row, c.Skip, c.Note)
+	}
+	return t
+}
+
+type dupesUndoOptions struct {
+	f   *Factory
+	dir string
+	yes bool
+}
+
+func newCmdDupesUndo(f *Factory, runF func(*dupesUndoOptions) error) *cobra.Command {
+	opts := &dupesUndoOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "undo DIR",
+		Short: "Reverse a 'dupes fix' from its undo folder (dry run unless --yes)",
+		Long: withExitStatus(`Add back, object by object, the values a 'dupes fix' deleted (from the undo LDIF of each
+forest; each add fails on its own when the attribute got a conflicting value since), then
+re-insert the AbUserEntry rows from the rtc backup (rows that exist again are left alone). The
+forests and the rtc database come from the configuration. Nothing is written without --yes.`),
+		Example: `  abkit dupes undo abkit-dupes-undo-20261122-010000 --config abkit.yaml
+  abkit dupes undo abkit-dupes-undo-20261122-010000 --config abkit.yaml --yes`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError(cmd, "want exactly one undo folder, got %d arguments", len(args))
+			}
+			opts.dir = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return dupesUndoRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.yes, "yes", false, "write the changes (default: dry run)")
+	return cmd
+}
+
+func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
+	f := opts.f
+	m, err := dupes.ReadManifest(opts.dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	uo := dupes.UndoOptions{Modifiers: map[string]ldapsync.Modifier{}, DryRun: !opts.yes}
+	t := Table{Columns: []string{"forest", "dn", "add"}}
+	for forest := range m.UndoLDIF {
+		reqs, err := dupes.ReadUndo(opts.dir, m, forest)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			var adds []string
+			for _, c := range r.Changes {
+				adds = append(adds, c.Modification.Type+": "+strings.Join(c.Modification.Vals, " | "))
+			}
+			t.Append(forest, r.DN, strings.Join(adds, "; "))
+		}
+		fc, err := cfg.Forest(forest)
+		if err != nil {
+			return err
+		}
+		src, err := f.dupesOpenForest(ctx, fc)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		mod, ok := src.(ldapsync.Modifier)
+		if !ok {
+			return badInputf("forest %s is configured as a snapshot: undo needs a live connection", forest)
+		}
+		uo.Modifiers[forest] = mod
+	}
+	backup := ""
+	if m.RTCBackup != "" {
+		if _, err := os.Stat(filepath.Join(opts.dir, m.RTCBackup)); err == nil {
+			backup = filepath.Join(opts.dir, m.RTCBackup)
+		}
+	}
+	if backup != "" {
+		if cfg.RTC == nil {
+			return badInputf("the undo folder holds an rtc backup, but the configuration has no rtc section")
+		}
+		db, err := f.openRTC(ctx)
+		if err != nil {
+			return runtimeOrBadInput(err)
+		}
+		defer db.Close()
+		uo.Rows = dupesRows{db: db}
+	}
+	res, err := dupes.Undo(ctx, opts.dir, uo)
+	if err != nil {
+		return runtimeOrBadInput(err)
+	}
+	if err := f.writeData(t, map[string]any{"dryRun": !opts.yes, "changes": t.Rows, "rtcBackup": backup, "result": res}); err != nil {
+		return err
+	}
+	e := f.IO.ErrOut
+	if !opts.yes {
+		fmt.Fprintf(e, "abkit: dry run: %d object(s) would get values back", len(t.Rows))
+		if backup != "" {
+			fmt.Fprintf(e, " and the AbUserEntry rows of %s would be restored", backup)
+		}
+		fmt.Fprintln(e, "; run again with --yes")
+		return nil
+	}
+	fmt.Fprintf(e, "abkit: restored %d object(s), %d already as before\n", res.Restored, res.AlreadyPresent)
+	for _, fl := range res.Failed {
+		fmt.Fprintf(e, "abkit: FAILED %s %s: %s\n", fl.Forest, fl.DN, fl.Error)
+	}
+	if res.RowsRestored {
+		fmt.Fprintln(e, "abkit: AbUserEntry rows restored from the backup")
+	}
+	if res.RowsError != "" {
+		fmt.Fprintf(e, "abkit: FAILED to restore AbUserEntry rows: %s\n", res.RowsError)
+	}
+	if len(res.Failed) > 0 || res.RowsError != "" {
+		return runtimeFailure(fmt.Errorf("%d undo item(s) failed", len(res.Failed)+map[bool]int{true: 1}[res.RowsError != ""]))
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package dupes
+
+import (
+	"hash/maphash"
+	"slices"
+	"strings"
+)
+
+// The index holds a million objects for the whole run. Its parts are kept free of pointers
+// (texts in an arena, maps keyed by hashes), so that the garbage collector, which runs often
+// while sources are parsed, has nothing of it to scan.
+
+// textRef locates a string in a textArena; the zero value is "".
+type textRef struct {
+	chunk, off, n uint32
+}
+
+// textArena stores strings back to back in pointer-free chunks.
+type textArena struct {
+	chunks [][]byte
+}
+
+const arenaChunk = 1 << 20
+
+// add copies s into the arena.
+func (a *textArena) add(s string) textRef {
+	if s == "" {
+		return textRef{}
+	}
+	last := len(a.chunks) - 1
+	if last < 0 || len(a.chunks[last])+len(s) > cap(a.chunks[last]) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(s))))
+		last++
+	}
+	c := &a.chunks[last]
+	ref := textRef{chunk: uint32(last), off: uint32(len(*c)), n: uint32(len(s))}
+	*c = append(*c, s...)
+	return ref
+}
+
+// bytes returns the text of r, without copying.
+func (a *textArena) bytes(r textRef) []byte {
+	if r.n == 0 {
+		return nil
+	}
+	return a.chunks[r.chunk][r.off : r.off+r.n]
+}
+
+// get returns the text of r as a new string.
+func (a *textArena) get(r textRef) string { return string(a.bytes(r)) }
+
+// Kinds by code, as objects store them.
+var kinds = []Kind{KindOther, KindUser, KindContact, KindSecurityGroup, KindDistributionGroup, KindEntry, KindGroup}
+
+func kindCode(k Kind) uint8 {
+	if i := slices.Index(kinds, k); i > 0 {
+		return uint8(i)
+	}
+	return 0
+}
+
+// object is the compact fact kept per object; it holds no pointers.
+type object struct {
+	guid   GUID
+	dn     textRef
+	name   textRef
+	forest int16 // index into Inputs.Forests; -1 when known only from the address book
+	kind   uint8 // index into kinds
+	flags  uint16
+}
+
+// objectStore holds the objects in fixed-size chunks, so that growing never copies them.
+type objectStore struct {
+	chunks [][]object
+	n      int
+}
+
+const chunkBits = 16
+
+func (s *objectStore) len() int { return s.n }
+
+func (s *objectStore) at(id uint32) *object {
+	return &s.chunks[id>>chunkBits][id&(1<<chunkBits-1)]
+}
+
+func (s *objectStore) add(o object) uint32 {
+	if s.n&(1<<chunkBits-1) == 0 {
+		s.chunks = append(s.chunks, make([]object, 0, 1<<chunkBits))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, o)
+	s.n++
+	return uint32(s.n - 1)
+}
+
+// valueIndex maps a normalized value to the objects carrying it. Most values have one object:
+// the first reference is kept in a map keyed by the value's 64-bit hash, next to the value's
+// text in an arena; only values with several objects get a slice. Two different values with
+// the same hash (vanishingly rare) go to a small map keyed by the text itself.
+type valueIndex struct {
+	hash  func(string) uint64
+	text  textArena
+	first map[uint64]headRef  // hash -> first reference
+	more  map[uint64][]uint32 // hash -> further references
+	alt   map[string][]uint32 // values whose hash another value took: all references
+}
+
+// headRef is the first reference to a value and where its text is.
+type headRef struct {
+	key textRef
+	ref uint32 // id<<viaBits | via
+}
+
+func newValueIndex() *valueIndex {
+	seed := maphash.MakeSeed()
+	return &valueIndex{hash: func(s string) uint64 { return maphash.String(seed, s) },
+		first: map[uint64]headRef{}, more: map[uint64][]uint32{}, alt: map[string][]uint32{}}
+}
+
+func (v *valueIndex) add(key string, id, via uint32) {
+	ref := id<<viaBits | via
+	h := v.hash(key)
+	head, ok := v.first[h]
+	switch {
+	case !ok:
+		v.first[h] = headRef{key: v.text.add(key), ref: ref}
+		return
+	case string(v.text.bytes(head.key)) != key:
+		v.alt[key] = addRef(v.alt[key], ref)
+		return
+	case head.ref>>viaBits == id:
+		head.ref |= via
+		v.first[h] = head
+		return
+	}
+	v.more[h] = addRef(v.more[h], ref)
+}
+
+// addRef adds ref to list, merging its via bits into an existing reference to the same object.
+func addRef(list []uint32, ref uint32) []uint32 {
+	for i, r := range list {
+		if r>>viaBits == ref>>viaBits {
+			list[i] |= ref
+			return list
+		}
+	}
+	return append(list, ref)
+}
+
+type collision struct {
+	key  string
+	refs []uint32
+}
+
+// collisions returns the values carried by more than one object, sorted by value.
+func (v *valueIndex) collisions() []collision {
+	out := make([]collision, 0, len(v.more)+len(v.alt))
+	for h, more := range v.more {
+		head := v.first[h]
+		out = append(out, collision{key: v.text.get(head.key), refs: append([]uint32{head.ref}, more...)})
+	}
+	for k, refs := range v.alt {
+		if len(refs) > 1 {
+			out = append(out, collision{key: k, refs: refs})
+		}
+	}
+	slices.SortFunc(out, func(a, b collision) int { return strings.Compare(a.key, b.key) })
+	return out
+}
