@@ -107,7 +107,7 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 	// with the result.
 	jsonOut := f.format() == FormatJSON
 	if !jsonOut {
-		if err := f.writeData(planTable(plan), nil); err != nil {
+		if err := f.writeData(dupesPlanTable(plan), nil); err != nil {
 			return err
 		}
 	}
@@ -159,7 +159,7 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 	return nil
 }
 
-func planTable(p *dupes.Plan) Table {
+func dupesPlanTable(p *dupes.Plan) Table {
 	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete-row", "skip", "note"}}
 	for _, c := range p.Changes {
 		var rm []string

@@ -199,7 +199,7 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 			return runtimeFailure(err)
 		}
 	}
-	if err := f.writeData(planTable(p), p); err != nil {
+	if err := f.writeData(sidmapPlanTable(p), p); err != nil {
 		return err
 	}
 	c := p.Counts()
@@ -227,7 +227,7 @@ func writePlanFile(path string, p *sidmap.Plan) error {
 	return fh.Close()
 }
 
-func planTable(p *sidmap.Plan) Table {
+func sidmapPlanTable(p *sidmap.Plan) Table {
 	if p.Kind == sidmap.KindSyncAttrs {
 		t := Table{Columns: []string{"RESOURCE DN", "ACTION", "RULE", "USER DN", "CHANGES", "REASON"}}
 		for _, r := range p.Rows {
@@ -355,7 +355,7 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 		if err != nil {
 			return err
 		}
-		t := planTable(&sidmap.Plan{Kind: p.Kind, Rows: setRows(p)})
+		t := sidmapPlanTable(&sidmap.Plan{Kind: p.Kind, Rows: setRows(p)})
 		if err := f.writeData(t, setRows(p)); err != nil {
 			return err
 		}
