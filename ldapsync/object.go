@@ -162,110 +162,237 @@ func NormalizeSIP(v string) string {
 // recorded in Object.Warnings, naming the DN and attribute.
 func ObjectFromEntry(e *ldap.Entry) *Object {
 	o := &Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
-	warn := func(attr, format string, args ...any) {
-		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s: %s", e.DN, attr, fmt.Sprintf(format, args...)))
-	}
+	var byField objectFieldAttrs
 	for _, a := range e.Attributes {
 		o.Raw[a.Name] = a.ByteValues
-	}
-	first := func(name string) (string, bool) {
-		v := e.GetEqualFoldAttributeValues(name)
-		if len(v) == 0 {
-			return "", false
+		if f := objectFieldOf(a.Name); f != 0 && byField[f] == nil {
+			byField[f] = a
 		}
-		return v[0], true
 	}
-	firstRaw := func(name string) ([]byte, bool) {
-		v := e.GetEqualFoldRawAttributeValues(name)
-		if len(v) == 0 {
-			return nil, false
+	decodeObjectFields(o, &byField, nil)
+	return o
+}
+
+// Fields of Object that decodeObjectFields fills, numbered from 1 (0: an attribute it does not
+// decode). objectFieldNames gives each one's attribute name.
+const (
+	fieldGUID = iota + 1
+	fieldSID
+	fieldMasterSID
+	fieldOriginatorSID
+	fieldPrimaryUserAddress
+	fieldUserEnabled
+	fieldPrimaryHomeServer
+	fieldOptionFlags
+	fieldLine
+	fieldProxyAddresses
+	fieldMail
+	fieldDisplayName
+	fieldSAMAccountName
+	fieldUserPrincipalName
+	fieldTelephoneNumber
+	fieldSourceObjectDN
+	fieldUserAccountControl
+	fieldGroupType
+	fieldHideFromAddressLists
+	fieldObjectClass
+	numObjectFields
+)
+
+// objectFieldNames are the attribute names of the decoded fields, by field number; warnings
+// name attributes this way.
+var objectFieldNames = [numObjectFields]string{
+	fieldGUID: AttrObjectGUID, fieldSID: AttrObjectSid, fieldMasterSID: AttrMasterAccountSid,
+	fieldOriginatorSID: AttrOriginatorSid, fieldPrimaryUserAddress: AttrPrimaryUserAddress,
+	fieldUserEnabled: AttrUserEnabled, fieldPrimaryHomeServer: AttrPrimaryHomeServer,
+	fieldOptionFlags: AttrOptionFlags, fieldLine: AttrLine, fieldProxyAddresses: AttrProxyAddresses,
+	fieldMail: AttrMail, fieldDisplayName: AttrDisplayName, fieldSAMAccountName: AttrSAMAccountName,
+	fieldUserPrincipalName: AttrUserPrincipalName, fieldTelephoneNumber: AttrTelephoneNumber,
+	fieldSourceObjectDN: AttrSourceObjectDN, fieldUserAccountControl: AttrUserAccountControl,
+	fieldGroupType: AttrGroupType, fieldHideFromAddressLists: AttrHideFromAddressLists,
+	fieldObjectClass: AttrObjectClass,
+}
+
+// objectFieldsByLower maps the lower-case attribute names of the decoded fields to their numbers.
+var objectFieldsByLower = func() map[string]int {
+	m := make(map[string]int, numObjectFields)
+	for f, n := range objectFieldNames {
+		if f != 0 {
+			m[strings.ToLower(n)] = f
 		}
-		return v[0], true
 	}
-	sid := func(name string, dst *SID) {
-		raw, ok := firstRaw(name)
+	return m
+}()
+
+// objectFieldOf returns the field number of an attribute name in any case, 0 for others,
+// without allocating.
+func objectFieldOf(name string) int {
+	for f := 1; f < numObjectFields; f++ {
+		if n := objectFieldNames[f]; len(n) == len(name) && strings.EqualFold(n, name) {
+			return f
+		}
+	}
+	return 0
+}
+
+// objectFieldAttrs holds, by field number, the entry's first attribute of that name (nil: none).
+type objectFieldAttrs [numObjectFields]*ldap.EntryAttribute
+
+// objectStorage is room for the values an Object points to, so that a caller decoding many
+// entries can give each object its pointers from one allocation; nil: allocate each.
+type objectStorage struct {
+	ints    [3]int64 // msRTCSIP-OptionFlags, userAccountControl, groupType
+	bools   [2]bool  // msRTCSIP-UserEnabled, msExchHideFromAddressLists
+	proxies [8]string
+}
+
+// decodeObjectFields fills o's decoded fields from the attributes in byField, recording what
+// cannot be decoded in o.Warnings. It is the one decoder of attribute values behind
+// ObjectFromEntry and the streaming snapshot reader. A field whose attribute has no value
+// (string values for text, integers and booleans; byte values for SIDs and the GUID) is left
+// unset. With m, the pointers and proxy lists use m's room.
+func decodeObjectFields(o *Object, byField *objectFieldAttrs, m *objectStorage) {
+	if m == nil {
+		m = new(objectStorage)
+	}
+	warn := func(f int, format string, args ...any) {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s: %s", o.DN, objectFieldNames[f], fmt.Sprintf(format, args...)))
+	}
+	str := func(f int) (string, bool) {
+		if a := byField[f]; a != nil && len(a.Values) > 0 {
+			return a.Values[0], true
+		}
+		return "", false
+	}
+	raw := func(f int) ([]byte, bool) {
+		if a := byField[f]; a != nil && len(a.ByteValues) > 0 {
+			return a.ByteValues[0], true
+		}
+		return nil, false
+	}
+	text := func(f int) string {
+		v, _ := str(f)
+		return v
+	}
+	sid := func(f int, dst *SID) {
+		v, ok := raw(f)
 		if !ok {
 			return
 		}
-		s, asText, err := DecodeSIDValue(raw)
-		if err != nil {
-			warn(name, "%v", err)
+		s, asText, err := DecodeSIDValue(v)
+		switch {
+		case err != nil:
+			warn(f, "%v", err)
 			return
-		}
-		if asText {
-			warn(name, "SID stored as text %q, accepted", string(raw))
+		case asText:
+			warn(f, "SID stored as text %q, accepted", string(v))
 		}
 		*dst = s
 	}
-	integer := func(name string) *int64 {
-		v, ok := first(name)
+	integer := func(f int, n *int64) *int64 {
+		v, ok := str(f)
 		if !ok {
 			return nil
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			warn(name, "not an integer: %q", v)
+			warn(f, "not an integer: %q", v)
 			return nil
 		}
-		return &n
+		*n = i
+		return n
 	}
-	boolean := func(name string) *bool {
-		v, ok := first(name)
+	boolean := func(f int, b *bool) *bool {
+		v, ok := str(f)
 		if !ok {
 			return nil
 		}
 		switch strings.ToUpper(strings.TrimSpace(v)) {
 		case "TRUE":
-			b := true
-			return &b
+			*b = true
 		case "FALSE":
-			b := false
-			return &b
+			*b = false
+		default:
+			warn(f, "not a boolean: %q", v)
+			return nil
 		}
-		warn(name, "not a boolean: %q", v)
-		return nil
+		return b
 	}
 
-	if raw, ok := firstRaw(AttrObjectGUID); ok {
-		g, err := GUIDFromBytes(raw)
-		if err != nil {
-			warn(AttrObjectGUID, "%v", err)
+	if v, ok := raw(fieldGUID); ok {
+		if g, err := GUIDFromBytes(v); err != nil {
+			warn(fieldGUID, "%v", err)
 		} else {
 			o.GUID = g
 		}
 	}
-	sid(AttrObjectSid, &o.SID)
-	sid(AttrMasterAccountSid, &o.MasterSID)
-	sid(AttrOriginatorSid, &o.OriginatorSID)
-
-	o.PrimaryUserAddress, _ = first(AttrPrimaryUserAddress)
-	o.SIPEnabled = boolean(AttrUserEnabled)
-	o.PrimaryHomeServer, _ = first(AttrPrimaryHomeServer)
-	o.OptionFlags = integer(AttrOptionFlags)
-	o.Line, _ = first(AttrLine)
-	for _, p := range e.GetEqualFoldAttributeValues(AttrProxyAddresses) {
-		switch {
-		case len(p) >= 4 && strings.EqualFold(p[:4], "sip:"):
-			o.ProxySIP = append(o.ProxySIP, p)
-		case len(p) >= 5 && strings.EqualFold(p[:5], "smtp:"):
-			o.ProxySMTP = append(o.ProxySMTP, p)
-		default:
-			o.ProxyOther = append(o.ProxyOther, p)
-		}
+	sid(fieldSID, &o.SID)
+	sid(fieldMasterSID, &o.MasterSID)
+	sid(fieldOriginatorSID, &o.OriginatorSID)
+	o.PrimaryUserAddress = text(fieldPrimaryUserAddress)
+	o.SIPEnabled = boolean(fieldUserEnabled, &m.bools[0])
+	o.PrimaryHomeServer = text(fieldPrimaryHomeServer)
+	o.OptionFlags = integer(fieldOptionFlags, &m.ints[0])
+	o.Line = text(fieldLine)
+	if a := byField[fieldProxyAddresses]; a != nil {
+		o.ProxySIP, o.ProxySMTP, o.ProxyOther = splitProxyAddresses(a.Values, m.proxies[:])
 	}
-	o.Mail, _ = first(AttrMail)
-	o.DisplayName, _ = first(AttrDisplayName)
-	o.SAMAccountName, _ = first(AttrSAMAccountName)
-	o.UserPrincipalName, _ = first(AttrUserPrincipalName)
-	o.TelephoneNumber, _ = first(AttrTelephoneNumber)
-	o.SourceObjectDN, _ = first(AttrSourceObjectDN)
-	o.UserAccountControl = integer(AttrUserAccountControl)
-	o.GroupType = integer(AttrGroupType)
-	if h := boolean(AttrHideFromAddressLists); h != nil {
+	o.Mail, o.DisplayName = text(fieldMail), text(fieldDisplayName)
+	o.SAMAccountName, o.UserPrincipalName = text(fieldSAMAccountName), text(fieldUserPrincipalName)
+	o.TelephoneNumber, o.SourceObjectDN = text(fieldTelephoneNumber), text(fieldSourceObjectDN)
+	o.UserAccountControl = integer(fieldUserAccountControl, &m.ints[1])
+	o.GroupType = integer(fieldGroupType, &m.ints[2])
+	if h := boolean(fieldHideFromAddressLists, &m.bools[1]); h != nil {
 		o.HiddenFromGAL = *h
 	}
-	o.Kind = kindOf(e.GetEqualFoldAttributeValues(AttrObjectClass))
-	return o
+	var classes []string
+	if a := byField[fieldObjectClass]; a != nil {
+		classes = a.Values
+	}
+	o.Kind = kindOf(classes)
+}
+
+// Kinds of proxyAddresses values, as proxyKind tells them apart.
+const (
+	proxySIP = iota
+	proxySMTP
+	proxyOther
+)
+
+// proxyKind classifies a proxyAddresses value by its prefix, in any case: sip:, smtp: or other.
+func proxyKind(p string) int {
+	switch {
+	case len(p) >= 4 && strings.EqualFold(p[:4], "sip:"):
+		return proxySIP
+	case len(p) >= 5 && strings.EqualFold(p[:5], "smtp:"):
+		return proxySMTP
+	}
+	return proxyOther
+}
+
+// splitProxyAddresses returns the sip:, smtp: and other proxyAddresses values, as stored and in
+// order; a kind with no value gets nil. When the values fit in room, the lists are slices of it
+// (counted first) and need no allocation.
+func splitProxyAddresses(values, room []string) (sip, smtp, other []string) {
+	lists := [3]*[]string{&sip, &smtp, &other}
+	if len(values) <= len(room) {
+		var n [3]int
+		for _, p := range values {
+			n[proxyKind(p)]++
+		}
+		off := 0
+		for k, l := range lists {
+			if n[k] > 0 {
+				*l = room[off : off : off+n[k]]
+				off += n[k]
+			}
+		}
+	}
+	for _, p := range values {
+		l := lists[proxyKind(p)]
+		*l = append(*l, p)
+	}
+	return sip, smtp, other
 }
 
 // kindOf classifies by objectClass: group, contact, then user (computers count as other).

@@ -16,7 +16,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -318,7 +317,7 @@ type streamParser struct {
 	recLine int
 	names   []string    // attribute names, first spelling seen
 	lnames  []string    // the same in lower case
-	fields  []int       // the same as streamFields indexes
+	fields  []int       // the same as field numbers (decodeObjectFields)
 	vals    []valueSpan // values in file order
 	scratch []byte      // decoded values back to back
 }
@@ -333,15 +332,13 @@ const (
 // recordMem holds one record's entry and object with what they point to, so that a record
 // costs one allocation for all of them (they live and die together).
 type recordMem struct {
-	obj     Object
-	entry   ldap.Entry
-	ints    [3]int64 // msRTCSIP-OptionFlags, userAccountControl, groupType
-	bools   [2]bool  // msRTCSIP-UserEnabled, msExchHideFromAddressLists
-	proxies [8]string
-	attrs   [recordAttrs]ldap.EntryAttribute
-	ptrs    [recordAttrs]*ldap.EntryAttribute
-	strs    [recordValues]string
-	raws    [recordValues][]byte
+	obj   Object
+	entry ldap.Entry
+	store objectStorage
+	attrs [recordAttrs]ldap.EntryAttribute
+	ptrs  [recordAttrs]*ldap.EntryAttribute
+	strs  [recordValues]string
+	raws  [recordValues][]byte
 }
 
 // valueSpan is one value of the current record: attribute index and where it is in scratch.
@@ -596,7 +593,7 @@ type nameInfo struct {
 	raw, lower string
 	keep       bool
 	valid      bool // a name go-ldap/ldif accepts
-	field      int  // streamFields index, 0 when objectFromStream does not decode it
+	field      int  // field number (decodeObjectFields), 0 when it does not decode it
 }
 
 // nameAt returns the facts of the attribute name on the current line of the record. Records of
@@ -618,7 +615,7 @@ func (p *streamParser) nameAt(name []byte) *nameInfo {
 			}
 		}
 		ni = &nameInfo{raw: string(name), lower: p.intern(p.lower)}
-		ni.field = streamFields[ni.lower]
+		ni.field = objectFieldsByLower[ni.lower]
 		ni.valid = validAttrName(name)
 		ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
 		if p.byRaw == nil {
@@ -682,161 +679,19 @@ func (p *streamParser) underBase(dn string) bool {
 	return underBase(normalizeDN(dn), p.base)
 }
 
-// Attributes objectFromStream decodes, by lower-case name.
-var streamFields = map[string]int{
-	"objectguid": 1, "objectsid": 2, "msexchmasteraccountsid": 3, "msrtcsip-originatorsid": 4,
-	"msrtcsip-primaryuseraddress": 5, "msrtcsip-userenabled": 6, "msrtcsip-primaryhomeserver": 7,
-	"msrtcsip-optionflags": 8, "msrtcsip-line": 9, "proxyaddresses": 10, "mail": 11, "displayname": 12,
-	"samaccountname": 13, "userprincipalname": 14, "telephonenumber": 15, "msds-sourceobjectdn": 16,
-	"useraccountcontrol": 17, "grouptype": 18, "msexchhidefromaddresslists": 19, "objectclass": 20,
-}
-
-// objectFromStream decodes an entry of the streaming reader into an Object, giving the same
-// result as ObjectFromEntry (a test holds them to it) in one pass over the attributes, whose
-// streamFields indexes the parser already has. The object and what it points to live in m.
+// objectFromStream decodes an entry of the streaming reader into an Object as ObjectFromEntry
+// does (a test holds them to it), using the field numbers the parser already has for the
+// attributes. The object and what it points to live in m.
 func objectFromStream(e *ldap.Entry, fields []int, m *recordMem) *Object {
-	var byField [21]*ldap.EntryAttribute
+	var byField objectFieldAttrs
 	o := &m.obj
 	*o = Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
 	for i, a := range e.Attributes {
 		o.Raw[a.Name] = a.ByteValues
-		if f := fields[i]; f != 0 && byField[f] == nil && len(a.Values) > 0 {
+		if f := fields[i]; f != 0 && byField[f] == nil {
 			byField[f] = a
 		}
 	}
-	warn := func(f int, format string, args ...any) {
-		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s: %s", e.DN, fieldName(f), fmt.Sprintf(format, args...)))
-	}
-	str := func(f int) string {
-		if a := byField[f]; a != nil {
-			return a.Values[0]
-		}
-		return ""
-	}
-	sid := func(f int, dst *SID) {
-		a := byField[f]
-		if a == nil {
-			return
-		}
-		s, asText, err := DecodeSIDValue(a.ByteValues[0])
-		switch {
-		case err != nil:
-			warn(f, "%v", err)
-			return
-		case asText:
-			warn(f, "SID stored as text %q, accepted", string(a.ByteValues[0]))
-		}
-		*dst = s
-	}
-	integer := func(f int, n *int64) *int64 {
-		a := byField[f]
-		if a == nil {
-			return nil
-		}
-		v, err := strconv.ParseInt(strings.TrimSpace(a.Values[0]), 10, 64)
-		if err != nil {
-			warn(f, "not an integer: %q", a.Values[0])
-			return nil
-		}
-		*n = v
-		return n
-	}
-	boolean := func(f int, b *bool) *bool {
-		a := byField[f]
-		if a == nil {
-			return nil
-		}
-		switch strings.ToUpper(strings.TrimSpace(a.Values[0])) {
-		case "TRUE":
-			*b = true
-		case "FALSE":
-			*b = false
-		default:
-			warn(f, "not a boolean: %q", a.Values[0])
-			return nil
-		}
-		return b
-	}
-	if a := byField[1]; a != nil {
-		if g, err := GUIDFromBytes(a.ByteValues[0]); err != nil {
-			warn(1, "%v", err)
-		} else {
-			o.GUID = g
-		}
-	}
-	sid(2, &o.SID)
-	sid(3, &o.MasterSID)
-	sid(4, &o.OriginatorSID)
-	o.PrimaryUserAddress = str(5)
-	o.SIPEnabled = boolean(6, &m.bools[0])
-	o.PrimaryHomeServer = str(7)
-	o.OptionFlags = integer(8, &m.ints[0])
-	o.Line = str(9)
-	if a := byField[10]; a != nil {
-		// Count first, so that up to len(m.proxies) values need no allocation; a kind with no
-		// value keeps a nil slice, as ObjectFromEntry leaves it.
-		class := func(p string) int {
-			switch {
-			case len(p) >= 4 && strings.EqualFold(p[:4], "sip:"):
-				return 0
-			case len(p) >= 5 && strings.EqualFold(p[:5], "smtp:"):
-				return 1
-			}
-			return 2
-		}
-		lists := [3]*[]string{&o.ProxySIP, &o.ProxySMTP, &o.ProxyOther}
-		if len(a.Values) <= len(m.proxies) {
-			var n [3]int
-			for _, p := range a.Values {
-				n[class(p)]++
-			}
-			off := 0
-			for k, l := range lists {
-				if n[k] > 0 {
-					*l = m.proxies[off : off : off+n[k]]
-					off += n[k]
-				}
-			}
-		}
-		for _, p := range a.Values {
-			l := lists[class(p)]
-			*l = append(*l, p)
-		}
-	}
-	o.Mail, o.DisplayName, o.SAMAccountName = str(11), str(12), str(13)
-	o.UserPrincipalName, o.TelephoneNumber, o.SourceObjectDN = str(14), str(15), str(16)
-	o.UserAccountControl = integer(17, &m.ints[1])
-	o.GroupType = integer(18, &m.ints[2])
-	if h := boolean(19, &m.bools[1]); h != nil {
-		o.HiddenFromGAL = *h
-	}
-	var classes []string
-	if a := byField[20]; a != nil {
-		classes = a.Values
-	}
-	o.Kind = kindOf(classes)
+	decodeObjectFields(o, &byField, &m.store)
 	return o
-}
-
-// fieldName returns the attribute name ObjectFromEntry uses in warnings for field f.
-func fieldName(f int) string {
-	switch f {
-	case 1:
-		return AttrObjectGUID
-	case 2:
-		return AttrObjectSid
-	case 3:
-		return AttrMasterAccountSid
-	case 4:
-		return AttrOriginatorSid
-	case 6:
-		return AttrUserEnabled
-	case 8:
-		return AttrOptionFlags
-	case 17:
-		return AttrUserAccountControl
-	case 18:
-		return AttrGroupType
-	}
-	return AttrHideFromAddressLists
 }
