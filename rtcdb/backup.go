@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
 )
 
@@ -46,33 +47,20 @@ type BackupEntry struct {
 
 // writeNew creates path (never replacing an existing file), writes b and syncs file and folder.
 func (b *Backup) writeNew(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := writeSynced(f, b); err != nil {
-		_ = os.Remove(path)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return fsutil.WriteNew(path, 0o600, b.encode)
 }
 
 // update replaces path with b atomically: a synced temporary file renamed over it.
 func (b *Backup) update(path string) error {
 	b.Updated = time.Now().UTC()
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	if err := writeSynced(tmp, b); err != nil {
-		_ = os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return fsutil.Replace(path, b.encode)
+}
+
+// encode writes b as indented JSON.
+func (b *Backup) encode(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(b)
 }
 
 func (b *Backup) setStatus(status, reason string) {
@@ -80,31 +68,6 @@ func (b *Backup) setStatus(status, reason string) {
 	for i := range b.Entries {
 		b.Entries[i].Status = status
 	}
-}
-
-func writeSynced(f *os.File, b *Backup) error {
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	err := enc.Encode(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // maxBackupSize bounds the backup files ReadBackup accepts.

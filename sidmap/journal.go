@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/abkit/abkit/internal/fsutil"
 )
 
 // Journal statuses.
@@ -108,7 +110,7 @@ func openJournal(path, id string) (*journal, map[int]string, error) {
 		err = j.sync()
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = fsutil.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		f.Close()

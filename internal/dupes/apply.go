@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/go-ldap/ldap/v3"
@@ -216,37 +217,15 @@ func writeUndo(dir string, plan *Plan, undo map[string][]*ldap.ModifyRequest, ro
 	if err != nil {
 		return err
 	}
-	if err := writeSynced(filepath.Join(dir, ManifestFile), mj); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return writeSynced(filepath.Join(dir, ManifestFile), mj)
 }
 
+// writeSynced creates path (never replacing a file) with data, synced with its folder.
 func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := fsutil.WriteNew(path, 0o600, fsutil.WriteBytes(data)); err != nil {
 		return fmt.Errorf("dupes: %w", err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("dupes: write %s: %w", path, err)
-	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // UndoOptions are Undo's inputs besides the folder.
