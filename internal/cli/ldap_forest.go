@@ -3,14 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // forestFlags are the flags every command reading a forest shares.
@@ -76,48 +74,15 @@ func (f *Factory) forestOptions(fc *config.Forest, allowInsecure bool) (ldapsync
 		if who == "" {
 			who = b.User
 		}
-		pw, err := f.resolvePassword(fc.Name, who, b.PasswordEnv, b.PasswordFile)
+		pw, err := f.readPassword(passwordSource{
+			where: "forest " + fc.Name, env: b.PasswordEnv, file: b.PasswordFile,
+			prompt:   fmt.Sprintf("Password for %s (forest %s): ", who, fc.Name),
+			noneHint: "set bind.password_env or bind.password_file, or run on a terminal to be asked",
+		})
 		if err != nil {
 			return opts, err
 		}
 		opts.Bind.Password = pw
 	}
 	return opts, nil
-}
-
-// resolvePassword reads a bind password from the named environment variable, else the named
-// file (first line), else a terminal prompt. It never comes from a command-line flag.
-func (f *Factory) resolvePassword(forest, who, env, file string) (string, error) {
-	switch {
-	case env != "":
-		pw, ok := os.LookupEnv(env)
-		if !ok || pw == "" {
-			return "", badInputf("forest %s: password_env names %s, which is not set", forest, env)
-		}
-		return pw, nil
-	case file != "":
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return "", badInputf("forest %s: password_file: %v", forest, err)
-		}
-		pw := strings.TrimRight(strings.SplitN(string(data), "\n", 2)[0], "\r")
-		if pw == "" {
-			return "", badInputf("forest %s: password_file %s is empty", forest, file)
-		}
-		return pw, nil
-	}
-	in, ok := f.IO.In.(*os.File)
-	if !ok || !f.IO.StdinTTY {
-		return "", badInputf("forest %s: no password: set bind.password_env or bind.password_file, or run on a terminal to be asked", forest)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "Password for %s (forest %s): ", who, forest)
-	pw, err := term.ReadPassword(int(in.Fd()))
-	fmt.Fprintln(f.IO.ErrOut)
-	if err != nil {
-		return "", runtimeFailure(fmt.Errorf("reading the password: %w", err))
-	}
-	if len(pw) == 0 {
-		return "", badInputf("forest %s: empty password", forest)
-	}
-	return string(pw), nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/rtcdb"
-	"golang.org/x/term"
 )
 
 // rtcOptions reads the configuration file and turns its rtc section into rtcdb.Options.
@@ -44,34 +43,18 @@ func (f *Factory) rtcSectionOptions(path string, r *config.RTC) (rtcdb.Options, 
 	return o, err
 }
 
+// rtcPassword resolves the SQL password of an rtc section (not needed for Kerberos, which
+// uses the keytab or credentials cache); an empty one is accepted.
 func (f *Factory) rtcPassword(path string, r *config.RTC) (string, error) {
-	switch {
-	case r.PasswordEnv != "":
-		pw, ok := os.LookupEnv(r.PasswordEnv)
-		if !ok {
-			return "", badInputf("config %s: rtc: password_env names %s, which is not set", path, r.PasswordEnv)
-		}
-		return pw, nil
-	case r.PasswordFile != "":
-		data, err := os.ReadFile(r.PasswordFile)
-		if err != nil {
-			return "", badInputf("config %s: rtc: password_file: %v", path, err)
-		}
-		return strings.TrimRight(string(data), "\r\n"), nil
-	case strings.EqualFold(r.Auth, "kerberos"):
-		return "", nil // keytab or credentials cache
+	if r.PasswordEnv == "" && r.PasswordFile == "" && strings.EqualFold(r.Auth, "kerberos") {
+		return "", nil
 	}
-	in, ok := f.IO.In.(*os.File)
-	if !f.IO.StdinTTY || !ok {
-		return "", badInputf("config %s: rtc: no password: set password_env or password_file (no terminal to prompt on)", path)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "Password for %s on %s: ", r.User, r.Server)
-	pw, err := term.ReadPassword(int(in.Fd()))
-	fmt.Fprintln(f.IO.ErrOut)
-	if err != nil {
-		return "", badInputf("read password: %v", err)
-	}
-	return string(pw), nil
+	return f.readPassword(passwordSource{
+		where: fmt.Sprintf("config %s: rtc", path), env: r.PasswordEnv, file: r.PasswordFile,
+		prompt:     fmt.Sprintf("Password for %s on %s: ", r.User, r.Server),
+		noneHint:   "set password_env or password_file (no terminal to prompt on)",
+		allowEmpty: true,
+	})
 }
 
 // openRTC connects with the configured options and prints the connection's security warnings.
