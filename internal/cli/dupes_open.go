@@ -21,15 +21,8 @@ func (f *Factory) dupesOpenForest(ctx context.Context, fc *config.Forest) (ldaps
 		}
 		return s, nil
 	}
-	opts, err := f.forestOptions(fc, false)
-	if err != nil {
-		return nil, err
-	}
-	fr, err := ldapsync.Dial(ctx, opts)
-	if err != nil {
-		return nil, runtimeOrBadInput(err)
-	}
-	return fr, nil
+	// Dial's errors keep their own exit status: bad input (BadInput) or a runtime failure.
+	return f.openConfiguredForest(ctx, fc, false, nil)
 }
 
 // dupesRows adapts rtcdb to the dupes interfaces for AbUserEntry rows.
