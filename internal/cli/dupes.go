@@ -25,7 +25,9 @@ type dupesSourceFlags struct {
 	Rules     string   // --rules
 }
 
+// register adds the source flags to cmd and checks them before it runs.
 func (s *dupesSourceFlags) register(cmd *cobra.Command) {
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return s.validate(cmd) }
 	fl := cmd.Flags()
 	fl.StringArrayVar(&s.Forests, "forest", nil, "configured forest to read (repeatable; default: every configured forest)")
 	fl.StringVar(&s.ABSFile, "abs", "", "address book file to read (.lsabs)")
@@ -189,9 +191,6 @@ each row {"check", "value", "members": [...], "reason"} with the keeper first.`)
   abkit dupes --forest userforest --forest resforest --abs-folder /srv/abs --rtc --phones -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.src.validate(cmd); err != nil {
-				return err
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -234,8 +233,13 @@ func dupesRun(ctx context.Context, opts *dupesOptions) error {
 	return findings(rep.Count(), countWhat(rep))
 }
 
-// runtimeOrBadInput keeps bad-input errors as they are and marks the rest as runtime failures.
+// runtimeOrBadInput keeps errors whose exit status is decided (bad input, or already marked)
+// as they are and marks the rest as runtime failures.
 func runtimeOrBadInput(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
 	var be interface{ BadInput() bool }
 	if errors.As(err, &be) && be.BadInput() {
 		return err

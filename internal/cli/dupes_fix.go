@@ -48,9 +48,6 @@ Exit status 1 on a dry run that plans changes; 3 when a change or the row deleti
   abkit dupes fix --config abkit.yaml --rtc --yes --undo-dir undo-2026-11-22`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.src.validate(cmd); err != nil {
-				return err
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -260,6 +260,13 @@ func TestDupesFixOnSnapshots(t *testing.T) {
 
 func TestDupesBadInput(t *testing.T) {
 	t.Setenv("ABKIT_CONFIG", "")
+	// An rtc section whose password variable is not set: bad input (2), not a runtime failure.
+	noPassword := filepath.Join(t.TempDir(), "abkit.yaml")
+	ldif, _ := filepath.Abs("../../testdata/dupes/userforest.ldif")
+	os.Unsetenv("ABKIT_TEST_UNSET_VARIABLE")
+	if err := os.WriteFile(noPassword, []byte(fmt.Sprintf("forests:\n  - name: userforest\n    ldif: %s\nrtc:\n  server: 127.0.0.1\n  user: x\n  password_env: ABKIT_TEST_UNSET_VARIABLE\n", ldif)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -269,6 +276,8 @@ func TestDupesBadInput(t *testing.T) {
 		{[]string{"dupes", "--abs", "/nonexistent/F-0A10.lsabs"}, "no such file"},
 		{[]string{"dupes", "--abs-folder", t.TempDir()}, "no full file"},
 		{[]string{"dupes", "--config", dupesConfig, "--rtc"}, "no rtc section"},
+		{[]string{"dupes", "--config", noPassword, "--rtc", "--no-abs"}, "ABKIT_TEST_UNSET_VARIABLE"},
+		{[]string{"dupes", "fix", "--config", noPassword, "--rtc", "--no-abs"}, "ABKIT_TEST_UNSET_VARIABLE"},
 		{[]string{"dupes", "--abs", "x", "--no-abs"}, "exclude each other"},
 		{[]string{"dupes", "extra"}, `unexpected argument "extra"`},
 		{[]string{"dupes", "undo"}, "exactly one undo folder"},
