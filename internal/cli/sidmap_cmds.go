@@ -66,6 +66,19 @@ func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 	return nil
 }
 
+// sidmapConfig loads the configuration and resolves the forest names against it (the user
+// forest too when user is set).
+func (f *Factory) sidmapConfig(names *sidmapForests, user bool) (*config.Config, error) {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if err := names.resolve(cfg, user); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 // sidmapOpenBoth opens the user and the resource forest for reading.
 func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
 	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
@@ -152,11 +165,8 @@ is set, else by the match rules (--match, as for 'abkit sidmap plan'). -w writes
 
 func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	f := opts.f
-	cfg, err := f.loadConfig()
+	cfg, err := f.sidmapConfig(&opts.Forests, true)
 	if err != nil {
-		return err
-	}
-	if err := opts.Forests.resolve(cfg, true); err != nil {
 		return err
 	}
 	specs := opts.Match
@@ -268,12 +278,10 @@ type sidmapApplyOptions struct {
 	ctx  context.Context
 	kind sidmap.PlanKind
 
-	PlanPath    string
-	Yes         bool
-	Concurrency int
-	Journal     string
-	Undo        string
-	WriteLDIF   string
+	PlanPath  string
+	Undo      string
+	WriteLDIF string
+	sidmapChangeFlags
 }
 
 func newCmdSidmapApply(f *Factory, kind sidmap.PlanKind, runF func(*sidmapApplyOptions) error) *cobra.Command {
@@ -305,8 +313,8 @@ or for ldapmodify, and writes nothing to the directory.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
 			opts.PlanPath = args[0]
-			if opts.Concurrency < 1 || opts.Concurrency > 64 {
-				return usageError(cmd, "--concurrency %d: use 1 to 64", opts.Concurrency)
+			if err := opts.check(cmd); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -314,9 +322,7 @@ or for ldapmodify, and writes nothing to the directory.`),
 			return sidmapApplyRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "write the changes (default: dry run)")
-	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
-	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: PLAN.journal)")
+	opts.addFlags(cmd, "PLAN")
 	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
 	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file (- for stdout) instead of applying them")
 	return cmd
@@ -335,42 +341,95 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	if opts.WriteLDIF != "" {
 		return writeChangesFile(f, opts.WriteLDIF, p)
 	}
-	stem := strings.TrimSuffix(opts.PlanPath, ".json")
-	if opts.Journal == "" {
-		opts.Journal = stem + ".journal"
-	}
-	if opts.Undo == "" {
-		opts.Undo = stem + ".undo.ldif"
-	}
 	cfg, err := f.loadConfig()
 	if err != nil {
 		return err
 	}
-	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Undo}
-	if !opts.Yes {
-		if _, err := checkLive(cfg, p.ResourceForest); err != nil {
+	aopts := opts.applyOptions(strings.TrimSuffix(opts.PlanPath, ".json"), &opts.Undo, ".undo.ldif")
+	return opts.run(opts.ctx, f, cfg, p.ResourceForest, aopts, sidmapChange{
+		progress: "applying", dryRun: "changes to", reverseNote: "undo file " + opts.Undo,
+		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
+			return sidmap.Apply(opts.ctx, p, m, o)
+		},
+		listDryRun: func() error {
+			return f.writeData(sidmapPlanTable(&sidmap.Plan{Kind: p.Kind, Rows: setRows(p)}), setRows(p))
+		},
+	})
+}
+
+// sidmapChangeFlags are the flags apply and undo share.
+type sidmapChangeFlags struct {
+	Yes         bool
+	Concurrency int
+	Journal     string
+}
+
+// addFlags adds --yes, --concurrency and --journal; input names the command's file in help.
+func (c *sidmapChangeFlags) addFlags(cmd *cobra.Command, input string) {
+	cmd.Flags().BoolVar(&c.Yes, "yes", false, "write the changes (default: dry run)")
+	cmd.Flags().IntVar(&c.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
+	cmd.Flags().StringVar(&c.Journal, "journal", "", "journal file (default: "+input+".journal)")
+}
+
+// check refuses a --concurrency out of range.
+func (c *sidmapChangeFlags) check(cmd *cobra.Command) error {
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		return usageError(cmd, "--concurrency %d: use 1 to 64", c.Concurrency)
+	}
+	return nil
+}
+
+// applyOptions fills in the default journal (stem.journal) and reverse file (stem+suffix, kept
+// in *reverse) and returns the options for sidmap.Apply or Undo.
+func (c *sidmapChangeFlags) applyOptions(stem string, reverse *string, suffix string) sidmap.ApplyOptions {
+	if c.Journal == "" {
+		c.Journal = stem + ".journal"
+	}
+	if *reverse == "" {
+		*reverse = stem + suffix
+	}
+	return sidmap.ApplyOptions{DryRun: !c.Yes, Concurrency: c.Concurrency, JournalPath: c.Journal, UndoPath: *reverse}
+}
+
+// sidmapChange is what differs between apply and undo when they run.
+type sidmapChange struct {
+	progress    string // progress bar text
+	dryRun      string // dry-run message: "N <dryRun> FOREST"
+	reverseNote string // where the reverse LDIF is, for the summary
+	// do runs sidmap.Apply or Undo; m is nil on a dry run.
+	do func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error)
+	// listDryRun, when set, prints the changes of a dry run.
+	listDryRun func() error
+}
+
+// run makes the change to forest: without --yes a dry run that connects to nothing (the forest
+// must still be live), else through a writable connection, reported by reportApply.
+func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Config, forest string, aopts sidmap.ApplyOptions, ch sidmapChange) error {
+	if !c.Yes {
+		if _, err := checkLive(cfg, forest); err != nil {
 			return err
 		}
-		res, err := sidmap.Apply(opts.ctx, p, nil, aopts)
+		res, err := ch.do(nil, aopts)
 		if err != nil {
 			return err
 		}
-		t := sidmapPlanTable(&sidmap.Plan{Kind: p.Kind, Rows: setRows(p)})
-		if err := f.writeData(t, setRows(p)); err != nil {
-			return err
+		if ch.listDryRun != nil {
+			if err := ch.listDryRun(); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(f.IO.ErrOut, "dry run: %d changes to %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
-			res.Items, p.ResourceForest, res.AlreadyDone, opts.Journal)
+		fmt.Fprintf(f.IO.ErrOut, "dry run: %d %s %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
+			res.Items, ch.dryRun, forest, res.AlreadyDone, c.Journal)
 		return nil
 	}
-	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, p.ResourceForest)
+	src, m, err := f.sidmapOpenWritable(ctx, cfg, forest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	aopts.Progress = f.progressReporter("applying")
-	res, err := sidmap.Apply(opts.ctx, p, m, aopts)
-	return reportApply(f, res, err, "undo file "+opts.Undo, opts.Journal)
+	aopts.Progress = f.progressReporter(ch.progress)
+	res, err := ch.do(m, aopts)
+	return reportApply(f, res, err, ch.reverseNote, c.Journal)
 }
 
 // reportApply prints the outcome of Apply or Undo and picks the exit status: 3 when any change
@@ -489,12 +548,10 @@ type sidmapUndoOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	UndoPath    string
-	Forests     sidmapForests
-	Yes         bool
-	Concurrency int
-	Journal     string
-	Redo        string
+	UndoPath string
+	Forests  sidmapForests
+	Redo     string
+	sidmapChangeFlags
 }
 
 func newCmdSidmapUndo(f *Factory, runF func(*sidmapUndoOptions) error) *cobra.Command {
@@ -513,8 +570,8 @@ the rest.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
 			opts.UndoPath = args[0]
-			if opts.Concurrency < 1 || opts.Concurrency > 64 {
-				return usageError(cmd, "--concurrency %d: use 1 to 64", opts.Concurrency)
+			if err := opts.check(cmd); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -523,59 +580,34 @@ the rest.`),
 		},
 	}
 	opts.Forests.addFlags(cmd, false)
-	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "write the changes (default: dry run)")
-	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
-	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: UNDO.journal)")
+	opts.addFlags(cmd, "UNDO")
 	cmd.Flags().StringVar(&opts.Redo, "redo", "", "redo LDIF written before the first change (default: UNDO.redo.ldif)")
 	return cmd
 }
 
 func sidmapUndoRun(opts *sidmapUndoOptions) error {
 	f := opts.f
-	cfg, err := f.loadConfig()
+	cfg, err := f.sidmapConfig(&opts.Forests, false)
 	if err != nil {
 		return err
 	}
-	if err := opts.Forests.resolve(cfg, false); err != nil {
-		return err
-	}
-	stem := strings.TrimSuffix(opts.UndoPath, ".ldif")
-	if opts.Journal == "" {
-		opts.Journal = stem + ".journal"
-	}
-	if opts.Redo == "" {
-		opts.Redo = stem + ".redo.ldif"
-	}
+	aopts := opts.applyOptions(strings.TrimSuffix(opts.UndoPath, ".ldif"), &opts.Redo, ".redo.ldif")
 	fh, err := os.Open(opts.UndoPath)
 	if err != nil {
 		return badInput(err)
 	}
 	defer fh.Close()
-	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Redo}
-	if !opts.Yes {
-		if _, err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
-			return err
-		}
-		res, err := sidmap.Undo(opts.ctx, fh, nil, aopts)
-		if err != nil {
-			return fmt.Errorf("%s: %w", opts.UndoPath, err)
-		}
-		fmt.Fprintf(f.IO.ErrOut, "dry run: %d entries to restore in %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
-			res.Items, opts.Forests.ResourceForest, res.AlreadyDone, opts.Journal)
-		return nil
-	}
-	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, opts.Forests.ResourceForest)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	aopts.Progress = f.progressReporter("restoring")
-	res, err := sidmap.Undo(opts.ctx, fh, m, aopts)
-	var le *sidmap.LDIFError
-	if errors.As(err, &le) {
-		return fmt.Errorf("%s: %w", opts.UndoPath, err)
-	}
-	return reportApply(f, res, err, "redo file "+opts.Redo, opts.Journal)
+	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
+		progress: "restoring", dryRun: "entries to restore in", reverseNote: "redo file " + opts.Redo,
+		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
+			res, err := sidmap.Undo(opts.ctx, fh, m, o)
+			var le *sidmap.LDIFError
+			if m == nil && err != nil || errors.As(err, &le) {
+				return nil, fmt.Errorf("%s: %w", opts.UndoPath, err)
+			}
+			return res, err
+		},
+	})
 }
 
 // ---- verify ---------------------------------------------------------------------------------
@@ -618,11 +650,8 @@ Exits 1 when there is any finding.`),
 
 func sidmapVerifyRun(opts *sidmapVerifyOptions) error {
 	f := opts.f
-	cfg, err := f.loadConfig()
+	cfg, err := f.sidmapConfig(&opts.Forests, true)
 	if err != nil {
-		return err
-	}
-	if err := opts.Forests.resolve(cfg, true); err != nil {
 		return err
 	}
 	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
