@@ -110,18 +110,10 @@ func (s *Snapshot) Search(ctx context.Context, req SearchRequest) iter.Seq2[*Obj
 // SearchEntries is Search yielding the raw entries, limited to the requested attributes.
 func (s *Snapshot) SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2[*ldap.Entry, error] {
 	return func(yield func(*ldap.Entry, error) bool) {
-		filter := req.Filter
-		if filter == "" {
-			filter = DefaultFilter
-		}
-		match, err := compileFilter(filter)
+		filter, base, match, err := snapshotQuery(req, s.base)
 		if err != nil {
 			yield(nil, err)
 			return
-		}
-		base := req.Base
-		if base == "" {
-			base = s.base
 		}
 		nb := normalizeDN(base)
 		sel := newAttrSelection(req.Attributes)
@@ -137,8 +129,7 @@ func (s *Snapshot) SearchEntries(ctx context.Context, req SearchRequest) iter.Se
 				continue
 			}
 			if req.SizeLimit > 0 && n == req.SizeLimit {
-				yield(nil, &SearchError{Forest: s.name, Base: base, Filter: filter, Code: ldap.LDAPResultSizeLimitExceeded, Objects: n,
-					Err: ldap.NewError(ldap.LDAPResultSizeLimitExceeded, errors.New("size limit exceeded"))})
+				yield(nil, sizeLimitError(s.name, base, filter, n))
 				return
 			}
 			n++
@@ -147,6 +138,27 @@ func (s *Snapshot) SearchEntries(ctx context.Context, req SearchRequest) iter.Se
 			}
 		}
 	}
+}
+
+// snapshotQuery is what both snapshot readers make of a request: its filter (DefaultFilter when
+// empty), its base (defaultBase when empty) and the compiled filter.
+func snapshotQuery(req SearchRequest, defaultBase string) (filter, base string, match matcher, err error) {
+	filter, base = req.Filter, req.Base
+	if filter == "" {
+		filter = DefaultFilter
+	}
+	if base == "" {
+		base = defaultBase
+	}
+	match, err = compileFilter(filter)
+	return filter, base, match, err
+}
+
+// sizeLimitError is the error of a snapshot search stopped by its size limit after n objects,
+// as a server reports it.
+func sizeLimitError(forest, base, filter string, n int) error {
+	return &SearchError{Forest: forest, Base: base, Filter: filter, Code: ldap.LDAPResultSizeLimitExceeded, Objects: n,
+		Err: ldap.NewError(ldap.LDAPResultSizeLimitExceeded, errors.New("size limit exceeded"))}
 }
 
 // objectsOf decodes a stream of entries into objects.

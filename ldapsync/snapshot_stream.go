@@ -75,11 +75,7 @@ type streamResult struct {
 // Search streams the objects under the request's base that match its filter, in file order.
 func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq2[*Object, error] {
 	return func(yield func(*Object, error) bool) {
-		filter := req.Filter
-		if filter == "" {
-			filter = DefaultFilter
-		}
-		match, err := compileFilter(filter)
+		filter, base, match, err := snapshotQuery(req, s.base)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -88,10 +84,6 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 		if err != nil {
 			yield(nil, err)
 			return
-		}
-		base := req.Base
-		if base == "" {
-			base = s.base
 		}
 		f, err := os.Open(s.path)
 		if err != nil {
@@ -161,8 +153,7 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 				}
 				for _, o := range cur.objs {
 					if req.SizeLimit > 0 && n == req.SizeLimit {
-						yield(nil, &SearchError{Forest: s.name, Base: base, Filter: filter, Code: ldap.LDAPResultSizeLimitExceeded, Objects: n,
-							Err: ldap.NewError(ldap.LDAPResultSizeLimitExceeded, errors.New("size limit exceeded"))})
+						yield(nil, sizeLimitError(s.name, base, filter, n))
 						return
 					}
 					n++
