@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/abkit/abkit/internal/fsutil"
 )
 
 // writeFileAtomic creates path with the bytes that write produces, all or nothing: it writes a
@@ -52,10 +54,7 @@ func writeFileAtomic(path string, force bool, write func(w io.Writer) error) (er
 	if err := publish(tmp.Name(), path, force); err != nil {
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
+	_ = fsutil.SyncDir(dir) // best effort: not every file system syncs directories
 	return nil
 }
 

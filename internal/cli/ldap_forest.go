@@ -40,6 +40,8 @@ func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep progress.R
 	return f.openConfiguredForest(ctx, fc, ff.AllowInsecureBind, rep)
 }
 
+// openConfiguredForest opens a configured forest: an LDIF snapshot held in memory, or a live
+// connection (which also implements ldapsync.Modifier) reporting its paging to rep (nil: none).
 func (f *Factory) openConfiguredForest(ctx context.Context, fc *config.Forest, allowInsecure bool, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
 	if !fc.Live() {
 		return ldapsync.OpenSnapshot(fc.Name, fc.LDIF, fc.Base)
