@@ -279,15 +279,13 @@ func decodeObjectFields(o *Object, byField *objectFieldAttrs, m *objectStorage) 
 		if !ok {
 			return
 		}
-		s, asText, err := DecodeSIDValue(v)
-		switch {
-		case err != nil:
-			warn(f, "%v", err)
-			return
-		case asText:
-			warn(f, "SID stored as text %q, accepted", string(v))
+		s, note, ok := sidValue(v)
+		if note != "" {
+			warn(f, "%s", note)
 		}
-		*dst = s
+		if ok {
+			*dst = s
+		}
 	}
 	integer := func(f int, n *int64) *int64 {
 		v, ok := str(f)
@@ -350,6 +348,20 @@ func decodeObjectFields(o *Object, byField *objectFieldAttrs, m *objectStorage) 
 		classes = a.Values
 	}
 	o.Kind = kindOf(classes)
+}
+
+// sidValue decodes one SID value as abkit accepts it (binary, or S-1-... text) and returns the
+// warning to record for it: the decoding error (ok is false), a note that it is stored as text,
+// or "".
+func sidValue(v []byte) (s SID, note string, ok bool) {
+	s, asText, err := DecodeSIDValue(v)
+	switch {
+	case err != nil:
+		return SID{}, err.Error(), false
+	case asText:
+		return s, fmt.Sprintf("SID stored as text %q, accepted", string(v)), true
+	}
+	return s, "", true
 }
 
 // Kinds of proxyAddresses values, as proxyKind tells them apart.

@@ -57,10 +57,8 @@ func EntryWarnings(e *ldap.Entry) []string {
 		switch {
 		case isSIDName(a.Name):
 			for _, v := range a.ByteValues {
-				if _, asText, err := DecodeSIDValue(v); err != nil {
-					out = append(out, fmt.Sprintf("%s: %s: %v", e.DN, a.Name, err))
-				} else if asText {
-					out = append(out, fmt.Sprintf("%s: %s: SID stored as text %q, accepted", e.DN, a.Name, string(v)))
+				if _, note, _ := sidValue(v); note != "" {
+					out = append(out, fmt.Sprintf("%s: %s: %s", e.DN, a.Name, note))
 				}
 			}
 		case len(a.Name) == len(AttrObjectGUID) && strings.EqualFold(a.Name, AttrObjectGUID):
