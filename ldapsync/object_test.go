@@ -29,7 +29,7 @@ func TestObjectFromEntryDecodes(t *testing.T) {
 		raw("objectGUID", guid[:]),
 		raw("objectsid", sid.Bytes()),
 		raw("msExchMasterAccountSid", []byte(master.String())), // text: accepted with a warning
-		raw("msRTCSIP-OriginatorSid", []byte{1, 2, 3}),          // malformed
+		raw("msRTCSIP-OriginatorSid", []byte{1, 2, 3}),         // malformed
 		str("msRTCSIP-UserEnabled", " true "),
 		str("msRTCSIP-OptionFlags", "x17"),
 		str("userAccountControl", "514"),
