@@ -295,7 +295,10 @@ func (d *decoder) records(b string, base int64) error {
 			}
 			seenIDs[idb>>6] |= 1 << (idb & 63)
 		}
-		*d.add() = Value{AttrID: in.id, Kind: kind, Bool: bv, Str: str, Bin: bin}
+		// Field by field: a whole-struct store goes through the runtime's bulk write barrier
+		// (wbMove) whenever the garbage collector is marking.
+		v := d.add()
+		v.AttrID, v.Kind, v.Bool, v.Str, v.Bin = in.id, kind, bv, str, bin
 		prev, prevKind = int(idb), kind
 	}
 	return nil
