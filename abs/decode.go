@@ -3,7 +3,6 @@ package abs
 import (
 	"fmt"
 	"io"
-	"math/bits"
 	"strings"
 )
 
@@ -229,7 +228,7 @@ func (d *decoder) records(b string, base int64) error {
 		)
 		switch in.class {
 		case classString:
-			k := indexNUL(b[p:])
+			k := strings.IndexByte(b[p:], 0)
 			if k < 0 {
 				return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
 					Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
@@ -321,31 +320,4 @@ func follow(in *recInfo, prev, kind ValueKind, s string) (ValueKind, string) {
 		return kind, ""
 	}
 	return 0, "one value (the attribute is single-valued) and its normalized copy at most"
-}
-
-// indexNUL returns the index of the first NUL in s, or -1. Most values are short, so it tests
-// eight bytes at a time for the first 32 bytes (cheaper than strings.IndexByte's setup there).
-func indexNUL(s string) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s) && i < 32; i += 8 {
-		t := s[i : i+8]
-		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		if z := (x - lo) &^ x & hi; z != 0 { // the lowest set bit marks the first zero byte
-			return i + bits.TrailingZeros64(z)/8
-		}
-	}
-	if i < 32 {
-		for ; i < len(s); i++ {
-			if s[i] == 0 {
-				return i
-			}
-		}
-		return -1
-	}
-	if k := strings.IndexByte(s[i:], 0); k >= 0 {
-		return i + k
-	}
-	return -1
 }
