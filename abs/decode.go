@@ -3,7 +3,6 @@ package abs
 import (
 	"fmt"
 	"io"
-	"math/bits"
 	"strings"
 )
 
@@ -121,17 +120,21 @@ func newDecoder(r *Reader, off int64, reuse bool) *decoder {
 
 // add appends a record to the contact being decoded and returns it, to be overwritten.
 func (d *decoder) add() *Value {
-	n := len(d.vals)
-	if n == cap(d.vals) {
-		c := n - d.start
-		nv := make([]Value, c, max(d.slab, 2*c+8))
-		copy(nv, d.vals[d.start:])
-		d.vals, d.start = nv, 0
-		d.slab = min(2*d.slab, slabMax)
-		n = c
+	if len(d.vals) == cap(d.vals) {
+		d.grow()
 	}
+	n := len(d.vals)
 	d.vals = d.vals[:n+1]
 	return &d.vals[n]
+}
+
+// grow moves the contact being decoded to a new Value slab with room for more records.
+func (d *decoder) grow() {
+	c := len(d.vals) - d.start
+	nv := make([]Value, c, max(d.slab, 2*c+8))
+	copy(nv, d.vals[d.start:])
+	d.vals, d.start = nv, 0
+	d.slab = min(2*d.slab, slabMax)
 }
 
 // bytes returns a copy of s from the binary slab.
@@ -209,7 +212,8 @@ func errTruncatedIf(b bool) error {
 }
 
 // records decodes the ABF_CONTACT_ATTRIBUTE records in b, which starts at file offset base, into
-// the records of the current contact.
+// the records of the current contact. String records, nearly all of a file, take the short path
+// through the loop; other values and every error are handled out of line.
 func (d *decoder) records(b string, base int64) error {
 	compact := d.r.Header.Kind == Compact
 	info := &d.r.info
@@ -217,72 +221,37 @@ func (d *decoder) records(b string, base int64) error {
 	prev := -1            // record Id byte of the previous record
 	var prevKind ValueKind
 	for p := 0; p < len(b); {
-		recOff := base + int64(p)
+		r := p // start of the record
 		idb := b[p]
 		in := &info[idb]
-		p++
 		var (
 			kind ValueKind // ValueString unless set
 			str  string
 			bin  []byte
 			bv   bool
 		)
-		switch in.class {
-		case classString:
-			k := indexNUL(b[p:])
+		if in.class == classString {
+			k := strings.IndexByte(b[p+1:], 0)
 			if k < 0 {
-				return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
-					Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
+				return d.stringErr(b, p+1, base, in)
 			}
-			str = b[p : p+k]
-			p += k + 1
+			str = b[p+1 : p+1+k]
 			if k == 0 && compact {
 				kind = ValueEmpty
+				d.seen |= seenEmpty
 			}
-		case classBinary:
-			d.seen |= seenBinary
-			if len(b)-p < binaryLenSize {
-				return d.valueErr(base+int64(p), in, "a u16 length", fmt.Sprintf("%d bytes left in the contact", len(b)-p))
+			p += k + 2
+		} else {
+			n, err := d.value(b, p, base, in, compact, &kind, &bin, &bv)
+			if err != nil {
+				return err
 			}
-			n := int(b[p]) | int(b[p+1])<<8
-			p += binaryLenSize
-			if compact && n == binaryEmptyLen {
-				kind = ValueEmpty
-				break
-			}
-			if n > len(b)-p {
-				return d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
-			}
-			kind, bin = ValueBinary, d.bytes(b[p:p+n])
-			p += n
-		case classBoolean:
-			d.seen |= seenBoolean
-			if p >= len(b) {
-				return d.valueErr(base+int64(p), in, "one byte", "the end of the contact")
-			}
-			switch x := b[p]; {
-			case x == boolFalse || x == boolTrue:
-				kind, bv = ValueBoolean, x == boolTrue
-			case x == boolEmpty && compact:
-				kind = ValueEmpty
-			default:
-				return d.valueErr(base+int64(p), in, "0 or 1", fmt.Sprintf("0x%02X", x))
-			}
-			p++
-		case classNone:
-			return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
-				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
-		default:
-			return &UnsupportedError{Offset: recOff, Reason: fmt.Sprintf("attribute %s has value type %d, whose encoding is unknown", d.r.table.Name(in.id), in.typ)}
-		}
-		if kind == ValueEmpty {
-			d.seen |= seenEmpty
+			p = n
 		}
 		if int(idb) == prev {
 			k, problem := follow(in, prevKind, kind, str)
 			if problem != "" {
-				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
-					Expected: problem, Found: "another record with the same Id"}
+				return d.recordErr(base+int64(r), in, problem, "another record with the same Id")
 			}
 			if k != ValueNormalized {
 				d.seen |= seenMulti
@@ -290,15 +259,73 @@ func (d *decoder) records(b string, base int64) error {
 			kind = k
 		} else {
 			if seenIDs[idb>>6]&(1<<(idb&63)) != 0 {
-				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
-					Expected: "all records of an attribute adjacent", Found: "a record after other attributes' records"}
+				return d.recordErr(base+int64(r), in, "all records of an attribute adjacent", "a record after other attributes' records")
 			}
 			seenIDs[idb>>6] |= 1 << (idb & 63)
 		}
-		*d.add() = Value{AttrID: in.id, Kind: kind, Bool: bv, Str: str, Bin: bin}
+		// Field by field: a whole-struct store goes through the runtime's bulk write barrier
+		// (wbMove) whenever the garbage collector is marking.
+		v := d.add()
+		v.AttrID, v.Kind, v.Bool, v.Str, v.Bin = in.id, kind, bv, str, bin
 		prev, prevKind = int(idb), kind
 	}
 	return nil
+}
+
+// value decodes the record at b[p] whose Id has a class other than classString, setting kind, bin
+// and bv, and returns the index of the next record.
+func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, kind *ValueKind, bin *[]byte, bv *bool) (int, error) {
+	recOff := base + int64(p)
+	p++
+	switch in.class {
+	case classBinary:
+		d.seen |= seenBinary
+		if len(b)-p < binaryLenSize {
+			return 0, d.valueErr(base+int64(p), in, "a u16 length", fmt.Sprintf("%d bytes left in the contact", len(b)-p))
+		}
+		n := int(b[p]) | int(b[p+1])<<8
+		p += binaryLenSize
+		if compact && n == binaryEmptyLen {
+			*kind = ValueEmpty
+			d.seen |= seenEmpty
+			return p, nil
+		}
+		if n > len(b)-p {
+			return 0, d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
+		}
+		*kind, *bin = ValueBinary, d.bytes(b[p:p+n])
+		return p + n, nil
+	case classBoolean:
+		d.seen |= seenBoolean
+		if p >= len(b) {
+			return 0, d.valueErr(base+int64(p), in, "one byte", "the end of the contact")
+		}
+		switch x := b[p]; {
+		case x == boolFalse || x == boolTrue:
+			*kind, *bv = ValueBoolean, x == boolTrue
+		case x == boolEmpty && compact:
+			*kind = ValueEmpty
+			d.seen |= seenEmpty
+		default:
+			return 0, d.valueErr(base+int64(p), in, "0 or 1", fmt.Sprintf("0x%02X", x))
+		}
+		return p + 1, nil
+	case classNone:
+		return 0, &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
+			Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", b[p-1])}
+	}
+	return 0, &UnsupportedError{Offset: recOff, Reason: fmt.Sprintf("attribute %s has value type %d, whose encoding is unknown", d.r.table.Name(in.id), in.typ)}
+}
+
+// stringErr reports a string record whose value, at b[p], has no NUL before the contact ends.
+func (d *decoder) stringErr(b string, p int, base int64, in *recInfo) error {
+	return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
+		Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
+}
+
+// recordErr reports a record at file offset off that may not come where it is.
+func (d *decoder) recordErr(off int64, in *recInfo, expected, found string) error {
+	return &FormatError{Offset: off, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")", Expected: expected, Found: found}
 }
 
 func (d *decoder) valueErr(off int64, in *recInfo, expected, found string) error {
@@ -318,31 +345,4 @@ func follow(in *recInfo, prev, kind ValueKind, s string) (ValueKind, string) {
 		return kind, ""
 	}
 	return 0, "one value (the attribute is single-valued) and its normalized copy at most"
-}
-
-// indexNUL returns the index of the first NUL in s, or -1. Most values are short, so it tests
-// eight bytes at a time for the first 32 bytes (cheaper than strings.IndexByte's setup there).
-func indexNUL(s string) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s) && i < 32; i += 8 {
-		t := s[i : i+8]
-		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		if z := (x - lo) &^ x & hi; z != 0 { // the lowest set bit marks the first zero byte
-			return i + bits.TrailingZeros64(z)/8
-		}
-	}
-	if i < 32 {
-		for ; i < len(s); i++ {
-			if s[i] == 0 {
-				return i
-			}
-		}
-		return -1
-	}
-	if k := strings.IndexByte(s[i:], 0); k >= 0 {
-		return i + k
-	}
-	return -1
 }

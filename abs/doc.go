@@ -29,9 +29,12 @@
 // # Limits
 //
 // Attribute Ids are referenced by their low byte in contact records, so a table whose Ids share a
-// low byte is rejected. Records of one attribute must be adjacent in a contact. Normalization
-// rules are exposed as text (RulesText); evaluating them is another package's job. CRC-32 checks
-// belong to the unread container layer and are not made.
+// low byte is rejected. Records of one attribute must be adjacent in a contact. A file's
+// normalization rules are exposed as text (RulesText); ParseRules (or ReadRulesFile) turns such
+// text into Rules, and Rules.Normalize evaluates them on a number the way the server does, with
+// .NET regular-expression semantics (github.com/dlclark/regexp2, each match bounded by
+// RuleMatchTimeout; see rules.go). CRC-32 checks belong to the unread container layer and are
+// not made.
 //
 // # Security
 //

@@ -331,26 +331,6 @@ func TestContactHelpers(t *testing.T) {
 	}
 }
 
-func TestIndexNUL(t *testing.T) {
-	for n := 0; n < 80; n++ {
-		for z := -1; z < n; z++ {
-			b := bytes.Repeat([]byte{0x81 - byte(n%2)*0x80}, n) // 0x01 bytes test the borrow case
-			if z >= 0 {
-				b[z] = 0
-				if z+1 < n {
-					b[z+1] = 0 // a second NUL must not matter
-				}
-			}
-			if got := indexNUL(string(b)); got != z {
-				t.Fatalf("indexNUL(len %d, NUL at %d) = %d", n, z, got)
-			}
-		}
-	}
-	if got := indexNUL("\x01\x00"); got != 1 {
-		t.Fatalf("indexNUL = %d", got)
-	}
-}
-
 // checkError checks that err contains want, wraps is (when not nil), is an UnsupportedError
 // exactly when unsup, reports BadInput and names an offset, which it returns.
 func checkError(t *testing.T, err error, want string, is error, unsup bool) int64 {
