@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -70,23 +71,56 @@ func TestRunCancelled(t *testing.T) {
 
 func boolp(b bool) *bool  { return &b }
 func intp(i int64) *int64 { return &i }
-func staticForest(name string, resource bool, objs ...*ldapsync.Object) *Forest {
-	return NewForest(name, resource, func(context.Context) ([]*ldapsync.Object, error) { return objs, nil })
+
+// memSource is an in-memory ldapsync.Source that yields its objects for every search.
+type memSource struct {
+	name string
+	objs []*ldapsync.Object
+	err  error // returned after the objects
 }
 
-func TestForestLoadsOnce(t *testing.T) {
-	calls := 0
-	f := NewForest("f", false, func(context.Context) ([]*ldapsync.Object, error) {
-		calls++
-		return nil, errors.New("down")
-	})
-	for range 3 {
-		if _, err := f.Objects(context.Background()); err == nil {
-			t.Fatal("no error")
+func (m *memSource) Name() string   { return m.name }
+func (m *memSource) BaseDN() string { return "" }
+func (m *memSource) Close() error   { return nil }
+func (m *memSource) Search(ctx context.Context, req ldapsync.SearchRequest) iter.Seq2[*ldapsync.Object, error] {
+	return func(yield func(*ldapsync.Object, error) bool) {
+		for _, o := range m.objs {
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if m.err != nil {
+			yield(nil, m.err)
 		}
 	}
-	if calls != 1 {
-		t.Errorf("load called %d times", calls)
+}
+
+func staticForest(name string, resource bool, objs ...*ldapsync.Object) *Forest {
+	return NewForest(name, resource, func(context.Context) (ldapsync.Source, error) {
+		return &memSource{name: name, objs: objs}, nil
+	})
+}
+
+func TestForestOpensAndLoadsOnce(t *testing.T) {
+	opens := 0
+	f := NewForest("f", false, func(context.Context) (ldapsync.Source, error) {
+		opens++
+		return &memSource{name: "f", objs: []*ldapsync.Object{{DN: "CN=a"}}, err: errors.New("page 2: connection reset")}, nil
+	})
+	for range 3 {
+		if objs, err := f.Objects(context.Background()); err == nil || objs != nil || !strings.Contains(err.Error(), "forest f: page 2") {
+			t.Fatalf("Objects = %v, %v; want no objects and the error", objs, err)
+		}
+	}
+	if opens != 1 {
+		t.Errorf("opened %d times", opens)
+	}
+	g := NewForest("g", false, func(context.Context) (ldapsync.Source, error) { return nil, errors.New("no such file") })
+	if _, err := g.Objects(context.Background()); err == nil || err.Error() != "forest g: no such file" {
+		t.Errorf("open error = %v", err)
+	}
+	if err := g.Close(); err != nil {
+		t.Errorf("Close of an unopened forest = %v", err)
 	}
 }
 
@@ -119,7 +153,7 @@ func TestDirectoryChecks(t *testing.T) {
 		t.Errorf("disabled-sip objects = %q (resource forest accounts are disabled by design)", got)
 	}
 
-	failing := []*Forest{NewForest("down", false, func(context.Context) ([]*ldapsync.Object, error) { return nil, errors.New("forest down: refused") })}
+	failing := []*Forest{NewForest("down", false, func(context.Context) (ldapsync.Source, error) { return nil, errors.New("refused") })}
 	if _, err := HiddenSIPCheck(failing).Run(context.Background()); err == nil {
 		t.Error("a forest that cannot be read must make the check fail")
 	}
@@ -131,4 +165,50 @@ func objectsOf(fs []Finding) string {
 		s = append(s, f.Object)
 	}
 	return strings.Join(s, " ")
+}
+
+func TestDuplicateChecks(t *testing.T) {
+	guid := func(n byte) ldapsync.GUID { return ldapsync.GUID{n, 1, 2, 3} }
+	sec := int64(-2147483646) // global security group
+	objs := []*ldapsync.Object{
+		{DN: "CN=Alice,DC=u", Kind: ldapsync.KindUser, GUID: guid(1), SIPEnabled: boolp(true), UserAccountControl: intp(512),
+			PrimaryUserAddress: "sip:alice@contoso.com", Line: "tel:+14255550100"},
+		{DN: "CN=Alice Group,DC=u", Kind: ldapsync.KindGroup, GUID: guid(2), GroupType: &sec, ProxySIP: []string{"SIP:Alice@Contoso.com"}},
+		{DN: "CN=Bob,DC=u", Kind: ldapsync.KindUser, GUID: guid(3), SIPEnabled: boolp(true), UserAccountControl: intp(512),
+			PrimaryUserAddress: "sip:bob@contoso.com", Line: "tel:+14255550100"},
+		{DN: "CN=Carol,DC=u", Kind: ldapsync.KindUser, GUID: guid(4), SIPEnabled: boolp(true), PrimaryUserAddress: "sip:carol@contoso.com"},
+	}
+	calls := 0
+	forests := []*Forest{NewForest("userforest", false, func(context.Context) (ldapsync.Source, error) {
+		calls++
+		return &memSource{name: "userforest", objs: objs}, nil
+	})}
+	sip, phone := DuplicateChecks(forests, DuplicateInputs{})
+	sf, err := sip.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sf) != 1 || sf[0].Object != "sip:alice@contoso.com" || sf[0].Severity != SeverityError ||
+		!strings.Contains(sf[0].Message, "2 objects: user CN=Alice,DC=u") || !strings.Contains(sf[0].Message, "CN=Alice Group,DC=u") {
+		t.Errorf("duplicate-sip = %+v", sf)
+	}
+	pf, err := phone.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pf) != 1 || pf[0].Object != "tel:+14255550100" || !strings.Contains(pf[0].Message, "CN=Bob,DC=u") {
+		t.Errorf("duplicate-phone = %+v", pf)
+	}
+	if calls != 1 {
+		t.Errorf("forest opened %d times, want once for both checks", calls)
+	}
+
+	down := []*Forest{NewForest("down", false, func(context.Context) (ldapsync.Source, error) { return nil, errors.New("refused") })}
+	sip, phone = DuplicateChecks(down, DuplicateInputs{})
+	if _, err := sip.Run(context.Background()); err == nil {
+		t.Error("duplicate-sip ran without its forest")
+	}
+	if _, err := phone.Run(context.Background()); err == nil {
+		t.Error("duplicate-phone ran without its forest")
+	}
 }

@@ -9,45 +9,68 @@ import (
 	"github.com/abkit/abkit/ldapsync"
 )
 
-// Forest is one forest as the directory checks see it: its objects are read once, on first
-// use, and shared by every check.
+// Forest is one forest as the checks see it: its source is opened once, on first use, its
+// objects are read once and shared by every check, and an error opening or reading it is the
+// same for every check that needs it.
 type Forest struct {
 	Name string
 	// Resource marks the resource forest of a resource-forest topology, whose OCS accounts are
 	// disabled by design. Every other forest is a user forest.
 	Resource bool
 
-	load    func(ctx context.Context) ([]*ldapsync.Object, error)
-	once    sync.Once
-	objects []*ldapsync.Object
-	err     error
+	open     func(ctx context.Context) (ldapsync.Source, error)
+	openOnce sync.Once
+	src      ldapsync.Source
+	openErr  error
+
+	loadOnce sync.Once
+	objects  []*ldapsync.Object
+	loadErr  error
 }
 
-// NewForest returns a Forest whose objects come from load, called at most once.
-func NewForest(name string, resource bool, load func(ctx context.Context) ([]*ldapsync.Object, error)) *Forest {
-	return &Forest{Name: name, Resource: resource, load: load}
+// NewForest returns a Forest whose source open returns, called at most once.
+func NewForest(name string, resource bool, open func(ctx context.Context) (ldapsync.Source, error)) *Forest {
+	return &Forest{Name: name, Resource: resource, open: open}
 }
 
-// SourceForest returns a Forest read from src with the default search (every object carrying a
-// SIP address or an OCS/Exchange SID attribute).
-func SourceForest(src ldapsync.Source, resource bool) *Forest {
-	return NewForest(src.Name(), resource, func(ctx context.Context) ([]*ldapsync.Object, error) {
-		var out []*ldapsync.Object
-		for o, err := range src.Search(ctx, ldapsync.SearchRequest{}) {
-			if err != nil {
-				return nil, fmt.Errorf("forest %s: %w", src.Name(), err)
-			}
-			out = append(out, o)
+// Source returns the forest's source, opening it on the first call.
+func (f *Forest) Source(ctx context.Context) (ldapsync.Source, error) {
+	f.openOnce.Do(func() {
+		f.src, f.openErr = f.open(ctx)
+		if f.openErr != nil {
+			f.openErr = fmt.Errorf("forest %s: %w", f.Name, f.openErr)
 		}
-		return out, nil
 	})
+	return f.src, f.openErr
 }
 
-// Objects returns the forest's objects, reading them on the first call. Every later call
+// Objects returns the objects of the source's default search (every object carrying a SIP
+// address or an OCS/Exchange SID attribute), reading them on the first call. Every later call
 // returns the same objects, or the same error.
 func (f *Forest) Objects(ctx context.Context) ([]*ldapsync.Object, error) {
-	f.once.Do(func() { f.objects, f.err = f.load(ctx) })
-	return f.objects, f.err
+	f.loadOnce.Do(func() {
+		src, err := f.Source(ctx)
+		if err != nil {
+			f.loadErr = err
+			return
+		}
+		for o, err := range src.Search(ctx, ldapsync.SearchRequest{}) {
+			if err != nil {
+				f.objects, f.loadErr = nil, fmt.Errorf("forest %s: %w", f.Name, err)
+				return
+			}
+			f.objects = append(f.objects, o)
+		}
+	})
+	return f.objects, f.loadErr
+}
+
+// Close closes the source if it was opened.
+func (f *Forest) Close() error {
+	if f.src == nil {
+		return nil
+	}
+	return f.src.Close()
 }
 
 // sipEnabled reports whether o has msRTCSIP-UserEnabled TRUE.
