@@ -1,0 +1,37 @@
+// Package abs reads and writes the address book files of the OCS 2007 / 2007 R2 and Lync Address
+// Book Server: F-XXXX.lsabs full files, D-XXXX-YYYY.lsabs deltas, C-XXXX-YYYY.lsabs compact
+// deltas and their .dabs device counterparts (format: docs/ms-abs.md, after [MS-ABS]).
+//
+// A Reader decodes a file held in an io.ReaderAt: NewReader reads the header, the normalization
+// rules text and the attribute table, and Contacts streams the contacts as a Go iterator without
+// holding the file in memory. Each Value says whether it is a raw string, the server's normalized
+// copy of the phone number before it, a binary or boolean value, or (compact deltas) an empty
+// attribute. A Writer writes full, delta and compact files; Book, ReadBook, Apply and Diff work on
+// whole files in memory; Generate and NextDay make deterministic synthetic books; Dump prints the
+// `ABServer.exe -dumpfile` text; Probe says how far a file matches the layout.
+//
+// # Provisional layout
+//
+// Parts of the format could not be read from the specification: the full header and its FileType
+// GUID, the ABF_CONTACT record, multi-valued attributes, empty attributes in compact deltas,
+// binary and boolean values, deleted objects and the order of the blocks (and a compression
+// container, which this package does not decode: a file that does not parse as an uncompressed
+// stream is reported as an UnsupportedError, never guessed at). abkit's choices for them all live
+// in provisional.go; Reader.ProvisionalParts names those a file was read under, so that tools can
+// say so. Full files written here carry FullFileType, abkit's own GUID.
+//
+// # Limits
+//
+// Attribute Ids are referenced by their low byte in contact records, so a table whose Ids share a
+// low byte is rejected. Records of one attribute must be adjacent in a contact. Normalization
+// rules are exposed as text (RulesText); evaluating them is another package's job. CRC-32 checks
+// belong to the unread container layer and are not made.
+//
+// # Security
+//
+// Files are untrusted input. Every length and count is checked against the file size before it
+// is used, nothing is allocated from an unchecked count, reads grow their buffers only as data
+// arrives, and malformed input yields a *FormatError (offset, structure, expected, found) or
+// *UnsupportedError, never a panic. Both have BadInput() so the CLI exits with status 2.
+// Truncation errors wrap ErrTruncated and io.ErrUnexpectedEOF. The package is fuzzed (FuzzReader).
+package abs
