@@ -21,28 +21,28 @@ const (
 
 // Attribute names abkit reads.
 const (
-	AttrObjectGUID             = "objectGUID"
-	AttrObjectSid              = "objectSid"
-	AttrObjectClass            = "objectClass"
-	AttrMasterAccountSid       = "msExchMasterAccountSid"
-	AttrOriginatorSid          = "msRTCSIP-OriginatorSid"
-	AttrPrimaryUserAddress     = "msRTCSIP-PrimaryUserAddress"
-	AttrUserEnabled            = "msRTCSIP-UserEnabled"
-	AttrPrimaryHomeServer      = "msRTCSIP-PrimaryHomeServer"
-	AttrOptionFlags            = "msRTCSIP-OptionFlags"
-	AttrLine                   = "msRTCSIP-Line"
-	AttrProxyAddresses         = "proxyAddresses"
-	AttrMail                   = "mail"
-	AttrDisplayName            = "displayName"
-	AttrSAMAccountName         = "sAMAccountName"
-	AttrUserPrincipalName      = "userPrincipalName"
-	AttrUserAccountControl     = "userAccountControl"
-	AttrGroupType              = "groupType"
-	AttrHideFromAddressLists   = "msExchHideFromAddressLists"
-	AttrTelephoneNumber        = "telephoneNumber"
-	AttrSourceObjectDN         = "msDS-SourceObjectDN"
-	uacAccountDisable          = 0x2
-	groupTypeSecurity   uint32 = 0x80000000
+	AttrObjectGUID                  = "objectGUID"
+	AttrObjectSid                   = "objectSid"
+	AttrObjectClass                 = "objectClass"
+	AttrMasterAccountSid            = "msExchMasterAccountSid"
+	AttrOriginatorSid               = "msRTCSIP-OriginatorSid"
+	AttrPrimaryUserAddress          = "msRTCSIP-PrimaryUserAddress"
+	AttrUserEnabled                 = "msRTCSIP-UserEnabled"
+	AttrPrimaryHomeServer           = "msRTCSIP-PrimaryHomeServer"
+	AttrOptionFlags                 = "msRTCSIP-OptionFlags"
+	AttrLine                        = "msRTCSIP-Line"
+	AttrProxyAddresses              = "proxyAddresses"
+	AttrMail                        = "mail"
+	AttrDisplayName                 = "displayName"
+	AttrSAMAccountName              = "sAMAccountName"
+	AttrUserPrincipalName           = "userPrincipalName"
+	AttrUserAccountControl          = "userAccountControl"
+	AttrGroupType                   = "groupType"
+	AttrHideFromAddressLists        = "msExchHideFromAddressLists"
+	AttrTelephoneNumber             = "telephoneNumber"
+	AttrSourceObjectDN              = "msDS-SourceObjectDN"
+	uacAccountDisable               = 0x2
+	groupTypeSecurity        uint32 = 0x80000000
 )
 
 // ObjectAttributes are the attributes Object decodes; searches ask for these by default.

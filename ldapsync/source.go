@@ -24,6 +24,13 @@ type SearchRequest struct {
 	Base       string   // "" = the source's base DN
 	Filter     string   // "" = DefaultFilter
 	Attributes []string // nil = ObjectAttributes; "*" for all
+
+	SizeLimit int // at most this many objects (0 = no limit of the request's own); exceeding it is an error
+	TimeLimit int // seconds the server may spend (0 = no limit of the request's own); live sources only
+
+	// Referral receives each continuation reference (a URL to another server) met during a live
+	// search. Referrals are never chased; nil drops them.
+	Referral func(url string)
 }
 
 // DefaultFilter selects objects carrying a SIP address or an OCS/Exchange SID attribute.
@@ -40,6 +47,13 @@ type Source interface {
 	Search(ctx context.Context, req SearchRequest) iter.Seq2[*Object, error]
 	// Close releases the connection, if any.
 	Close() error
+}
+
+// EntrySearcher is a Source that can also stream raw entries, as LDIF export needs them (binary
+// values exact, every attribute kept). Both Forest and Snapshot implement it.
+type EntrySearcher interface {
+	Source
+	SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2[*ldap.Entry, error]
 }
 
 // Modifier applies changes to a live directory. Snapshots are read-only.
