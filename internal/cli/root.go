@@ -95,6 +95,7 @@ func commandGroups(f *Factory) []*cobra.Command {
 	return []*cobra.Command{
 		newCmdAbs(f),
 		newCmdPhone(f),
+		newCmdAudit(f, nil),
 	}
 }
 
