@@ -24,7 +24,7 @@ const (
 // the full file. Files whose names are not address book names are ignored. A folder that cannot
 // be read makes the check fail.
 func ABSFreshnessCheck(folder string, maxAge time.Duration, now func() time.Time) Check {
-	return NewCheck(CheckABSFreshness, fmt.Sprintf("address book files: newest full file at most %s old, no gaps in the delta chain", maxAge),
+	return NewCheck(CheckABSFreshness, "address book files: newest full file at most "+fmtDuration(maxAge)+" old, no gaps in the delta chain",
 		func(ctx context.Context) ([]Finding, error) {
 			entries, err := os.ReadDir(folder)
 			if err != nil {
@@ -99,7 +99,7 @@ func chainFindings(files []abs.FileName, now time.Time, maxAge time.Duration) []
 	if age := now.Sub(newest.Time()); age > maxAge {
 		out = append(out, Finding{Check: CheckABSFreshness, Severity: SeverityError, Object: newestName,
 			Message: fmt.Sprintf("newest full file is dated %s, %s old, more than the %s allowed: is the Address Book Server still generating files?",
-				newest.Time().Format(time.DateOnly), roundAge(age), maxAge)})
+				newest.Time().Format(time.DateOnly), roundAge(age), fmtDuration(maxAge))})
 	}
 	var missing []abs.Day
 	for d := first + 1; d <= newest && d > first; d++ {
@@ -114,6 +114,14 @@ func chainFindings(files []abs.FileName, now time.Time, maxAge time.Duration) []
 				(d - 1).Time().Format(time.DateOnly), d.Time().Format(time.DateOnly), name, (d - 1).Time().Format(time.DateOnly))})
 	}
 	return out
+}
+
+// fmtDuration formats whole hours as "36h" and anything else as time.Duration does.
+func fmtDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }
 
 // roundAge formats an age in days and hours ("2d3h") or hours ("5h").
