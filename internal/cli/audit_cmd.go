@@ -74,7 +74,12 @@ such while the others still report; the exit status is then 3.`),
 
   # only the address book files of a folder
   abkit audit --abs-folder '\\abserver\ABFiles\...\Files' --max-age 48h --out reports`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(cmd, "unexpected argument %q", args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Out == "" {
 				return usageError(cmd, "--out DIR is required")
