@@ -124,11 +124,14 @@ func fmtDuration(d time.Duration) string {
 	return d.String()
 }
 
-// roundAge formats an age in days and hours ("2d3h") or hours ("5h").
+// roundAge formats an age in whole days and hours: "2d3h", "2d", "5h".
 func roundAge(d time.Duration) string {
 	h := int(d / time.Hour)
-	if h < 24 {
+	switch {
+	case h < 24:
 		return fmt.Sprintf("%dh", h)
+	case h%24 == 0:
+		return fmt.Sprintf("%dd", h/24)
 	}
 	return fmt.Sprintf("%dd%dh", h/24, h%24)
 }

@@ -77,7 +77,7 @@ func TestABSFreshnessCheckReadsFolder(t *testing.T) {
 	if got := objectsOf(fs); got != "F-0A12.lsabs D-0A10-0A11.lsabs" {
 		t.Errorf("findings %q", got)
 	}
-	if !strings.Contains(fs[0].Message, "7d0h old, more than the 48h allowed") {
+	if !strings.Contains(fs[0].Message, "7d old, more than the 48h allowed") {
 		t.Errorf("message %q", fs[0].Message)
 	}
 	if _, err := ABSFreshnessCheck(filepath.Join(dir, "missing"), time.Hour, now).Run(context.Background()); err == nil {

@@ -25,7 +25,7 @@ const (
 	barWidth      = 560
 	barHeight     = 22
 	barGap        = 8
-	trendWidth    = 760
+	trendWidth    = 1000
 	trendHeight   = 220
 	trendPad      = 40
 	maxTrendRuns  = 60
@@ -73,7 +73,9 @@ type trendChart struct {
 	Points        []trendPoint
 	Polyline      string
 	Width, Height int
-	Max           int
+	Left, Top     int // plot area corners, in SVG units
+	Right, Bottom int
+	Max           int // the value at the top of the y axis
 	YAxis         []trendTick
 	Runs          int
 }
@@ -134,21 +136,22 @@ func trendOf(history []Summary) trendChart {
 	if len(history) > maxTrendRuns {
 		history = history[len(history)-maxTrendRuns:]
 	}
-	tc := trendChart{Width: trendWidth, Height: trendHeight, Runs: len(history), Max: 1}
+	tc := trendChart{Width: trendWidth, Height: trendHeight, Runs: len(history),
+		Left: trendPad, Top: trendPad, Right: trendWidth - trendPad, Bottom: trendHeight - trendPad}
+	highest := 0
 	for _, s := range history {
-		if s.Findings > tc.Max {
-			tc.Max = s.Findings
-		}
+		highest = max(highest, s.Findings)
 	}
-	plotW := float64(trendWidth - 2*trendPad)
-	plotH := float64(trendHeight - 2*trendPad)
-	yOf := func(v int) float64 { return float64(trendPad) + plotH - plotH*float64(v)/float64(tc.Max) }
-	labelEvery := 1 + len(history)/8
+	tc.Max = axisMax(highest)
+	plotW := float64(tc.Right - tc.Left)
+	plotH := float64(tc.Bottom - tc.Top)
+	yOf := func(v int) float64 { return float64(tc.Bottom) - plotH*float64(v)/float64(tc.Max) }
+	labelEvery := 1 + len(history)/12
 	var poly bytes.Buffer
 	for i, s := range history {
-		x := float64(trendPad) + plotW/2
+		x := float64(tc.Left) + plotW/2
 		if len(history) > 1 {
-			x = float64(trendPad) + plotW*float64(i)/float64(len(history)-1)
+			x = float64(tc.Left) + plotW*float64(i)/float64(len(history)-1)
 		}
 		p := trendPoint{X: x, Y: yOf(s.Findings), Findings: s.Findings, Label: s.Time.UTC().Format("01-02"),
 			ShowText: i%labelEvery == 0 || i == len(history)-1}
@@ -156,9 +159,21 @@ func trendOf(history []Summary) trendChart {
 		fmt.Fprintf(&poly, "%.1f,%.1f ", p.X, p.Y)
 	}
 	tc.Polyline = poly.String()
-	tc.YAxis = []trendTick{{Y: yOf(0), Label: 0}, {Y: yOf(tc.Max), Label: tc.Max}}
-	if tc.Max >= 4 {
-		tc.YAxis = append(tc.YAxis, trendTick{Y: yOf(tc.Max / 2), Label: tc.Max / 2})
+	for _, v := range []int{0, tc.Max / 2, tc.Max} {
+		tc.YAxis = append(tc.YAxis, trendTick{Y: yOf(v), Label: v})
 	}
 	return tc
+}
+
+// axisMax returns the top of a y axis for values up to v: the smallest 2, 5 or 10 times a
+// power of ten that leaves about 15% headroom above v.
+func axisMax(v int) int {
+	want := v + (v*15+99)/100
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{2, 5, 10} {
+			if m*p >= want {
+				return m * p
+			}
+		}
+	}
 }

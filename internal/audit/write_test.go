@@ -157,3 +157,11 @@ func TestReadHistoryOrderAndDamage(t *testing.T) {
 		t.Errorf("damaged history: err = %v", err)
 	}
 }
+
+func TestAxisMax(t *testing.T) {
+	for v, want := range map[int]int{0: 2, 1: 2, 4: 5, 12: 20, 17: 20, 18: 50, 100: 200, 4000: 5000} {
+		if got := axisMax(v); got != want {
+			t.Errorf("axisMax(%d) = %d, want %d", v, got, want)
+		}
+	}
+}
