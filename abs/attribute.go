@@ -33,8 +33,6 @@ const (
 	TypeBoolean   ValueType = 3 // boolean; TRUE excludes the object
 	TypeSMTP      ValueType = 4 // only smtp: values
 	TypeTelOrSMTP ValueType = 5 // only tel: or smtp: values
-	maxKnownVType           = TypeTelOrSMTP
-	noClientField           = 0xFF
 )
 
 func (t ValueType) String() string {

@@ -1,7 +1,6 @@
 package abs
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -173,7 +172,7 @@ func (r *Reader) parse() error {
 	}
 	r.fixed = []string{ProvisionalBlockOrder}
 	err := r.parseBlocks(w)
-	if err != nil && h.Kind == Full && h.FileType != FullFileType && !errors.Is(err, ErrTruncated) {
+	if err != nil && h.Kind == Full && h.FileType != FullFileType {
 		off, _ := ErrorOffset(err)
 		return &UnsupportedError{Offset: off, Err: err, Reason: fmt.Sprintf(
 			"FileType {%s} is neither the delta nor the compact GUID and the stream does not parse as an uncompressed full file: it may be compressed or of an unknown layout", h.FileType)}

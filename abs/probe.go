@@ -1,0 +1,109 @@
+package abs
+
+import (
+	"fmt"
+	"io"
+)
+
+// ProbeStep is a structure that matched the layout.
+type ProbeStep struct {
+	Offset    int64
+	Length    int64
+	Structure string
+	Detail    string
+}
+
+// ProbeReport says how far a file matches the layout: the structures that matched, in file
+// order, and the first mismatch.
+type ProbeReport struct {
+	Size        int64
+	Kind        Kind // from the FileType (Full for any unknown GUID)
+	Steps       []ProbeStep
+	Contacts    int      // contacts decoded before the mismatch (all of them when Err is nil)
+	Provisional []string // provisional layout rules the matched part was read under
+	Err         error    // the first mismatch (*FormatError, *UnsupportedError or an I/O error); nil when all matched
+}
+
+// MismatchOffset returns the file offset of the first mismatch.
+func (p *ProbeReport) MismatchOffset() (int64, bool) {
+	if p.Err == nil {
+		return 0, false
+	}
+	return ErrorOffset(p.Err)
+}
+
+// Probe walks the structures of the size-byte file in r as far as they match, for diagnosing a
+// file that does not decode. It never fails itself: the first mismatch is in the report's Err.
+func Probe(r io.ReaderAt, size int64) *ProbeReport {
+	rep := &ProbeReport{Size: size}
+	rd := &Reader{r: r, size: size}
+	err := rd.parse()
+	rep.Kind = rd.Header.Kind
+	l := rd.Layout
+	if size >= 16 {
+		rep.Steps = append(rep.Steps, ProbeStep{0, 16, "FileType", fmt.Sprintf("{%s}: %s", rd.Header.FileType, kindDetail(rd.Header))})
+	}
+	if l.HeaderSize > 0 {
+		h := rd.Header
+		d := fmt.Sprintf("CreationDate %s (%s), NumberOfAttributes %d, MaximumAttributeId %d, UseNormalizationRules %t",
+			h.Day, h.Day.Time().Format("2006-01-02"), h.NumberOfAttributes, h.MaximumAttributeID, h.UseNormalizationRules)
+		if h.Kind != Full {
+			d = fmt.Sprintf("BaseCreationDate %s (%s), ", h.BaseDay, h.BaseDay.Time().Format("2006-01-02")) + d
+		}
+		rep.Steps = append(rep.Steps, ProbeStep{0, l.HeaderSize, h.Kind.String() + " header", d})
+	}
+	if l.AttributesOffset > 0 {
+		rep.Steps = append(rep.Steps, ProbeStep{l.RulesOffset, l.AttributesOffset - l.RulesOffset, "ABF_NORMALIZATION_RULES",
+			fmt.Sprintf("Length %d", l.RulesLength)})
+	}
+	if rd.table != nil && len(rd.table.attrs) > 0 {
+		end := l.ContactsOffset
+		detail := fmt.Sprintf("%d attribute records", len(rd.table.attrs))
+		if end == 0 {
+			detail = fmt.Sprintf("%d of %d attribute records", len(rd.table.attrs), rd.Header.NumberOfAttributes)
+			end = l.AttributesOffset
+			if off, ok := ErrorOffset(err); ok {
+				end = off
+			}
+		}
+		rep.Steps = append(rep.Steps, ProbeStep{l.AttributesOffset, end - l.AttributesOffset, "ABF_ATTRIBUTES", detail})
+	}
+	rep.Provisional = rd.fixed
+	if err != nil {
+		rep.Err = err
+		return rep
+	}
+	d := decoder{r: rd, w: newWindow(r, size, l.ContactsOffset)}
+	var last *Contact
+	end := l.ContactsOffset // end of the last contact decoded
+	for {
+		c, cerr := d.next()
+		if cerr != nil {
+			rep.Err = cerr
+			break
+		}
+		if c == nil {
+			break
+		}
+		rep.Contacts++
+		last, end = c, d.w.off()
+	}
+	rd.seen.Or(d.seen)
+	if last != nil {
+		rep.Steps = append(rep.Steps, ProbeStep{l.ContactsOffset, end - l.ContactsOffset, "ABF_CONTACT records",
+			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, last.Offset)})
+	}
+	rep.Provisional = rd.ProvisionalParts()
+	return rep
+}
+
+func kindDetail(h Header) string {
+	switch h.Kind {
+	case Delta, Compact:
+		return h.Kind.String() + " file ([SPEC] GUID)"
+	}
+	if h.FileType == FullFileType {
+		return "full file (abkit's own FileType)"
+	}
+	return "unknown GUID: read as a full file (provisional)"
+}
