@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/abkit/abkit/abs"
+	"github.com/spf13/cobra"
+)
+
+type absInfoOptions struct {
+	f    *Factory
+	Path string
+}
+
+func newCmdAbsInfo(f *Factory, runF func(*absInfoOptions) error) *cobra.Command {
+	opts := &absInfoOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "info FILE",
+		Short: "Show an address book file's header, counts, attribute table and rules",
+		Long: withExitStatus(`Show what an address book file holds: its kind (full, delta, compact; .lsabs or .dabs),
+the FileType GUID found at offset 0, its dates (day numbers as in the file names and as dates),
+the number of contacts, users, groups and deleted objects, the attribute table (Id, name, Flags in
+hex and decoded), the number of normalization rules, and which parts of the file were read under
+abkit's provisional layout (the parts of the format that no readable part of [MS-ABS] covers).
+
+On a terminal the header and the attribute table are two tables; piped or with -o csv|tsv they
+are two blocks separated by an empty line; -o json gives one object. A file that stops decoding
+part-way still shows what was read, then the error with its offset (exit 2).`),
+		Example: `  abkit abs info F-0A8C.lsabs
+  abkit abs info -o json D-0A8B-0A8C.lsabs | jq .counts`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return absInfoRun(opts)
+		},
+	}
+	return cmd
+}
+
+// absInfo is the JSON form of `abs info`.
+type absInfo struct {
+	File                  string            `json:"file"`
+	Size                  int64             `json:"size"`
+	Kind                  string            `json:"kind"`
+	Device                bool              `json:"device"`
+	FileType              string            `json:"file_type"`
+	FileTypeOrigin        string            `json:"file_type_origin"`
+	Day                   string            `json:"day"`
+	Date                  string            `json:"date"`
+	BaseDay               string            `json:"base_day,omitempty"`
+	BaseDate              string            `json:"base_date,omitempty"`
+	UseNormalizationRules bool              `json:"use_normalization_rules"`
+	Counts                absCounts         `json:"counts"`
+	Attributes            []absInfoAttr     `json:"attributes"`
+	Rules                 int               `json:"rules"`
+	RulesError            string            `json:"rules_error,omitempty"`
+	Layout                map[string]int64  `json:"layout"`
+	Provisional           []string          `json:"provisional"`
+	Error                 *absInfoReadError `json:"error,omitempty"`
+}
+
+type absCounts struct {
+	Contacts int `json:"contacts"`
+	Users    int `json:"users"`
+	Groups   int `json:"groups"`
+	Deleted  int `json:"deleted"`
+	Values   int `json:"values"`
+}
+
+type absInfoAttr struct {
+	ID          uint16   `json:"id"`
+	Name        string   `json:"name"`
+	Flags       string   `json:"flags"`
+	ClientField int      `json:"client_field"`
+	Type        string   `json:"type"`
+	Bits        []string `json:"bits"`
+}
+
+type absInfoReadError struct {
+	Offset  int64  `json:"offset"`
+	Message string `json:"message"`
+}
+
+func absInfoRun(opts *absInfoOptions) error {
+	f := opts.f
+	af, err := f.openABS(opts.Path)
+	if err != nil {
+		return err
+	}
+	defer af.Close()
+	h := af.Header
+	info := absInfo{
+		File: opts.Path, Size: af.Size(), Kind: h.Kind.String(), Device: af.Name.Device,
+		FileType: "{" + h.FileType.String() + "}", FileTypeOrigin: fileTypeOrigin(h.FileType),
+		Day: h.Day.String(), Date: h.Time().Format(time.DateOnly),
+		UseNormalizationRules: h.UseNormalizationRules,
+		Layout: map[string]int64{
+			"header_size":       af.Layout.HeaderSize,
+			"rules_offset":      af.Layout.RulesOffset,
+			"rules_length":      int64(af.Layout.RulesLength),
+			"attributes_offset": af.Layout.AttributesOffset,
+			"contacts_offset":   af.Layout.ContactsOffset,
+		},
+	}
+	if h.Kind != abs.Full {
+		info.BaseDay, info.BaseDate = h.BaseDay.String(), h.BaseTime().Format(time.DateOnly)
+	}
+	if rules, err := af.rules(); err != nil {
+		info.RulesError = err.Error()
+	} else {
+		info.Rules = len(rules)
+	}
+	for _, a := range af.Attributes() {
+		info.Attributes = append(info.Attributes, absInfoAttr{
+			ID: a.ID, Name: a.Name, Flags: fmt.Sprintf("0x%08X", uint32(a.Flags)),
+			ClientField: int(a.Flags.ClientField()), Type: a.Flags.Type().String(), Bits: a.Flags.BitNames(),
+		})
+	}
+	t := af.Table()
+	readErr := af.eachContact(func(c *abs.Contact) error {
+		info.Counts.Contacts++
+		info.Counts.Values += len(c.Values)
+		switch contactType(c, t) {
+		case "deleted":
+			info.Counts.Deleted++
+		case "group":
+			info.Counts.Groups++
+		default:
+			info.Counts.Users++
+		}
+		return nil
+	})
+	if readErr != nil {
+		off, _ := abs.ErrorOffset(readErr)
+		info.Error = &absInfoReadError{Offset: off, Message: readErr.Error()}
+	}
+	info.Provisional = af.ProvisionalParts()
+
+	if f.format() == FormatJSON {
+		if err := writeJSON(f.IO.Out, info); err != nil {
+			return runtimeFailure(err)
+		}
+		return readErr
+	}
+	if err := f.writeData(infoTable(&info), nil); err != nil {
+		return runtimeFailure(err)
+	}
+	fmt.Fprintln(f.IO.Out)
+	at := Table{Columns: []string{"id", "name", "flags", "client", "type", "bits"}}
+	for _, a := range info.Attributes {
+		at.Append(strconv.Itoa(int(a.ID)), a.Name, a.Flags, fmt.Sprintf("%02X", a.ClientField), a.Type, strings.Join(a.Bits, " "))
+	}
+	if err := f.writeData(at, nil); err != nil {
+		return runtimeFailure(err)
+	}
+	return readErr
+}
+
+// infoTable is the header part of `abs info` as field/value rows.
+func infoTable(info *absInfo) Table {
+	t := Table{Columns: []string{"field", "value"}}
+	t.Append("file", info.File)
+	t.Append("size", strconv.FormatInt(info.Size, 10))
+	kind := info.Kind
+	if info.Device {
+		kind += " (device, .dabs)"
+	}
+	t.Append("kind", kind)
+	t.Append("file type", info.FileType+" ("+info.FileTypeOrigin+")")
+	if info.BaseDay != "" {
+		t.Append("base day", info.BaseDay+" ("+info.BaseDate+")")
+	}
+	t.Append("day", info.Day+" ("+info.Date+")")
+	t.Append("use normalization rules", strconv.FormatBool(info.UseNormalizationRules))
+	t.Append("contacts", strconv.Itoa(info.Counts.Contacts))
+	t.Append("users", strconv.Itoa(info.Counts.Users))
+	t.Append("groups", strconv.Itoa(info.Counts.Groups))
+	t.Append("deleted", strconv.Itoa(info.Counts.Deleted))
+	t.Append("values", strconv.Itoa(info.Counts.Values))
+	t.Append("attributes", strconv.Itoa(len(info.Attributes)))
+	if info.RulesError != "" {
+		t.Append("rules", "invalid: "+info.RulesError)
+	} else {
+		t.Append("rules", strconv.Itoa(info.Rules))
+	}
+	t.Append("contacts offset", strconv.FormatInt(info.Layout["contacts_offset"], 10))
+	for _, p := range info.Provisional {
+		t.Append("provisional", p)
+	}
+	if info.Error != nil {
+		t.Append("error", info.Error.Message)
+	}
+	return t
+}
+
+// fileTypeOrigin says where a FileType GUID comes from.
+func fileTypeOrigin(g abs.GUID) string {
+	switch g {
+	case abs.DeltaFileType:
+		return "delta, [MS-ABS]"
+	case abs.CompactFileType:
+		return "compact delta, [MS-ABS]"
+	case abs.FullFileType:
+		return "full, abkit's own value"
+	}
+	return "unknown: taken as a full file"
+}

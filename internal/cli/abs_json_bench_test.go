@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/abkit/abkit/abs"
+)
+
+// benchBook returns a generated address book file of n contacts.
+func benchFile(b *testing.B, n int) []byte {
+	b.Helper()
+	var file bytes.Buffer
+	if err := abs.Write(&file, abs.Generate(abs.GenOptions{Contacts: n, Seed: 1, Duplicates: 10})); err != nil {
+		b.Fatal(err)
+	}
+	return file.Bytes()
+}
+
+// BenchmarkDumpJSON measures dump -o json from decoding to the written bytes (no file system).
+// The full command is measured by scripts/bench/abs.sh.
+func BenchmarkDumpJSON(b *testing.B) {
+	file := benchFile(b, 20000)
+	b.SetBytes(int64(len(file)))
+	for b.Loop() {
+		r, err := abs.NewReader(bytes.NewReader(file), int64(len(file)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(io.Discard, 256<<10)
+		if _, err := dumpJSON(&absFile{Reader: r}, bw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
