@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -352,15 +353,34 @@ func parseRecord(rec ldifRecord) (*ldap.Entry, error) {
 	}
 	switch pe := parsed.Entries[0]; {
 	case pe.Entry != nil:
+		fileOrder(rec, pe.Entry.Attributes)
 		return pe.Entry, nil
 	case pe.Add != nil:
 		e := &ldap.Entry{DN: pe.Add.DN}
 		for _, a := range pe.Add.Attributes {
 			e.Attributes = append(e.Attributes, ldap.NewEntryAttribute(a.Type, a.Vals))
 		}
+		fileOrder(rec, e.Attributes)
 		return e, nil
 	}
 	return nil, &LDIFError{Line: rec.lineNums[0], Msg: "change record (modify, delete or moddn) in a snapshot; only entries and changetype: add are accepted"}
+}
+
+// fileOrder sorts attrs in the order their names first appear in the record (go-ldap/ldif
+// returns them sorted or in map order), so that a snapshot keeps the file's order.
+func fileOrder(rec ldifRecord, attrs []*ldap.EntryAttribute) {
+	pos := make(map[string]int, len(rec.lines))
+	for i, l := range rec.lines {
+		if c := strings.IndexByte(l, ':'); c > 0 {
+			name := strings.ToLower(l[:c])
+			if _, seen := pos[name]; !seen {
+				pos[name] = i
+			}
+		}
+	}
+	slices.SortStableFunc(attrs, func(a, b *ldap.EntryAttribute) int {
+		return pos[strings.ToLower(a.Name)] - pos[strings.ToLower(b.Name)]
+	})
 }
 
 // locateLDIFError finds the line of a record that go-ldap/ldif refused (it reports the line

@@ -69,7 +69,7 @@ messages and progress go to stderr.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := parseFormat(f.Output); err != nil {
+			if _, err := parseFormat(f.Output); err != nil && !acceptsLDIF(cmd, f.Output) {
 				return err
 			}
 			return nil
@@ -95,6 +95,8 @@ func commandGroups(f *Factory) []*cobra.Command {
 	return []*cobra.Command{
 		newCmdAbs(f),
 		newCmdPhone(f),
+		newCmdLdap(f),
+		newCmdConfig(f),
 		newCmdAudit(f, nil),
 	}
 }

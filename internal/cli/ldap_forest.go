@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/ldapsync"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// forestFlags are the flags every command reading a forest shares.
+type forestFlags struct {
+	Forest            string
+	AllowInsecureBind bool
+}
+
+func addForestFlags(cmd *cobra.Command, ff *forestFlags) {
+	cmd.Flags().StringVar(&ff.Forest, "forest", "", "forest to read, by its name in the configuration file (required)")
+	cmd.Flags().BoolVar(&ff.AllowInsecureBind, "allow-insecure-bind", false,
+		"allow a simple or NTLM bind with a password over unencrypted LDAP to a non-loopback host (the password crosses the network in clear)")
+}
+
+// openForest opens the configured forest called name: a live connection (Dial) or an LDIF
+// snapshot (OpenSnapshot). The caller closes it.
+func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
+	if ff.Forest == "" {
+		return nil, badInputf("--forest is required (a forest name from the configuration file)")
+	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	fc, err := cfg.Forest(ff.Forest)
+	if err != nil {
+		return nil, err
+	}
+	return f.openConfiguredForest(ctx, fc, ff.AllowInsecureBind, rep)
+}
+
+func (f *Factory) openConfiguredForest(ctx context.Context, fc *config.Forest, allowInsecure bool, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
+	if !fc.Live() {
+		return ldapsync.OpenSnapshot(fc.Name, fc.LDIF, fc.Base)
+	}
+	opts, err := f.forestOptions(fc, allowInsecure)
+	if err != nil {
+		return nil, err
+	}
+	opts.Progress = rep
+	return ldapsync.Dial(ctx, opts)
+}
+
+// forestOptions turns a configured live forest into connection options, resolving its password.
+func (f *Factory) forestOptions(fc *config.Forest, allowInsecure bool) (ldapsync.Options, error) {
+	b := fc.Bind
+	method := ldapsync.BindMethod(strings.ToLower(b.Method))
+	if method == "" {
+		method = ldapsync.BindNone
+	}
+	opts := ldapsync.Options{
+		Name: fc.Name, URL: fc.URL, StartTLS: fc.StartTLS, Base: fc.Base, GCURL: fc.GCURL,
+		PageSize: fc.PageSize, Timeout: fc.Timeout,
+		TLS: ldapsync.TLSOptions{CAFile: fc.TLS.CAFile, ServerName: fc.TLS.ServerName, InsecureSkipVerify: fc.TLS.InsecureSkipVerify},
+		Bind: ldapsync.Bind{Method: method, User: b.User, DN: b.DN, Domain: b.Domain,
+			Keytab: b.Keytab, CCache: b.CCache, Realm: b.Realm, Krb5Conf: b.Krb5Conf, SPN: b.SPN},
+		AllowInsecureBind: fc.AllowInsecureBind || allowInsecure,
+	}
+	needPassword := method == ldapsync.BindSimple || method == ldapsync.BindNTLM ||
+		(method == ldapsync.BindKerberos && b.Keytab == "" && b.CCache == "")
+	if needPassword {
+		who := b.DN
+		if who == "" {
+			who = b.User
+		}
+		pw, err := f.resolvePassword(fc.Name, who, b.PasswordEnv, b.PasswordFile)
+		if err != nil {
+			return opts, err
+		}
+		opts.Bind.Password = pw
+	}
+	return opts, nil
+}
+
+// resolvePassword reads a bind password from the named environment variable, else the named
+// file (first line), else a terminal prompt. It never comes from a command-line flag.
+func (f *Factory) resolvePassword(forest, who, env, file string) (string, error) {
+	switch {
+	case env != "":
+		pw, ok := os.LookupEnv(env)
+		if !ok || pw == "" {
+			return "", badInputf("forest %s: password_env names %s, which is not set", forest, env)
+		}
+		return pw, nil
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", badInputf("forest %s: password_file: %v", forest, err)
+		}
+		pw := strings.TrimRight(strings.SplitN(string(data), "\n", 2)[0], "\r")
+		if pw == "" {
+			return "", badInputf("forest %s: password_file %s is empty", forest, file)
+		}
+		return pw, nil
+	}
+	in, ok := f.IO.In.(*os.File)
+	if !ok || !f.IO.StdinTTY {
+		return "", badInputf("forest %s: no password: set bind.password_env or bind.password_file, or run on a terminal to be asked", forest)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Password for %s (forest %s): ", who, forest)
+	pw, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(f.IO.ErrOut)
+	if err != nil {
+		return "", runtimeFailure(fmt.Errorf("reading the password: %w", err))
+	}
+	if len(pw) == 0 {
+		return "", badInputf("forest %s: empty password", forest)
+	}
+	return string(pw), nil
+}
