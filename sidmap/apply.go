@@ -225,6 +225,9 @@ func run(ctx context.Context, id, comment string, items []item, m ldapsync.Modif
 			if done[i] == it.dn {
 				continue
 			}
+			if cctx.Err() != nil {
+				return
+			}
 			select {
 			case work <- i:
 			case <-cctx.Done():

@@ -215,7 +215,7 @@ func TestMakePlanRulesAndConflicts(t *testing.T) {
 func TestParseRules(t *testing.T) {
 	good := map[string]string{
 		"master-sid": "master-sid", " SAM ": "sam", "upn": "upn", "Mail": "mail",
-		"attr:employeeID=employeeNumber": "attr:employeeID=employeeNumber",
+		"attr:employeeID=employeeNumber":                            "attr:employeeID=employeeNumber",
 		"attr:msDS-cloudExtensionAttribute1=1.2.840.113556.1.4.221": "attr:msDS-cloudExtensionAttribute1=1.2.840.113556.1.4.221",
 	}
 	for in, want := range good {

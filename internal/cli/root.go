@@ -97,6 +97,7 @@ func commandGroups(f *Factory) []*cobra.Command {
 		newCmdPhone(f),
 		newCmdLdap(f),
 		newCmdConfig(f),
+		newCmdSidmap(f),
 		newCmdAudit(f, nil),
 	}
 }

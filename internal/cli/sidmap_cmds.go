@@ -1,0 +1,656 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/sidmap"
+	"github.com/spf13/cobra"
+)
+
+func newCmdSidmap(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sidmap",
+		Short: "Map user-forest SIDs onto resource-forest accounts: plan, apply, verify, undo",
+		Long: `In a resource-forest deployment every person signs in with an enabled user-forest account
+and OCS settings live on a disabled resource-forest account, whose msRTCSIP-OriginatorSid must equal
+the user-forest account's objectSid. sidmap plans that mapping (plan), applies exactly the plan with
+conditional, journaled and reversible writes (apply, undo), checks the result (verify), and keeps
+descriptive attributes in step (sync-attrs).
+
+The forests come from the configuration file: sidmap.user_forest and sidmap.resource_forest name
+entries of forests:, or --user-forest and --resource-forest do.`,
+	}
+	cmd.AddCommand(newCmdSidmapPlan(f, false, nil), newCmdSidmapApply(f, sidmap.KindOriginatorSID, nil),
+		newCmdSidmapUndo(f, nil), newCmdSidmapVerify(f, nil), newCmdSidmapSyncAttrs(f))
+	return cmd
+}
+
+// sidmapForests are the --user-forest and --resource-forest flags, defaulting to the
+// configuration's sidmap section.
+type sidmapForests struct {
+	UserForest     string
+	ResourceForest string
+}
+
+func (s *sidmapForests) addFlags(cmd *cobra.Command, user bool) {
+	if user {
+		cmd.Flags().StringVar(&s.UserForest, "user-forest", "", "user (account) forest, a name from the configuration (default: sidmap.user_forest)")
+	}
+	cmd.Flags().StringVar(&s.ResourceForest, "resource-forest", "", "resource forest, a name from the configuration (default: sidmap.resource_forest)")
+}
+
+// resolve fills the forest names from the configuration where no flag gave them.
+func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
+	if cfg.Sidmap != nil {
+		if s.UserForest == "" {
+			s.UserForest = cfg.Sidmap.UserForest
+		}
+		if s.ResourceForest == "" {
+			s.ResourceForest = cfg.Sidmap.ResourceForest
+		}
+	}
+	if user && s.UserForest == "" {
+		return badInputf("no user forest: pass --user-forest or set sidmap.user_forest in the configuration")
+	}
+	if s.ResourceForest == "" {
+		return badInputf("no resource forest: pass --resource-forest or set sidmap.resource_forest in the configuration")
+	}
+	return nil
+}
+
+// openBoth opens the user and the resource forest for reading.
+func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
+	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest, false)
+	if err != nil {
+		user.Close()
+		return nil, nil, err
+	}
+	return user, res, nil
+}
+
+// ---- plan -----------------------------------------------------------------------------------
+
+type sidmapPlanOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	Forests           sidmapForests
+	Match             []string
+	Base              string
+	Filter            string
+	ReplaceMismatched bool
+	WritePath         string
+
+	Sync  bool     // sync-attrs plan
+	Attrs []string // sync-attrs only
+}
+
+func newCmdSidmapPlan(f *Factory, sync bool, runF func(*sidmapPlanOptions) error) *cobra.Command {
+	opts := &sidmapPlanOptions{f: f, Sync: sync}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Plan msRTCSIP-OriginatorSid for disabled, SIP-enabled resource accounts",
+		Long: withExitStatus(`Pair every disabled, SIP-enabled resource-forest account with a user-forest account and
+propose msRTCSIP-OriginatorSid = that account's objectSid. Nothing is written to the directory.
+
+Match rules are tried in the order given (default master-sid,sam):
+  master-sid   msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
+  sam          same sAMAccountName
+  upn          same userPrincipalName local part (before @)
+  mail         same mail
+  attr:R=U     resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+
+Each row is set, none (already right) or conflict. Conflicts are never written: no match, more
+than one match, the SID already used by another resource object, the user-forest account
+disabled or missing, or a different OriginatorSid already set (a mismatch; planned for
+replacement only with --replace-mismatched).
+
+-w writes the plan as JSON, the input of 'abkit sidmap apply'; -o json prints it.`),
+		Example: `  abkit sidmap plan -w plan.json
+  abkit sidmap plan --match master-sid,sam,mail --base "OU=Sales,DC=res,DC=contoso,DC=com" -w plan.json
+  abkit sidmap plan --user-forest corp --resource-forest ocs --replace-mismatched -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return sidmapPlanRun(opts)
+		},
+	}
+	opts.Forests.addFlags(cmd, true)
+	cmd.Flags().StringSliceVar(&opts.Match, "match", nil, "match rules in order (default: sidmap.match, else master-sid,sam)")
+	cmd.Flags().StringVar(&opts.Base, "base", "", "search base in the resource forest (default: the forest's base)")
+	cmd.Flags().StringVar(&opts.Filter, "filter", "", "LDAP filter narrowing the resource accounts considered")
+	cmd.Flags().StringVarP(&opts.WritePath, "write", "w", "", "write the plan JSON to this file")
+	if !sync {
+		cmd.Flags().BoolVar(&opts.ReplaceMismatched, "replace-mismatched", false, "plan to REPLACE an existing, different msRTCSIP-OriginatorSid")
+		return cmd
+	}
+	cmd.Flags().StringSliceVar(&opts.Attrs, "attrs", nil, "attributes to copy (default: sidmap.sync_attrs, else the sync-attrs list)")
+	cmd.Short = "Plan copying descriptive attributes to resource accounts"
+	cmd.Long = withExitStatus(`List, for every disabled, SIP-enabled resource account, the descriptive attributes that
+differ from its user-forest account. Accounts are paired through msRTCSIP-OriginatorSid when it
+is set, else by the match rules (--match, as for 'abkit sidmap plan'). -w writes the plan for
+'abkit sidmap sync-attrs apply'.`)
+	cmd.Example = `  abkit sidmap sync-attrs plan -w attrs.json
+  abkit sidmap sync-attrs plan --attrs displayName,title,department -w attrs.json`
+	return cmd
+}
+
+func sidmapPlanRun(opts *sidmapPlanOptions) error {
+	f := opts.f
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := opts.Forests.resolve(cfg, true); err != nil {
+		return err
+	}
+	specs := opts.Match
+	if len(specs) == 0 && cfg.Sidmap != nil {
+		specs = cfg.Sidmap.Match
+	}
+	rules, err := sidmap.ParseRules(specs)
+	if err != nil {
+		return err
+	}
+	if opts.WritePath != "" {
+		if err := checkWritable(opts.WritePath); err != nil {
+			return err
+		}
+	}
+	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	if err != nil {
+		return err
+	}
+	defer user.Close()
+	defer res.Close()
+	rep := f.progressReporter("reading forests")
+	var p *sidmap.Plan
+	if opts.Sync {
+		attrs := opts.Attrs
+		if len(attrs) == 0 && cfg.Sidmap != nil {
+			attrs = cfg.Sidmap.SyncAttrs
+		}
+		p, err = sidmap.PlanSync(opts.ctx, user, res, sidmap.SyncOptions{Match: rules, Attributes: attrs,
+			Base: opts.Base, Filter: opts.Filter, Progress: rep})
+	} else {
+		p, err = sidmap.MakePlan(opts.ctx, user, res, sidmap.PlanOptions{Match: rules, Base: opts.Base,
+			Filter: opts.Filter, ReplaceMismatched: opts.ReplaceMismatched, Progress: rep})
+	}
+	if err != nil {
+		return err
+	}
+	if opts.WritePath != "" {
+		if err := writePlanFile(opts.WritePath, p); err != nil {
+			return runtimeFailure(err)
+		}
+	}
+	if err := f.writeData(planTable(p), p); err != nil {
+		return err
+	}
+	c := p.Counts()
+	msg := fmt.Sprintf("plan: %d to set, %d already right, %d conflicts", c[sidmap.ActionSet], c[sidmap.ActionNone], c[sidmap.ActionConflict])
+	if opts.WritePath != "" {
+		msg += "; written to " + opts.WritePath
+	}
+	fmt.Fprintln(f.IO.ErrOut, msg)
+	return nil
+}
+
+// checkWritable refuses early a plan file that could not be created, before forests are read.
+func checkWritable(path string) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return badInput(fmt.Errorf("plan file: %w", err))
+	}
+	return fh.Close()
+}
+
+func writePlanFile(path string, p *sidmap.Plan) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := sidmap.WritePlan(fh, p); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+func planTable(p *sidmap.Plan) Table {
+	if p.Kind == sidmap.KindSyncAttrs {
+		t := Table{Columns: []string{"RESOURCE DN", "ACTION", "RULE", "USER DN", "CHANGES", "REASON"}}
+		for _, r := range p.Rows {
+			var ch []string
+			for _, c := range r.Changes {
+				ch = append(ch, fmt.Sprintf("%s: %s -> %s", c.Attr, valuesText(c.Old), valuesText(c.New)))
+			}
+			reason := r.Reason
+			if r.Action == sidmap.ActionSet {
+				reason = ""
+			}
+			t.Append(r.ResourceDN, string(r.Action), r.Rule, r.UserDN, strings.Join(ch, "; "), reason)
+		}
+		return t
+	}
+	t := Table{Columns: []string{"RESOURCE DN", "ACTION", "RULE", "CURRENT SID", "PROPOSED SID", "USER DN", "REASON"}}
+	for _, r := range p.Rows {
+		t.Append(r.ResourceDN, string(r.Action), r.Rule, r.CurrentSID.String(), r.ProposedSID.String(), r.UserDN, r.Reason)
+	}
+	return t
+}
+
+func valuesText(vs []sidmap.Value) string {
+	if len(vs) == 0 {
+		return "(none)"
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strconv.Quote(string(v))
+	}
+	return strings.Join(out, ",")
+}
+
+// ---- apply ----------------------------------------------------------------------------------
+
+type sidmapApplyOptions struct {
+	f    *Factory
+	ctx  context.Context
+	kind sidmap.PlanKind
+
+	PlanPath    string
+	Yes         bool
+	Concurrency int
+	Journal     string
+	Undo        string
+	WriteLDIF   string
+}
+
+func newCmdSidmapApply(f *Factory, kind sidmap.PlanKind, runF func(*sidmapApplyOptions) error) *cobra.Command {
+	opts := &sidmapApplyOptions{f: f, kind: kind}
+	what, planCmd := "msRTCSIP-OriginatorSid", "abkit sidmap plan"
+	if kind == sidmap.KindSyncAttrs {
+		what, planCmd = "descriptive attributes", "abkit sidmap sync-attrs plan"
+	}
+	cmd := &cobra.Command{
+		Use:   "apply PLAN.json",
+		Short: "Apply a plan's " + what + " changes (dry run unless --yes)",
+		Long: withExitStatus(`Apply exactly the set rows of a plan written by '` + planCmd + ` -w', to the resource
+forest the plan names. Without --yes nothing is written: the changes are listed.
+
+Before the first write an undo LDIF (--undo, default PLAN.undo.ldif) and a journal (--journal,
+default PLAN.journal) are written and fsynced. Each change is conditional on the value the plan
+saw (delete the old value and add the new one in one modify, or add alone when it was empty), so
+an entry changed since the plan fails instead of being overwritten. Changes run concurrently
+(--concurrency); a failed change never stops the others, and the command then exits 3. Running
+the same command again finishes the rest and skips what is done. Values are written as binary.
+
+--write-ldif FILE writes the changes as LDIF (the same conditional delete and add) for review
+or for ldapmodify, and writes nothing to the directory.`),
+		Example: `  abkit sidmap apply plan.json              # dry run: list the changes
+  abkit sidmap apply plan.json --yes        # write them; undo file plan.undo.ldif
+  abkit sidmap apply plan.json --yes --concurrency 8 --journal /var/tmp/plan.journal
+  abkit sidmap apply plan.json --write-ldif changes.ldif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.PlanPath = args[0]
+			if opts.Concurrency < 1 || opts.Concurrency > 64 {
+				return usageError(cmd, "--concurrency %d: use 1 to 64", opts.Concurrency)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return sidmapApplyRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "write the changes (default: dry run)")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
+	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: PLAN.journal)")
+	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
+	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file instead of applying them")
+	return cmd
+}
+
+func sidmapApplyRun(opts *sidmapApplyOptions) error {
+	f := opts.f
+	p, err := readPlanFile(opts.PlanPath)
+	if err != nil {
+		return err
+	}
+	if p.Kind != opts.kind {
+		other := map[sidmap.PlanKind]string{sidmap.KindOriginatorSID: "abkit sidmap apply", sidmap.KindSyncAttrs: "abkit sidmap sync-attrs apply"}[p.Kind]
+		return badInputf("%s is a %s plan: apply it with '%s'", opts.PlanPath, p.Kind, other)
+	}
+	if opts.WriteLDIF != "" {
+		return writeChangesFile(opts.WriteLDIF, p)
+	}
+	stem := strings.TrimSuffix(opts.PlanPath, ".json")
+	if opts.Journal == "" {
+		opts.Journal = stem + ".journal"
+	}
+	if opts.Undo == "" {
+		opts.Undo = stem + ".undo.ldif"
+	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Undo}
+	if !opts.Yes {
+		if err := checkLive(cfg, p.ResourceForest); err != nil {
+			return err
+		}
+		res, err := sidmap.Apply(opts.ctx, p, nil, aopts)
+		if err != nil {
+			return err
+		}
+		t := planTable(&sidmap.Plan{Kind: p.Kind, Rows: setRows(p)})
+		if err := f.writeData(t, setRows(p)); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "dry run: %d changes to %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
+			res.Items, p.ResourceForest, res.AlreadyDone, opts.Journal)
+		return nil
+	}
+	src, err := f.sidmapOpenForest(opts.ctx, cfg, p.ResourceForest, true)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	m, ok := src.(ldapsync.Modifier)
+	if !ok {
+		return badInputf("forest %s cannot be written", p.ResourceForest)
+	}
+	aopts.Progress = f.progressReporter("applying")
+	res, err := sidmap.Apply(opts.ctx, p, m, aopts)
+	return reportApply(f, res, err, "undo file "+opts.Undo, opts.Journal)
+}
+
+// reportApply prints the outcome of Apply or Undo and picks the exit status: 3 when any change
+// failed or the run was cut short.
+func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal string) error {
+	if res == nil {
+		return err
+	}
+	t := Table{Columns: []string{"DN", "LDAP CODE", "ERROR"}}
+	for _, fl := range res.Failed {
+		code := ""
+		if fl.Code != 0 {
+			code = strconv.Itoa(int(fl.Code))
+		}
+		t.Append(fl.DN, code, fl.Error)
+	}
+	if werr := f.writeData(t, res); werr != nil {
+		return werr
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d failed, %d not attempted; %s; journal %s\n",
+		res.Items, res.Applied, res.AlreadyDone, len(res.Failed), res.NotAttempted, undoNote, journal)
+	if err != nil {
+		return runtimeFailure(err)
+	}
+	if n := len(res.Failed); n > 0 {
+		return runtimeFailure(fmt.Errorf("%d of %d changes failed; fix the cause and run the same command again to finish the rest", n, res.Items))
+	}
+	return nil
+}
+
+func checkLive(cfg *config.Config, name string) error {
+	fc, err := cfg.Forest(name)
+	if err != nil {
+		return err
+	}
+	if !fc.Live() {
+		return badInputf("forest %s is an LDIF snapshot (%s): changes need a live forest (url)", fc.Name, fc.LDIF)
+	}
+	return nil
+}
+
+func setRows(p *sidmap.Plan) []sidmap.Row {
+	rows := []sidmap.Row{}
+	for _, r := range p.Rows {
+		if r.Action == sidmap.ActionSet {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func readPlanFile(path string) (*sidmap.Plan, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	defer fh.Close()
+	p, err := sidmap.ReadPlan(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+func writeChangesFile(path string, p *sidmap.Plan) error {
+	var w io.Writer
+	if path == "-" {
+		w = os.Stdout
+	} else {
+		fh, err := os.Create(path)
+		if err != nil {
+			return badInput(err)
+		}
+		defer fh.Close()
+		w = fh
+	}
+	if err := sidmap.WriteChanges(w, p); err != nil {
+		return runtimeFailure(err)
+	}
+	return nil
+}
+
+// ---- undo -----------------------------------------------------------------------------------
+
+type sidmapUndoOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	UndoPath    string
+	Forests     sidmapForests
+	Yes         bool
+	Concurrency int
+	Journal     string
+	Redo        string
+}
+
+func newCmdSidmapUndo(f *Factory, runF func(*sidmapUndoOptions) error) *cobra.Command {
+	opts := &sidmapUndoOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "undo UNDO.ldif",
+		Short: "Restore the values an apply replaced (dry run unless --yes)",
+		Long: withExitStatus(`Apply an undo LDIF written by 'abkit sidmap apply' (or 'sync-attrs apply') to the resource
+forest. Each entry is changed back only while it still holds the value apply wrote; an entry
+changed since fails and is reported (exit 3). Like apply it keeps a journal (--journal, default
+UNDO.journal), writes a redo LDIF first (--redo, default UNDO.redo.ldif), and a re-run finishes
+the rest.`),
+		Example: `  abkit sidmap undo plan.undo.ldif          # dry run
+  abkit sidmap undo plan.undo.ldif --yes`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.UndoPath = args[0]
+			if opts.Concurrency < 1 || opts.Concurrency > 64 {
+				return usageError(cmd, "--concurrency %d: use 1 to 64", opts.Concurrency)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return sidmapUndoRun(opts)
+		},
+	}
+	opts.Forests.addFlags(cmd, false)
+	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "write the changes (default: dry run)")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
+	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: UNDO.journal)")
+	cmd.Flags().StringVar(&opts.Redo, "redo", "", "redo LDIF written before the first change (default: UNDO.redo.ldif)")
+	return cmd
+}
+
+func sidmapUndoRun(opts *sidmapUndoOptions) error {
+	f := opts.f
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := opts.Forests.resolve(cfg, false); err != nil {
+		return err
+	}
+	stem := strings.TrimSuffix(opts.UndoPath, ".ldif")
+	if opts.Journal == "" {
+		opts.Journal = stem + ".journal"
+	}
+	if opts.Redo == "" {
+		opts.Redo = stem + ".redo.ldif"
+	}
+	fh, err := os.Open(opts.UndoPath)
+	if err != nil {
+		return badInput(err)
+	}
+	defer fh.Close()
+	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Redo}
+	if !opts.Yes {
+		if err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
+			return err
+		}
+		res, err := sidmap.Undo(opts.ctx, fh, nil, aopts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.UndoPath, err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "dry run: %d entries to restore in %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
+			res.Items, opts.Forests.ResourceForest, res.AlreadyDone, opts.Journal)
+		return nil
+	}
+	src, err := f.sidmapOpenForest(opts.ctx, cfg, opts.Forests.ResourceForest, true)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	m, ok := src.(ldapsync.Modifier)
+	if !ok {
+		return badInputf("forest %s cannot be written", opts.Forests.ResourceForest)
+	}
+	aopts.Progress = f.progressReporter("restoring")
+	res, err := sidmap.Undo(opts.ctx, fh, m, aopts)
+	var le *sidmap.LDIFError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", opts.UndoPath, err)
+	}
+	return reportApply(f, res, err, "redo file "+opts.Redo, opts.Journal)
+}
+
+// ---- verify ---------------------------------------------------------------------------------
+
+type sidmapVerifyOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	Forests sidmapForests
+	Base    string
+	Filter  string
+}
+
+func newCmdSidmapVerify(f *Factory, runF func(*sidmapVerifyOptions) error) *cobra.Command {
+	opts := &sidmapVerifyOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check msRTCSIP-OriginatorSid of every disabled, SIP-enabled resource account",
+		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account, check that msRTCSIP-OriginatorSid
+is present and binary (missing, not-binary), resolves to an existing user-forest account
+(unresolved) that is enabled (user-disabled), agrees with msExchMasterAccountSid when that is set
+(master-mismatch), and is carried by no other resource-forest object (duplicate).
+Exits 1 when there is any finding.`),
+		Example: `  abkit sidmap verify
+  abkit sidmap verify --base "OU=Sales,DC=res,DC=contoso,DC=com" -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return sidmapVerifyRun(opts)
+		},
+	}
+	opts.Forests.addFlags(cmd, true)
+	cmd.Flags().StringVar(&opts.Base, "base", "", "search base in the resource forest (default: the forest's base)")
+	cmd.Flags().StringVar(&opts.Filter, "filter", "", "LDAP filter narrowing the resource accounts checked")
+	return cmd
+}
+
+func sidmapVerifyRun(opts *sidmapVerifyOptions) error {
+	f := opts.f
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := opts.Forests.resolve(cfg, true); err != nil {
+		return err
+	}
+	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	if err != nil {
+		return err
+	}
+	defer user.Close()
+	defer res.Close()
+	fs, err := sidmap.Verify(opts.ctx, user, res, sidmap.VerifyOptions{Base: opts.Base, Filter: opts.Filter,
+		Progress: f.progressReporter("reading forests")})
+	if err != nil {
+		return err
+	}
+	if fs == nil {
+		fs = []sidmap.Finding{}
+	}
+	t := Table{Columns: []string{"DN", "CHECK", "ORIGINATOR SID", "DETAIL"}}
+	for _, x := range fs {
+		t.Append(x.DN, x.Check, x.SID.String(), x.Detail)
+	}
+	if err := f.writeData(t, fs); err != nil {
+		return err
+	}
+	return findings(len(fs), "sidmap findings")
+}
+
+// ---- sync-attrs -----------------------------------------------------------------------------
+
+func newCmdSidmapSyncAttrs(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sync-attrs",
+		Short: "Copy descriptive attributes from user-forest accounts to their resource accounts",
+		Long: `Clients search the resource forest, so the descriptive attributes of each disabled account
+should equal its user-forest account's. 'sync-attrs plan' pairs the accounts (through
+msRTCSIP-OriginatorSid when set, else the match rules) and lists the attributes that differ;
+'sync-attrs apply' writes them with the same conditional, journaled and reversible machinery as
+'sidmap apply' (undo with 'sidmap undo'). An attribute the user-forest account lacks is removed.
+
+Default attributes: ` + strings.Join(sidmap.DefaultSyncAttrs, ", ") + `
+(configurable with sidmap.sync_attrs or --attrs).`,
+	}
+	cmd.AddCommand(newCmdSidmapPlan(f, true, nil), newCmdSidmapApply(f, sidmap.KindSyncAttrs, nil))
+	return cmd
+}
