@@ -192,7 +192,7 @@ func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditO
 		fc := &cfg.Forests[i]
 		resource := cfg.Sidmap != nil && strings.EqualFold(fc.Name, cfg.Sidmap.ResourceForest)
 		fr := audit.NewForest(fc.Name, resource, func(ctx context.Context) (ldapsync.Source, error) {
-			return openForest(ctx, f, fc)
+			return f.openConfiguredForest(ctx, fc, false, nil)
 		})
 		p.forests = append(p.forests, fr)
 		if cfg.Sidmap != nil {
