@@ -167,7 +167,7 @@ func demoUserForest() []*ldap.Entry {
 	}
 	// A contact for bob, left over from a partner directory sync: a duplicate of bob's address.
 	out = append(out, entry("cn=Bob Baker (external),ou=Contacts,dc=userforest,dc=test",
-		"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Bob Baker (external)",
+		"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Bob Baker (external)", "sn", "Baker",
 		"displayName", "Bob Baker (external)", "mail", "bob.baker@fabrikam.com",
 		"msRTCSIP-PrimaryUserAddress", "sip:bob@contoso.com", "msRTCSIP-UserEnabled", "TRUE",
 		"objectGUID", guidBytes("userforest/contact-bob")))
@@ -218,7 +218,7 @@ func demoResourceForest() []*ldap.Entry {
 			"objectGUID", guidBytes("resforest/group-sales"), "objectSid", demoSID(demoResDomain, 3001)),
 		// An old contact for carol, differing only in case.
 		entry("cn=Carol Clark (old),ou=Contacts,dc=resforest,dc=test",
-			"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Carol Clark (old)",
+			"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Carol Clark (old)", "sn", "Clark",
 			"displayName", "Carol Clark (old)", "mail", "carol.clark@contoso.com",
 			"proxyAddresses", []string{"SMTP:carol.clark@contoso.com", "SIP:Carol@Contoso.com"},
 			"objectGUID", guidBytes("resforest/contact-carol")),
