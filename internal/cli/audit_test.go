@@ -240,3 +240,23 @@ func TestAuditHistoryTrend(t *testing.T) {
 		t.Errorf("the trend does not show the three runs")
 	}
 }
+
+func TestAuditFolderOnly(t *testing.T) {
+	t.Setenv("ABKIT_CONFIG", "")
+	stdout, stderr, code := runAudit(t, "", demoRunTime, "--abs-folder", filepath.Join(demoDir, "abs"), "--max-age", "72h", "--out", t.TempDir())
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-11-20 is 54.5 hours before the run: fresh at 72h; the missing delta remains.
+	if len(rep.Checks) != 1 || rep.Checks[0].Name != "abs-freshness" || rep.Checks[0].Count != 1 ||
+		rep.Checks[0].Findings[0].Object != "D-24EB-24EC.lsabs" {
+		t.Errorf("report %+v", rep.Checks)
+	}
+	if !strings.Contains(stderr, "no forests configured") {
+		t.Errorf("stderr does not say which checks were left out: %q", stderr)
+	}
+}
