@@ -110,10 +110,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planAudit(ctx, f, cfg, opts)
-	if err != nil {
-		return err
-	}
+	plan := planAudit(ctx, f, cfg, opts)
 	defer plan.close()
 	for _, s := range plan.skipped {
 		fmt.Fprintf(f.IO.ErrOut, "abkit: audit: %s\n", s)
@@ -169,7 +166,7 @@ func (p *auditPlan) close() {
 }
 
 // planAudit turns the configuration into the list of checks, in report order.
-func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditOptions) (*auditPlan, error) {
+func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	p := &auditPlan{}
 	folder := opts.ABSFolder
 	maxAge := defaultMaxAge
@@ -207,11 +204,11 @@ func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditO
 
 	rules := auditRules(rulesFile, folder)
 	if len(p.forests) > 0 {
-		var norm audit.RulesNormalizer
+		// Phone lines are compared after normalization with the rules; when they cannot be read,
+		// the duplicate check falls back to the E164 rule and phone-normalization reports why.
 		dupIn := audit.DuplicateInputs{}
 		if rs, err := rules(ctx); err == nil {
-			norm.Rules = rs
-			dupIn.Normalizer = norm
+			dupIn.Normalizer = audit.RulesNormalizer{Rules: rs}
 		}
 		sip, phone := audit.DuplicateChecks(p.forests, dupIn)
 		p.checks = append(p.checks, sip, phone)
@@ -238,7 +235,7 @@ func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditO
 			p.checks = append(p.checks, audit.PhoneRulesCheck(p.forests, rules))
 		}
 	}
-	return p, nil
+	return p
 }
 
 func (o *auditOptions) now() time.Time {
