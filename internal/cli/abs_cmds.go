@@ -53,6 +53,9 @@ func (f *Factory) openABS(path string) (*absFile, error) {
 		return nil, badInput(err)
 	}
 	st, err := file.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
 	if err != nil {
 		file.Close()
 		return nil, badInput(err)

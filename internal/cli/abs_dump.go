@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/abkit/abkit/abs"
@@ -24,7 +26,7 @@ func newCmdAbsDump(f *Factory, runF func(*absDumpOptions) error) *cobra.Command 
 The default output has the shape of ABServer.exe -dumpfile, so that admins who know the old tool
 feel at home: "ContactId <guid>", "ouPathId <n>", then one "<attribute> <value>" line per value,
 and an empty line between contacts. A normalized phone number follows its raw value on a line of
-its own marked "(normalized)".
+its own marked "(normalized)". This is also what -o table gives.
 
 -o json writes one JSON array with one object per contact:
   {"contact_id": "...", "ou_path_id": 209, "offset": 2712, "type": "user|group|deleted",
@@ -58,51 +60,83 @@ func absDumpRun(opts *absDumpOptions) error {
 		return err
 	}
 	defer af.Close()
-	bw := bufio.NewWriterSize(f.IO.Out, 256<<10)
-	var readErr error
 	fm := Format(f.Output) // the dump text unless -o says otherwise
 	if fm != "" {
 		fm = f.format()
 	}
 	switch fm {
 	case FormatJSON:
-		_, readErr = dumpJSON(af, bw, nil)
+		_, err = dumpJSON(af, f.IO.Out, nil)
+		return err
 	case FormatCSV, FormatTSV:
-		readErr = dumpRows(af, bw, fm)
-	default:
-		readErr = dumpText(af, bw)
+		bw := bufio.NewWriterSize(f.IO.Out, outChunk)
+		readErr := dumpRows(af, bw, fm)
+		if err := bw.Flush(); err != nil {
+			return runtimeFailure(err)
+		}
+		return readErr
 	}
-	if err := bw.Flush(); err != nil {
-		return runtimeFailure(err)
+	return dumpText(af, f.IO.Out)
+}
+
+// outChunk is the size of the chunks dump output is written in.
+const outChunk = 256 << 10
+
+// outBuf collects output and writes it in chunks of about outChunk bytes: contacts are appended
+// to it directly, without the extra copy a bufio.Writer would make.
+type outBuf struct {
+	w   io.Writer
+	b   []byte
+	err error
+}
+
+func newOutBuf(w io.Writer) *outBuf { return &outBuf{w: w, b: make([]byte, 0, outChunk+64<<10)} }
+
+// full writes the buffer out once it holds a chunk.
+func (o *outBuf) full() error {
+	if len(o.b) >= outChunk {
+		return o.flush()
 	}
-	return readErr
+	return nil
+}
+
+// flush writes what the buffer holds; after a write error it only returns that error.
+func (o *outBuf) flush() error {
+	if o.err == nil && len(o.b) > 0 {
+		if _, err := o.w.Write(o.b); err != nil {
+			o.err = runtimeFailure(fmt.Errorf("write output: %w", err))
+		}
+	}
+	o.b = o.b[:0]
+	return o.err
 }
 
 // dumpJSON streams the contacts for which keep returns true (all when keep is nil) as one JSON
 // array and returns how many it wrote. After a decoding error the array is closed and the error
 // returned.
-func dumpJSON(af *absFile, bw *bufio.Writer, keep func(c *abs.Contact) bool) (int, error) {
+func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool) (int, error) {
 	enc := newContactJSON(af.Table())
-	buf := make([]byte, 0, 4096)
+	out := newOutBuf(w)
 	n := 0
-	bw.WriteString("[")
+	out.b = append(out.b, '[')
 	err := af.eachContact(func(c *abs.Contact) error {
 		if keep != nil && !keep(c) {
 			return nil
 		}
-		buf = buf[:0]
 		if n > 0 {
-			buf = append(buf, ',')
+			out.b = append(out.b, ',')
 		}
-		buf = enc.append(append(buf, '\n'), c)
+		out.b = enc.append(append(out.b, '\n'), c)
 		n++
-		_, werr := bw.Write(buf)
-		return werr
+		return out.full()
 	})
 	if n > 0 {
-		bw.WriteString("\n")
+		out.b = append(out.b, '\n')
 	}
-	bw.WriteString("]\n")
+	out.b = append(out.b, "]\n"...)
+	if ferr := out.flush(); err == nil {
+		err = ferr
+	}
 	return n, err
 }
 
@@ -157,18 +191,20 @@ func dumpRows(af *absFile, bw *bufio.Writer, fm Format) error {
 }
 
 // dumpText writes the ABServer -dumpfile shape (abs.AppendDump), a blank line between contacts.
-func dumpText(af *absFile, bw *bufio.Writer) error {
+func dumpText(af *absFile, w io.Writer) error {
 	t := af.Table()
-	buf := make([]byte, 0, 4096)
+	out := newOutBuf(w)
 	first := true
-	return af.eachContact(func(c *abs.Contact) error {
-		buf = buf[:0]
+	err := af.eachContact(func(c *abs.Contact) error {
 		if !first {
-			buf = append(buf, '\n')
+			out.b = append(out.b, '\n')
 		}
 		first = false
-		buf = abs.AppendDump(buf, t, c)
-		_, err := bw.Write(buf)
-		return err
+		out.b = abs.AppendDump(out.b, t, c)
+		return out.full()
 	})
+	if ferr := out.flush(); err == nil {
+		err = ferr
+	}
+	return err
 }

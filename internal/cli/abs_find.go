@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -107,12 +106,8 @@ func absFindRun(opts *absFindOptions) error {
 // findJSON streams the matching contacts as one JSON array, in the shape of dump -o json.
 func findJSON(f *Factory, af *absFile, q *abs.Query) error {
 	t := af.Table()
-	bw := bufio.NewWriter(f.IO.Out)
-	n, readErr := dumpJSON(af, bw, func(c *abs.Contact) bool { return q.Match(c, t) })
-	if err := bw.Flush(); err != nil {
-		return runtimeFailure(err)
-	}
-	return findDone(f, n, readErr)
+	n, err := dumpJSON(af, f.IO.Out, func(c *abs.Contact) bool { return q.Match(c, t) })
+	return findDone(f, n, err)
 }
 
 // findDone reports the end of a search: the read error if any, else "no match" on stderr when

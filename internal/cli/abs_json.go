@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
 
@@ -23,106 +25,123 @@ import (
 
 // contactJSON encodes the contacts of one file.
 type contactJSON struct {
-	t    *abs.Table
-	keys map[uint16][]byte // attribute Id -> its name as a JSON string
+	t *abs.Table
+	// keys holds `"name":` per attribute, indexed by the low byte of the Id (what records store;
+	// unique in a table), with the full Id in ids to check against.
+	keys [256][]byte
+	ids  [256]uint16
 }
 
 func newContactJSON(t *abs.Table) *contactJSON {
-	e := &contactJSON{t: t, keys: make(map[uint16][]byte, t.Len())}
+	e := &contactJSON{t: t}
 	for _, a := range t.Attributes() {
-		e.keys[a.ID] = appendJSONString(nil, a.Name)
+		e.keys[byte(a.ID)] = append(appendJSONString(nil, a.Name), ':')
+		e.ids[byte(a.ID)] = a.ID
 	}
 	return e
 }
 
-// appendKey appends the JSON name of attribute id.
+// appendKey appends `"name":` for attribute id.
 func (e *contactJSON) appendKey(b []byte, id uint16) []byte {
-	if k, ok := e.keys[id]; ok {
+	if k := e.keys[byte(id)]; k != nil && e.ids[byte(id)] == id {
 		return append(b, k...)
 	}
-	return appendJSONString(b, e.t.Name(id))
+	return append(appendJSONString(b, e.t.Name(id)), ':')
 }
 
 // append appends c as one JSON object.
 func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
-	t := e.t
 	b = append(b, `{"contact_id":"`...)
-	b = append(b, c.ID.String()...)
+	b = appendGUID(b, c.ID)
 	b = append(b, `","ou_path_id":`...)
 	b = strconv.AppendUint(b, uint64(c.OuPathID), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, c.Offset, 10)
 	b = append(b, `,"type":"`...)
-	b = append(b, contactType(c, t)...)
+	b = append(b, contactType(c, e.t)...)
 	b = append(b, `","attributes":{`...)
+	vs := groupedRecords(c.Values)
 	hasNormalized := false
-	forEachAttr(c, func(id uint16, vals []abs.Value) {
-		if b[len(b)-1] != '{' {
+	for i, j := 0, 0; i < len(vs); i = j {
+		j = runEnd(vs, i)
+		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.appendKey(b, id)
-		b = append(b, ':')
-		if len(vals) == 1 && vals[0].Kind == abs.ValueEmpty {
+		b = e.appendKey(b, vs[i].AttrID)
+		if j == i+1 && vs[i].Kind == abs.ValueEmpty {
 			b = append(b, "null"...)
-			return
+			continue
 		}
 		b = append(b, '[')
 		n := 0
-		for _, v := range vals {
-			switch v.Kind {
-			case abs.ValueNormalized:
+		for _, v := range vs[i:j] {
+			if v.Kind == abs.ValueNormalized {
 				hasNormalized = true
 				continue
-			case abs.ValueBoolean:
-				b = appendSep(b, n)
-				b = strconv.AppendBool(b, v.Bool)
-			case abs.ValueEmpty:
-				b = appendSep(b, n)
-				b = append(b, "null"...)
-			default:
-				b = appendSep(b, n)
-				b = appendJSONString(b, v.Text())
-			}
-			n++
-		}
-		b = append(b, ']')
-	})
-	b = append(b, '}')
-	if hasNormalized {
-		b = append(b, `,"normalized":{`...)
-		forEachAttr(c, func(id uint16, vals []abs.Value) {
-			n := 0
-			for i, v := range vals {
-				if v.Kind != abs.ValueNormalized || i == 0 {
-					continue
-				}
-				if n == 0 {
-					if b[len(b)-1] != '{' {
-						b = append(b, ',')
-					}
-					b = e.appendKey(b, id)
-					b = append(b, ":{"...)
-				}
-				b = appendSep(b, n)
-				b = appendJSONString(b, vals[i-1].Str)
-				b = append(b, ':')
-				b = appendJSONString(b, v.Str)
-				n++
 			}
 			if n > 0 {
-				b = append(b, '}')
+				b = append(b, ',')
 			}
-		})
+			n++
+			switch v.Kind {
+			case abs.ValueBinary:
+				b = append(hex.AppendEncode(append(b, '"'), v.Bin), '"')
+			case abs.ValueBoolean:
+				b = strconv.AppendBool(b, v.Bool)
+			case abs.ValueEmpty:
+				b = append(b, "null"...)
+			default:
+				b = appendJSONString(b, v.Text())
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	if hasNormalized {
+		b = e.appendNormalized(append(b, `,"normalized":{`...), vs)
 		b = append(b, '}')
 	}
 	return append(b, '}')
 }
 
-func appendSep(b []byte, n int) []byte {
-	if n > 0 {
-		return append(b, ',')
+// appendNormalized appends the "normalized" members of grouped records vs:
+// `"name":{"raw":"normalized",...}` per attribute with normalized copies.
+func (e *contactJSON) appendNormalized(b []byte, vs []abs.Value) []byte {
+	attrs := 0
+	for i, j := 0, 0; i < len(vs); i = j {
+		j = runEnd(vs, i)
+		n := 0
+		for k := i + 1; k < j; k++ {
+			if vs[k].Kind != abs.ValueNormalized {
+				continue
+			}
+			if n == 0 {
+				if attrs > 0 {
+					b = append(b, ',')
+				}
+				attrs++
+				b = append(e.appendKey(b, vs[i].AttrID), '{')
+			} else {
+				b = append(b, ',')
+			}
+			n++
+			b = append(appendJSONString(b, vs[k-1].Str), ':')
+			b = appendJSONString(b, vs[k].Str)
+		}
+		if n > 0 {
+			b = append(b, '}')
+		}
 	}
 	return b
+}
+
+// runEnd returns the end of the run of records of one attribute that starts at i.
+func runEnd(vs []abs.Value, i int) int {
+	j := i + 1
+	for j < len(vs) && vs[j].AttrID == vs[i].AttrID {
+		j++
+	}
+	return j
 }
 
 // contactType names what c is: deleted, group or user (users and mail contacts alike).
@@ -136,76 +155,91 @@ func contactType(c *abs.Contact, t *abs.Table) string {
 	return "user"
 }
 
-// forEachAttr calls fn once per attribute of c, in the order of first appearance, with all of the
-// attribute's records. Records of one attribute are adjacent in files abkit reads; should they not
-// be, they are gathered here all the same, so that an object never carries a name twice.
-func forEachAttr(c *abs.Contact, fn func(id uint16, vals []abs.Value)) {
-	vs := c.Values
-	// Record Ids are one byte in the file: a 256-bit set finds a run that is not the first.
-	var seen [4]uint64
-	adjacent := true
-	for i, v := range vs {
-		if i > 0 && vs[i-1].AttrID == v.AttrID {
-			continue
+// groupedRecords returns vs with the records of each attribute adjacent, attributes in the order
+// of first appearance. Files abkit reads already have them so (vs is returned as it is); should
+// one not, they are gathered, so that an object never carries a name twice.
+func groupedRecords(vs []abs.Value) []abs.Value {
+	var seen [4]uint64 // record Ids are one byte: a 256-bit set of the runs met
+	for i := 0; i < len(vs); i = runEnd(vs, i) {
+		id := byte(vs[i].AttrID)
+		if seen[id>>6]&(1<<(id&63)) != 0 {
+			return regroup(vs)
 		}
-		bit, word := uint64(1)<<(byte(v.AttrID)&63), byte(v.AttrID)>>6
-		if seen[word]&bit != 0 {
-			adjacent = false
-			break
-		}
-		seen[word] |= bit
+		seen[id>>6] |= 1 << (id & 63)
 	}
-	for i := 0; i < len(vs); {
-		id := vs[i].AttrID
-		j := i + 1
-		for j < len(vs) && vs[j].AttrID == id {
-			j++
-		}
-		switch {
-		case adjacent:
-			fn(id, vs[i:j])
-		case !hasAttr(vs[:i], id):
-			all := make([]abs.Value, 0, j-i+1)
-			for _, v := range vs[i:] {
-				if v.AttrID == id {
-					all = append(all, v)
-				}
-			}
-			fn(id, all)
-		}
-		i = j
-	}
+	return vs
 }
 
-// hasAttr reports whether vs holds a record of attribute id.
-func hasAttr(vs []abs.Value, id uint16) bool {
+func regroup(vs []abs.Value) []abs.Value {
+	out := make([]abs.Value, 0, len(vs))
+	done := make(map[uint16]bool)
 	for _, v := range vs {
-		if v.AttrID == id {
-			return true
+		if done[v.AttrID] {
+			continue
+		}
+		done[v.AttrID] = true
+		for _, w := range vs {
+			if w.AttrID == v.AttrID {
+				out = append(out, w)
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// s is copied first and checked where it landed, eight bytes at a time; only a string that needs
+// escaping is redone byte by byte.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
+	b = append(b, '"')
+	start := len(b)
+	b = append(b, s...)
+	if plainJSON(b[start:]) {
+		return append(b, '"')
+	}
+	return appendJSONStringSlow(b[:start-1], s)
+}
+
+// plainJSON reports whether p can stand in a JSON string as it is: valid UTF-8 without control
+// characters, quotes or backslashes.
+func plainJSON(p []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		// (v-lo)&^v&hi is non-zero exactly when a byte of v is zero; (x-lo*0x20)&^x&hi when a
+		// byte of x is below 0x20. Any byte >= 0x80 sends the rest to the byte loop.
+		if (x|(x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+			break
+		}
+	}
+	for i < len(p) {
+		c := p[i]
 		if jsonPlain[c] {
 			i++
 			continue
 		}
-		if c >= utf8.RuneSelf {
-			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
+		if c < utf8.RuneSelf {
+			return false
 		}
-		return appendJSONStringSlow(b, s)
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	return true
+}
+
+// appendGUID appends g formatted as abs.GUID.String does, without allocating.
+func appendGUID(b []byte, g abs.GUID) []byte {
+	le := [16]byte{g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]}
+	b = append(hex.AppendEncode(b, le[0:4]), '-')
+	b = append(hex.AppendEncode(b, le[4:6]), '-')
+	b = append(hex.AppendEncode(b, le[6:8]), '-')
+	b = append(hex.AppendEncode(b, le[8:10]), '-')
+	return hex.AppendEncode(b, le[10:16])
 }
 
 // jsonPlain marks the ASCII bytes a JSON string holds as they are.

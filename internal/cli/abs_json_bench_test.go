@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"testing"
@@ -29,8 +28,7 @@ func BenchmarkDumpJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		bw := bufio.NewWriterSize(io.Discard, 256<<10)
-		if _, err := dumpJSON(&absFile{Reader: r}, bw, nil); err != nil {
+		if _, err := dumpJSON(&absFile{Reader: r}, io.Discard, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

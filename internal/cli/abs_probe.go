@@ -60,6 +60,9 @@ func absProbeRun(opts *absProbeOptions) error {
 	}
 	defer file.Close()
 	st, err := file.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", opts.Path)
+	}
 	if err != nil {
 		return badInput(err)
 	}

@@ -1,0 +1,223 @@
+package abs
+
+import (
+	"slices"
+	"testing"
+)
+
+// testTable is the Lync 2013 default attribute table.
+func testTable(t *testing.T) *Table {
+	t.Helper()
+	tbl, err := NewTable(DefaultAttributes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+func sv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueString, Str: s} }
+func nv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueNormalized, Str: s} }
+
+var (
+	annID   = GUID{1}
+	groupID = GUID{2}
+	ann     = &Contact{ID: annID, OuPathID: 7, Values: []Value{
+		sv(19, "SMTP:ann.berg@contoso.com"), sv(19, "sip:Ann.Berg@Contoso.com"),
+		sv(9, "555-533-4312"), nv(9, "tel:+5555334312"),
+		sv(11, "4444"),
+		sv(8, "sip:ann.berg@contoso.com"),
+		sv(3, "Ann Berg"), sv(2, "Berg"), sv(1, "Ann"),
+	}}
+	salesGroup = &Contact{ID: groupID, OuPathID: 9, Values: []Value{
+		sv(19, "SMTP:sales@contoso.com"), sv(19, "sip:ann.berg@contoso.com"),
+		sv(15, "-2147483646"), sv(3, "Sales Team"),
+	}}
+	deleted = &Contact{ID: GUID{3}, OuPathID: 9}
+)
+
+func TestQueryMatch(t *testing.T) {
+	tbl := testTable(t)
+	rules, err := ParseRules("^(\\d{4})$\r\n+1425555$1\r\nE164\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		q    Query
+		want []*Contact // of ann, salesGroup, deleted
+	}{
+		{"sip with prefix, any case", Query{SIP: "SIP:ANN.BERG@contoso.com"}, []*Contact{ann, salesGroup}},
+		{"sip without prefix", Query{SIP: "ann.berg@contoso.com"}, []*Contact{ann, salesGroup}},
+		{"sip is exact", Query{SIP: "ann@contoso.com"}, nil},
+		{"smtp is not sip", Query{SIP: "sales@contoso.com"}, nil},
+		{"name part", Query{Name: "BERG"}, []*Contact{ann}},
+		{"given and sn", Query{Name: "ann berg"}, []*Contact{ann}},
+		{"group name", Query{Name: "sales"}, []*Contact{salesGroup}},
+		{"phone raw digits", Query{Phone: "(555) 533-4312"}, []*Contact{ann}},
+		{"phone normalized digits", Query{Phone: "+5555334312"}, []*Contact{ann}},
+		{"phone other digits", Query{Phone: "555-533-4313"}, nil},
+		{"phone by rules: raw 4444 normalizes to +14255554444", Query{Phone: "+1 425 555 4444", Rules: rules}, []*Contact{ann}},
+		{"phone extension without rules", Query{Phone: "+1 425 555 4444"}, nil},
+		{"guid", Query{ID: groupID, HasID: true}, []*Contact{salesGroup}},
+		{"guid finds deleted", Query{ID: GUID{3}, HasID: true}, []*Contact{deleted}},
+		{"all criteria", Query{SIP: "ann.berg@contoso.com", Name: "team"}, []*Contact{salesGroup}},
+		{"empty query", Query{}, []*Contact{ann, salesGroup, deleted}},
+	}
+	for _, tt := range tests {
+		q := tt.q
+		var got []*Contact
+		for _, c := range []*Contact{ann, salesGroup, deleted} {
+			if q.Match(c, tbl) {
+				got = append(got, c)
+			}
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: %d matches, want %d", tt.name, len(got), len(tt.want))
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: match %d is %s, want %s", tt.name, i, got[i].ID, tt.want[i].ID)
+			}
+		}
+	}
+}
+
+func TestIsPhoneAttribute(t *testing.T) {
+	tbl := testTable(t)
+	for name, want := range map[string]bool{
+		"telephoneNumber": true, "homePhone": true, "mobile": true, "otherTelephone": true, "ipPhone": true,
+		"mail": false, "proxyAddresses": false, "displayName": false, "manager": false,
+	} {
+		a, ok := tbl.ByName(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		if got := IsPhoneAttribute(a); got != want {
+			t.Errorf("IsPhoneAttribute(%s) = %v", name, got)
+		}
+	}
+	if !IsPhoneAttribute(Attribute{ID: 30, Name: "pager", Flags: 0xFF001000}) {
+		t.Error("an always-normalized attribute is a phone attribute")
+	}
+}
+
+func TestDigits(t *testing.T) {
+	if got := Digits("+1 (425) 555-0100 x12"); got != "1425555010012" {
+		t.Errorf("Digits = %q", got)
+	}
+}
+
+func TestCheckPhones(t *testing.T) {
+	tbl := testTable(t)
+	rules, err := ParseRules("^(\\d{4})$\r\n+1425555$1\r\n^(\\d{3})-(\\d{3})-(\\d{4})$\r\ntel:+1$1$2$3\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Contact{ID: GUID{9}, Values: []Value{
+		sv(13, "4711"), nv(13, "TEL:+14255554711"), // ipPhone (0x2000): agrees, tel: in another case
+		sv(12, "425-555-0100"), nv(12, "tel:+4255550100"), // otherTelephone: the rules say tel:+14255550100
+		sv(11, "4444"),                        // mobile: no normalized copy stored
+		sv(10, "ext. 12"),                     // homePhone: no rule
+		sv(9, "not a phone"), nv(9, "tel:+1"), // telephoneNumber: stored, but no rule
+		sv(3, "4444"), // displayName: not normalized, not checked
+	}}
+	issues, err := CheckPhones(c, tbl, true, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PhoneIssue{
+		{Kind: PhoneMismatch, Attr: "otherTelephone", Raw: "425-555-0100", Stored: "tel:+4255550100", Expected: "tel:+14255550100", RuleIndex: 1},
+		{Kind: PhoneMissing, Attr: "mobile", Raw: "4444", Expected: "tel:+14255554444", RuleIndex: 0},
+		{Kind: PhoneNoRule, Attr: "homePhone", Raw: "ext. 12", RuleIndex: -1},
+		{Kind: PhoneNoRule, Attr: "telephoneNumber", Raw: "not a phone", Stored: "tel:+1", RuleIndex: -1},
+	}
+	if len(issues) != len(want) {
+		t.Fatalf("%d issues, want %d: %+v", len(issues), len(want), issues)
+	}
+	for i, w := range want {
+		g := issues[i]
+		if g.Kind != w.Kind || g.Attr != w.Attr || g.Raw != w.Raw || g.Stored != w.Stored || g.Expected != w.Expected || g.RuleIndex != w.RuleIndex {
+			t.Errorf("issue %d = %+v, want %+v", i, g, w)
+		}
+		if (g.Rule == nil) != (w.RuleIndex < 0) || (g.Rule != nil && g.Rule != rules[w.RuleIndex]) {
+			t.Errorf("issue %d: rule %v, want index %d", i, g.Rule, w.RuleIndex)
+		}
+	}
+	// Without UseNormalizationRules, attributes with only the 0x2000 bit are not checked.
+	if issues, _ := CheckPhones(c, tbl, false, rules); len(issues) != 0 {
+		t.Errorf("useRules=false: %d issues, want 0", len(issues))
+	}
+}
+
+func TestChanges(t *testing.T) {
+	attrs := DefaultAttributes()
+	newAnn := &Contact{ID: annID, OuPathID: 8, Values: []Value{
+		sv(19, "SMTP:ann.berg@contoso.com"), sv(19, "sip:Ann.Berg@Contoso.com"), sv(19, "smtp:ab@contoso.com"),
+		sv(9, "555-533-4312"), nv(9, "tel:+5555334312"),
+		sv(8, "sip:ann.berg@contoso.com"),
+		sv(4, "Director"),
+		sv(3, "Ann Berg"), sv(2, "Berg"), sv(1, "Ann"),
+	}}
+	newGroup := &Contact{ID: GUID{4}, OuPathID: 9, Values: []Value{sv(3, "New Group"), sv(15, "2")}}
+	old := &Book{Header: Header{Kind: Full, Day: 10}, Attributes: attrs, Contacts: []*Contact{ann, salesGroup}}
+	// The new file lists its attributes in another order: matching is by name.
+	rev := make([]Attribute, len(attrs))
+	for i, a := range attrs {
+		rev[len(attrs)-1-i] = a
+	}
+	nw := &Book{Header: Header{Kind: Full, Day: 11}, Attributes: rev, Contacts: []*Contact{newGroup, newAnn, deleted}}
+	nw.Contacts[2] = &Contact{ID: GUID{5}} // a deleted-object record counts as absent
+	changes, err := Changes(old, nw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 3 {
+		t.Fatalf("%d changes, want 3: %+v", len(changes), changes)
+	}
+	if c := changes[0]; c.Kind != Changed || c.ID != annID || c.Old != ann || c.New != newAnn {
+		t.Errorf("change 0 = %+v, want ann changed", c)
+	}
+	if c := changes[1]; c.Kind != Removed || c.ID != groupID || c.New != nil {
+		t.Errorf("change 1 = %+v, want the group removed", c)
+	}
+	if c := changes[2]; c.Kind != Added || c.ID != newGroup.ID || c.Old != nil {
+		t.Errorf("change 2 = %+v, want the new group added", c)
+	}
+	var names []string
+	for _, a := range changes[0].Attrs {
+		names = append(names, a.Name)
+	}
+	// ouPathId first, then the new file's attributes in record order, then those only the old
+	// contact had (mobile).
+	if got, want := names, []string{OuPathAttr, "proxyAddresses", "title", "mobile"}; !slices.Equal(got, want) {
+		t.Errorf("changed attributes %v, want %v", got, want)
+	}
+	if a := changes[0].Attrs[3]; len(a.Old) != 1 || a.Old[0].Str != "4444" || len(a.New) != 0 {
+		t.Errorf("mobile change %+v", a)
+	}
+	if a := changes[0].Attrs[0]; a.Old[0].Str != "7" || a.New[0].Str != "8" {
+		t.Errorf("ouPathId change %+v", a)
+	}
+	same, err := Changes(old, old)
+	if err != nil || len(same) != 0 {
+		t.Errorf("Changes(old, old) = %v, %v; want none", same, err)
+	}
+}
+
+func TestFlagsBitNames(t *testing.T) {
+	tests := []struct {
+		f    Flags
+		want []string
+	}{
+		{0x08520C00, []string{"mail-account", "required", "device", "other=0x500000"}},
+		{0x0F010800, []string{"required", "group"}},
+		{0x04000000, []string{}},
+		{0x0B622800, []string{"required", "normalize-with-rules", "device", "other=0x600000"}},
+	}
+	for _, tt := range tests {
+		if got := tt.f.BitNames(); !slices.Equal(got, tt.want) || got == nil {
+			t.Errorf("%08X.BitNames() = %q, want %q", uint32(tt.f), got, tt.want)
+		}
+	}
+}

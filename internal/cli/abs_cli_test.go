@@ -1,0 +1,515 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/abkit/abkit/abs"
+)
+
+// Golden files of the abs and phone commands live in testdata/abs/cli; `go test ./internal/cli
+// -run 'Abs|Phone' -update` rewrites them.
+const (
+	absData   = "../../testdata/abs"
+	absGolden = "../../testdata/abs/cli"
+	rulesFile = "../../testdata/abs/rules/Company_Phone_Number_Normalization_Rules.txt"
+)
+
+func init() {
+	// Another test file of this package may define -update too: define it once.
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func sample(name string) string { return filepath.Join(absData, name) }
+
+// checkGolden compares got with the golden file name, or rewrites it under -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(absGolden, name)
+	if updateGolden() {
+		if err := os.MkdirAll(absGolden, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestAbsGolden(t *testing.T) {
+	tests := []struct {
+		golden string
+		args   []string
+		code   int
+	}{
+		{"dump_F-0A10.txt", []string{"abs", "dump", sample("F-0A10.lsabs")}, ExitOK},
+		{"dump_D-0A10-0A11.json", []string{"abs", "dump", "-o", "json", sample("D-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_C-0A10-0A11.json", []string{"abs", "dump", "-o", "json", sample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_C-0A10-0A11.csv", []string{"abs", "dump", "-o", "csv", sample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_F-0A10.dabs.tsv", []string{"abs", "dump", "-o", "tsv", sample("F-0A10.dabs")}, ExitOK},
+		{"info_F-0A10.tsv", []string{"abs", "info", sample("F-0A10.lsabs")}, ExitOK},
+		{"info_D-0A10-0A11.json", []string{"abs", "info", "-o", "json", sample("D-0A10-0A11.lsabs")}, ExitOK},
+		{"info_C-0A10-0A11.json", []string{"abs", "info", "-o", "json", sample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"find_sip.tsv", []string{"abs", "find", sample("F-0A10.lsabs"), "--sip", "SVEN.XU@contoso.com"}, ExitOK},
+		{"find_phone.json", []string{"abs", "find", sample("F-0A10.lsabs"), "--phone", "(206) 943-8128", "-o", "json"}, ExitOK},
+		{"find_name.tsv", []string{"abs", "find", sample("F-0A11.lsabs"), "--name", "garcía"}, ExitOK},
+		{"diff_F-0A10_F-0A11.tsv", []string{"abs", "diff", sample("F-0A10.lsabs"), sample("F-0A11.lsabs")}, ExitFindings},
+		{"diff_F-0A10_F-0A11.json", []string{"abs", "diff", "-o", "json", sample("F-0A10.lsabs"), sample("F-0A11.lsabs")}, ExitFindings},
+		{"probe_F-0A10.txt", []string{"abs", "probe", sample("F-0A10.lsabs")}, ExitOK},
+		{"probe_bad-length.txt", []string{"abs", "probe", sample("broken/bad-length.lsabs")}, ExitBadInput},
+		{"probe_unknown-layout.json", []string{"abs", "probe", "-o", "json", sample("broken/unknown-layout.lsabs")}, ExitBadInput},
+		{"phone_test.tsv", []string{"phone", "test", "--rules", rulesFile, "4444", "555-533-4312", "(425) 555-1234 x4711", "ext 12"}, ExitFindings},
+		{"phone_test_abs.json", []string{"phone", "test", "--abs", sample("F-0A10.lsabs"), "-o", "json", "54444", "206.943.8128"}, ExitOK},
+		{"phone_check_F-0A10.tsv", []string{"phone", "check", sample("F-0A10.lsabs")}, ExitFindings},
+		{"phone_check_F-0A11_rules.csv", []string{"phone", "check", sample("F-0A11.lsabs"), "--rules", rulesFile, "-o", "csv"}, ExitFindings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if strings.HasSuffix(tt.golden, ".json") && !json.Valid([]byte(stdout)) {
+				t.Errorf("stdout is not valid JSON:\n%s", stdout)
+			}
+			checkGolden(t, tt.golden, stdout)
+		})
+	}
+}
+
+// TestAbsDumpJSONMatchesReader checks the hand-written JSON against the decoded contacts.
+func TestAbsDumpJSONMatchesReader(t *testing.T) {
+	for _, name := range []string{"F-0A10.lsabs", "D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs", "F-0A10.dabs"} {
+		stdout, stderr, code := runCLI(t, "abs", "dump", "-o", "json", sample(name))
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		var got []struct {
+			ContactID  string                       `json:"contact_id"`
+			OuPathID   uint32                       `json:"ou_path_id"`
+			Offset     int64                        `json:"offset"`
+			Type       string                       `json:"type"`
+			Attributes map[string][]any             `json:"attributes"`
+			Normalized map[string]map[string]string `json:"normalized"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		af, err := abs.Open(sample(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl := af.Table()
+		i := 0
+		for c, err := range af.Contacts() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i >= len(got) {
+				t.Fatalf("%s: JSON has %d contacts, the file more", name, len(got))
+			}
+			g := got[i]
+			if g.ContactID != c.ID.String() || g.OuPathID != c.OuPathID || g.Offset != c.Offset || g.Type != contactType(c, tbl) {
+				t.Errorf("%s contact %d: %+v, want %s ouPath %d offset %d", name, i, g, c.ID, c.OuPathID, c.Offset)
+			}
+			records := 0
+			for attr, vals := range g.Attributes {
+				records += max(len(vals), 1) // null: one empty record
+				for raw, norm := range g.Normalized[attr] {
+					if !containsRecord(c.Get(tbl, attr), raw, norm) {
+						t.Errorf("%s %s: %s normalized pair %q -> %q not in the file", name, c.ID, attr, raw, norm)
+					}
+					records++
+				}
+			}
+			if records != len(c.Values) {
+				t.Errorf("%s %s: JSON holds %d records, the file %d", name, c.ID, records, len(c.Values))
+			}
+			i++
+		}
+		af.Close()
+		if i != len(got) {
+			t.Errorf("%s: JSON has %d contacts, the file %d", name, len(got), i)
+		}
+	}
+}
+
+// containsRecord reports whether vals has raw immediately followed by its normalized copy norm.
+func containsRecord(vals []abs.Value, raw, norm string) bool {
+	for i := 1; i < len(vals); i++ {
+		if vals[i].Kind == abs.ValueNormalized && vals[i].Str == norm && vals[i-1].Str == raw {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", "García Zoë", "quote \" back \\ slash", "tab\tnl\ncr\r", "\x00\x1f\x7f", "bad \xff utf8 \xe2\x82", "\u2028 line sep", "日本語",
+		"01234567\"9abcdef", "abcdefgh\x01", "abcdefghé and more ascii", "abcdefgh\xff", "abcdefg\\", "sip:ann.berg@contoso.com;x=\u007f"} {
+		got := appendJSONString(nil, s)
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back, wantBack string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q: invalid JSON %s: %v", s, got, err)
+			continue
+		}
+		if err := json.Unmarshal(want, &wantBack); err != nil {
+			t.Fatal(err)
+		}
+		if back != wantBack {
+			t.Errorf("%q: decodes to %q, encoding/json's to %q", s, back, wantBack)
+		}
+	}
+}
+
+func TestAbsBrokenFiles(t *testing.T) {
+	tests := []struct {
+		args       []string
+		stderr     []string // substrings stderr must contain
+		stdoutHas  string   // a substring stdout must contain ("" = stdout empty)
+		validJSON  bool
+		stdoutLast string // stdout must end with this
+	}{
+		{[]string{"abs", "dump", sample("broken/truncated.lsabs")},
+			[]string{"broken/truncated.lsabs", "offset 0x35B"}, "ContactId ", false, ""},
+		{[]string{"abs", "dump", "-o", "json", sample("broken/truncated.lsabs")},
+			[]string{"broken/truncated.lsabs", "offset 0x35B"}, `"contact_id"`, true, "]\n"},
+		{[]string{"abs", "dump", "-o", "csv", sample("broken/no-nul.lsabs")},
+			[]string{"broken/no-nul.lsabs", "offset 0x"}, "contact_id,ou_path_id", false, ""},
+		{[]string{"abs", "info", sample("broken/unknown-layout.lsabs")},
+			[]string{"unknown-layout.lsabs", "offset 0x98", "compressed"}, "", false, ""},
+		{[]string{"abs", "info", "-o", "json", sample("broken/bad-length.lsabs")},
+			[]string{"bad-length.lsabs", "offset 0x2A0"}, `"offset": 672`, true, ""},
+		{[]string{"abs", "find", sample("broken/truncated.lsabs"), "--name", "x"},
+			[]string{"offset 0x35B"}, "", false, ""},
+		{[]string{"abs", "dump", sample("no-such-file.lsabs")},
+			[]string{"no-such-file.lsabs"}, "", false, ""},
+		{[]string{"abs", "info", absData},
+			[]string{"not a regular file"}, "", false, ""},
+		{[]string{"abs", "probe", absData},
+			[]string{"not a regular file"}, "", false, ""},
+		{[]string{"phone", "check", sample("broken/unknown-attribute.lsabs")},
+			[]string{"unknown-attribute.lsabs", "offset 0x"}, "", false, ""},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := runCLI(t, tt.args...)
+		name := strings.Join(tt.args, " ")
+		if code != ExitBadInput {
+			t.Errorf("%s: exit %d, want %d", name, code, ExitBadInput)
+		}
+		for _, s := range tt.stderr {
+			if !strings.Contains(stderr, s) {
+				t.Errorf("%s: stderr %q lacks %q", name, stderr, s)
+			}
+		}
+		if tt.stdoutHas == "" && stdout != "" {
+			t.Errorf("%s: stdout %q, want none", name, stdout)
+		}
+		if !strings.Contains(stdout, tt.stdoutHas) {
+			t.Errorf("%s: stdout lacks %q:\n%s", name, tt.stdoutHas, stdout)
+		}
+		if tt.validJSON && !json.Valid([]byte(stdout)) {
+			t.Errorf("%s: stdout is not valid JSON:\n%s", name, stdout)
+		}
+		if !strings.HasSuffix(stdout, tt.stdoutLast) {
+			t.Errorf("%s: stdout does not end with %q", name, tt.stdoutLast)
+		}
+	}
+}
+
+func TestAbsApply(t *testing.T) {
+	dir := t.TempDir()
+	want, err := os.ReadFile(sample("F-0A11.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, delta := range []string{"D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs"} {
+		out := filepath.Join(dir, "from-"+delta)
+		_, stderr, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample(delta), "-w", out)
+		if code != ExitOK {
+			t.Fatalf("apply %s: exit %d: %s", delta, code, stderr)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("apply %s: %d bytes differ from F-0A11.lsabs (%d bytes)", delta, len(got), len(want))
+		}
+	}
+
+	// An existing file is refused without --force and left as it was.
+	out := filepath.Join(dir, "existing.lsabs")
+	if err := os.WriteFile(out, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", out)
+	if code != ExitBadInput || !strings.Contains(stderr, "--force") {
+		t.Errorf("existing OUT: exit %d, stderr %q; want 2 naming --force", code, stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "keep" {
+		t.Errorf("existing OUT was changed to %d bytes", len(b))
+	}
+	if _, _, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", out, "--force"); code != ExitOK {
+		t.Errorf("--force: exit %d", code)
+	}
+	if b, _ := os.ReadFile(out); !bytes.Equal(b, want) {
+		t.Errorf("--force did not write the next full file")
+	}
+
+	// A delta that does not fit the full file: bad input, nothing written, no temporary left.
+	bad := filepath.Join(dir, "bad.lsabs")
+	_, stderr, code = runCLI(t, "abs", "apply", sample("F-0A11.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", bad)
+	if code != ExitBadInput || !strings.Contains(stderr, "based on day 0A10") {
+		t.Errorf("mismatched delta: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("mismatched delta wrote %s", bad)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+	if _, _, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs")); code != ExitBadInput {
+		t.Errorf("apply without -w: exit %d, want 2", code)
+	}
+}
+
+func TestAbsGen(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"abs", "gen", "--contacts", "300", "--seed", "5", "--duplicates", "4", "--day", "2008-05-23"}
+	if _, stderr, code := runCLI(t, append(args, "--delta-to", "0A8C", "--dir", dir)...); code != ExitOK {
+		t.Fatalf("gen --dir: exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"F-0A8B.lsabs", "F-0A8C.lsabs", "D-0A8B-0A8C.lsabs", "C-0A8B-0A8C.lsabs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("gen --dir: %v", err)
+		}
+	}
+	// Same options, same bytes.
+	again := filepath.Join(dir, "again.lsabs")
+	if _, stderr, code := runCLI(t, append(args, "-w", again)...); code != ExitOK {
+		t.Fatalf("gen -w: exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "F-0A8B.lsabs"))
+	b, _ := os.ReadFile(again)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("gen is not deterministic: %d and %d bytes", len(a), len(b))
+	}
+	info, stderr, code := runCLI(t, "abs", "info", "-o", "json", again)
+	if code != ExitOK {
+		t.Fatalf("info: exit %d: %s", code, stderr)
+	}
+	var st absInfo
+	if err := json.Unmarshal([]byte(info), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts.Contacts != 300 || st.Day != "0A8B" || st.Counts.Groups == 0 {
+		t.Errorf("generated file: %+v", st.Counts)
+	}
+	// The generated delta applies to the generated full file, giving the next one.
+	next := filepath.Join(dir, "next.lsabs")
+	if _, stderr, code := runCLI(t, "abs", "apply", filepath.Join(dir, "F-0A8B.lsabs"), filepath.Join(dir, "C-0A8B-0A8C.lsabs"), "-w", next); code != ExitOK {
+		t.Fatalf("apply generated: exit %d: %s", code, stderr)
+	}
+	n1, _ := os.ReadFile(next)
+	n2, _ := os.ReadFile(filepath.Join(dir, "F-0A8C.lsabs"))
+	if !bytes.Equal(n1, n2) {
+		t.Errorf("applying the generated compact delta does not give the generated next full file")
+	}
+	// Duplicates: groups whose proxyAddresses carry a user's SIP address.
+	dump, _, _ := runCLI(t, "abs", "dump", "-o", "json", again)
+	var contacts []struct {
+		Type       string           `json:"type"`
+		Attributes map[string][]any `json:"attributes"`
+	}
+	if err := json.Unmarshal([]byte(dump), &contacts); err != nil {
+		t.Fatal(err)
+	}
+	userSIP := map[string]bool{}
+	for _, c := range contacts {
+		if c.Type == "user" {
+			for _, s := range c.Attributes["msRTCSIP-PrimaryUserAddress"] {
+				userSIP[strings.ToLower(s.(string))] = true
+			}
+		}
+	}
+	shared := 0
+	for _, c := range contacts {
+		if c.Type != "group" {
+			continue
+		}
+		for _, p := range c.Attributes["proxyAddresses"] {
+			if userSIP[strings.ToLower(p.(string))] {
+				shared++
+			}
+		}
+	}
+	if shared != 4 {
+		t.Errorf("%d groups share a user's SIP address, want 4", shared)
+	}
+
+	for _, bad := range [][]string{
+		{"abs", "gen", "--contacts", "10"},                                                                 // no output
+		{"abs", "gen", "--contacts", "0", "-w", filepath.Join(dir, "x")},                                   // no contacts
+		{"abs", "gen", "--day", "0A8G", "-w", filepath.Join(dir, "x")},                                     // bad day
+		{"abs", "gen", "--delta-to", "0A00", "-w", filepath.Join(dir, "x")},                                // before --day
+		{"abs", "gen", "--compact", "-w", filepath.Join(dir, "x")},                                         // --compact alone
+		{"abs", "gen", "-w", filepath.Join(dir, "F-0A8B.lsabs")},                                           // exists
+		{"abs", "gen", "--delta-to", "0A10", "--day", "0A0F", "-w", filepath.Join(dir, "y"), "--dir", dir}, // both
+	} {
+		if _, _, code := runCLI(t, bad...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}
+
+func TestAbsFindAndDiffExitStatus(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--sip", "nobody@contoso.com")
+	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "no match") {
+		t.Errorf("find nothing: exit %d, stdout %q, stderr %q; want 0, nothing, \"no match\"", code, stdout, stderr)
+	}
+	stdout, _, code = runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--guid", "not-a-guid")
+	if code != ExitBadInput || stdout != "" {
+		t.Errorf("bad --guid: exit %d", code)
+	}
+	if _, _, code := runCLI(t, "abs", "find", sample("F-0A10.lsabs")); code != ExitBadInput {
+		t.Errorf("find without criteria: exit %d, want 2", code)
+	}
+	stdout, _, code = runCLI(t, "abs", "diff", sample("F-0A10.lsabs"), sample("F-0A10.lsabs"))
+	if code != ExitOK || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("diff of a file with itself: exit %d, stdout %q; want 0 and only the header", code, stdout)
+	}
+	// The SIP address that a user and a group share finds both.
+	stdout, _, _ = runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--sip", "sip:sven.xu@CONTOSO.com", "-o", "csv")
+	if !strings.Contains(stdout, ",user,") || !strings.Contains(stdout, ",group,") {
+		t.Errorf("shared SIP address does not find a user and a group:\n%s", stdout)
+	}
+}
+
+func TestPhoneTestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"phone", "test", "4444"},
+		{"phone", "test", "--rules", rulesFile, "--abs", sample("F-0A10.lsabs"), "4444"},
+		{"phone", "test", "--rules", "no-such-rules.txt", "4444"},
+	} {
+		if _, _, code := runCLI(t, args...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	// Numbers from stdin.
+	var out, errOut bytes.Buffer
+	code := Run(t.Context(), []string{"phone", "test", "--rules", rulesFile, "-o", "csv"},
+		TestStreams(strings.NewReader("4444\n\n555-533-4312\n"), &out, &errOut))
+	if code != ExitOK || strings.Count(out.String(), "\n") != 3 || !strings.Contains(out.String(), "+14255554444") {
+		t.Errorf("stdin numbers: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	// A rules file with an error names its line.
+	bad := filepath.Join(t.TempDir(), "rules.txt")
+	if err := os.WriteFile(bad, []byte("^(\\d{4})$\r\n+1$1\r\n^(\\d{4}$\r\n+1$1\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "phone", "test", "--rules", bad, "4444")
+	if code != ExitBadInput || !strings.Contains(stderr, "line 3") {
+		t.Errorf("bad rules: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestHexView(t *testing.T) {
+	data := []byte("0123456789abcdefGHIJ")
+	got := hexView(data, 0x100, 0x110)
+	want := "  00000100  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n" +
+		"> 00000110 [47]48 49 4A                                       |GHIJ|\n"
+	if got != want {
+		t.Errorf("hexView:\n%s\nwant\n%s", got, want)
+	}
+	if got := hexView(data[:16], 0, 15); !strings.Contains(got, "65[66] |") {
+		t.Errorf("mark on the last byte of a line: %q", got)
+	}
+}
+
+func TestWriteFileAtomicRefusesExisting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	write := func(s string) func(w io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	if err := writeFileAtomic(path, false, write("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(path, false, write("two")); exitCode(err) != ExitBadInput {
+		t.Errorf("second write without force: %v", err)
+	}
+	if err := writeFileAtomic(path, true, write("three")); err != nil {
+		t.Fatal(err)
+	}
+	failing := func(w io.Writer) error { io.WriteString(w, "partial"); return errors.New("boom") }
+	if err := writeFileAtomic(path, true, failing); err == nil {
+		t.Error("a failing writer reported success")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "three" {
+		t.Errorf("file holds %q, want three", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d entries in the directory, want 1", len(entries))
+	}
+}
+
+func TestContactJSONGathersSplitAttributes(t *testing.T) {
+	tbl, err := abs.NewTable(abs.DefaultAttributes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &abs.Contact{ID: abs.GUID{1}, Values: []abs.Value{
+		{AttrID: 19, Kind: abs.ValueString, Str: "sip:a@x.test"},
+		{AttrID: 9, Kind: abs.ValueString, Str: "4444"}, {AttrID: 9, Kind: abs.ValueNormalized, Str: "tel:+14255554444"},
+		{AttrID: 19, Kind: abs.ValueString, Str: "smtp:a@x.test"},
+		{AttrID: 20, Kind: abs.ValueBoolean, Bool: true},
+		{AttrID: 4, Kind: abs.ValueEmpty},
+		{AttrID: 18, Kind: abs.ValueBinary, Bin: []byte{0xAB, 0x01}},
+	}}
+	got := string(newContactJSON(tbl).append(nil, c))
+	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"user",` +
+		`"attributes":{"proxyAddresses":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
+		`"msExchHideFromAddressLists":[true],"title":null,"manager":["ab01"]},` +
+		`"normalized":{"telephoneNumber":{"4444":"tel:+14255554444"}}}`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestAppendGUID(t *testing.T) {
+	for _, g := range []abs.GUID{{}, {0x1f, 0x22, 0xbd, 0x96, 0x92, 0x84, 0x50, 0x44, 0xab, 0xb2, 0x2b, 0xd6, 0x82, 0x8d, 0xb2, 0x7a}, abs.FullFileType} {
+		if got := string(appendGUID(nil, g)); got != g.String() {
+			t.Errorf("appendGUID = %s, want %s", got, g)
+		}
+	}
+}
