@@ -357,7 +357,7 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	}
 	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Undo}
 	if !opts.Yes {
-		if err := checkLive(cfg, p.ResourceForest); err != nil {
+		if _, err := checkLive(cfg, p.ResourceForest); err != nil {
 			return err
 		}
 		res, err := sidmap.Apply(opts.ctx, p, nil, aopts)
@@ -414,15 +414,29 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	return nil
 }
 
-func checkLive(cfg *config.Config, name string) error {
+// checkLive refuses a forest that is an LDIF snapshot: changes need a server.
+func checkLive(cfg *config.Config, name string) (*config.Forest, error) {
 	fc, err := cfg.Forest(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !fc.Live() {
-		return badInputf("forest %s is an LDIF snapshot (%s): changes need a live forest (url)", fc.Name, fc.LDIF)
+		return nil, badInputf("forest %s is an LDIF snapshot (%s): changes need a live forest (url)", fc.Name, fc.LDIF)
 	}
-	return nil
+	return fc, nil
+}
+
+// sidmapOpenForest opens the configured forest called name (a live forest is also an
+// ldapsync.Modifier); needLive refuses snapshots.
+func (f *Factory) sidmapOpenForest(ctx context.Context, cfg *config.Config, name string, needLive bool) (ldapsync.Source, error) {
+	fc, err := cfg.Forest(name)
+	if needLive {
+		fc, err = checkLive(cfg, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f.openConfiguredForest(ctx, fc, false, nil)
 }
 
 func setRows(p *sidmap.Plan) []sidmap.Row {
@@ -536,7 +550,7 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 	defer fh.Close()
 	aopts := sidmap.ApplyOptions{DryRun: !opts.Yes, Concurrency: opts.Concurrency, JournalPath: opts.Journal, UndoPath: opts.Redo}
 	if !opts.Yes {
-		if err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
+		if _, err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
 			return err
 		}
 		res, err := sidmap.Undo(opts.ctx, fh, nil, aopts)
