@@ -15,6 +15,10 @@ import (
 // FilePrefix starts the name of every dated report file.
 const FilePrefix = "abkit-audit-"
 
+// HistoryPrefix starts the name of every run summary in the history folder. It differs from
+// FilePrefix so that one folder can serve as both --out and --history.
+const HistoryPrefix = "abkit-history-"
+
 // PromFile is the Prometheus textfile's name: not dated, so that the node exporter's textfile
 // collector always reads the latest run.
 const PromFile = "abkit.prom"
@@ -37,8 +41,8 @@ func (n Names) CSV(check string) string { return FilePrefix + n.Date + "-" + che
 // HTML is the name of the HTML report, e.g. abkit-audit-2026-11-22.html.
 func (n Names) HTML() string { return FilePrefix + n.Date + ".html" }
 
-// History is the name of the run's summary in the history folder.
-func (n Names) History() string { return FilePrefix + n.Date + ".json" }
+// History is the name of the run's summary in the history folder, e.g. abkit-history-2026-11-22.json.
+func (n Names) History() string { return HistoryPrefix + n.Date + ".json" }
 
 // WriteOptions says where Write puts its files.
 type WriteOptions struct {
@@ -195,7 +199,7 @@ func SummaryOf(rep *Report) Summary {
 	return s
 }
 
-// ReadHistory reads every run summary (FilePrefix*.json) in dir, oldest first. A file that does
+// ReadHistory reads every run summary (HistoryPrefix*.json) in dir, oldest first. A file that does
 // not decode is an error naming it, so that a damaged history is noticed.
 func ReadHistory(dir string) ([]Summary, error) {
 	entries, err := os.ReadDir(dir)
@@ -205,7 +209,7 @@ func ReadHistory(dir string) ([]Summary, error) {
 	var out []Summary
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasPrefix(name, FilePrefix) || !strings.HasSuffix(name, ".json") {
+		if e.IsDir() || !strings.HasPrefix(name, HistoryPrefix) || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, name))

@@ -52,7 +52,7 @@ func TestWriteFiles(t *testing.T) {
 		"abkit-audit-2026-11-22.json",
 		"abkit-audit-2026-11-22-duplicate-sip.csv", "abkit-audit-2026-11-22-sidmap.csv",
 		"abkit-audit-2026-11-22-hidden-sip.csv", "abkit-audit-2026-11-22-clean.csv",
-		"abkit-audit-2026-11-22.json", // history summary
+		"abkit-history-2026-11-22.json",
 		"abkit-audit-2026-11-22.html", "abkit.prom",
 	}
 	if !slices.Equal(names, want) {
@@ -150,10 +150,10 @@ func TestReadHistoryOrderAndDamage(t *testing.T) {
 			t.Errorf("summary %d = %+v", i, s)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(hist, "abkit-audit-2026-01-01.json"), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(hist, "abkit-history-2026-01-01.json"), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadHistory(hist); err == nil || !strings.Contains(err.Error(), "abkit-audit-2026-01-01.json") {
+	if _, err := ReadHistory(hist); err == nil || !strings.Contains(err.Error(), "abkit-history-2026-01-01.json") {
 		t.Errorf("damaged history: err = %v", err)
 	}
 }
@@ -163,5 +163,23 @@ func TestAxisMax(t *testing.T) {
 		if got := axisMax(v); got != want {
 			t.Errorf("axisMax(%d) = %d, want %d", v, got, want)
 		}
+	}
+}
+
+func TestOneFolderForReportsAndHistory(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []int{0, 1} {
+		if _, err := Write(sampleReport(t, testTime.AddDate(0, 0, d)), WriteOptions{Dir: dir, HistoryDir: dir}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sums, err := ReadHistory(dir)
+	if err != nil || len(sums) != 2 {
+		t.Fatalf("history = %v, %v", sums, err)
+	}
+	var rep Report
+	data, _ := os.ReadFile(filepath.Join(dir, "abkit-audit-2026-11-22.json"))
+	if err := json.Unmarshal(data, &rep); err != nil || len(rep.Checks) != 4 {
+		t.Errorf("the full report was replaced: %v %+v", err, rep)
 	}
 }
