@@ -183,7 +183,7 @@ func TestDuplicateChecks(t *testing.T) {
 		calls++
 		return &memSource{name: "userforest", objs: objs}, nil
 	})}
-	sip, phone := DuplicateChecks(forests, DuplicateInputs{})
+	sip, phone := DuplicateChecks(forests, nil)
 	sf, err := sip.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestDuplicateChecks(t *testing.T) {
 	}
 
 	down := []*Forest{NewForest("down", false, func(context.Context) (ldapsync.Source, error) { return nil, errors.New("refused") })}
-	sip, phone = DuplicateChecks(down, DuplicateInputs{})
+	sip, phone = DuplicateChecks(down, nil)
 	if _, err := sip.Run(context.Background()); err == nil {
 		t.Error("duplicate-sip ran without its forest")
 	}

@@ -24,9 +24,10 @@ type DuplicateInputs struct {
 }
 
 // DuplicateChecks returns the duplicate-sip and duplicate-phone checks. Both come from one run
-// of dupes.Find over the forests (and the address book and database when given), made by
-// whichever check runs first.
-func DuplicateChecks(forests []*Forest, in DuplicateInputs) (sip, phone Check) {
+// of dupes.Find over the forests (and the address book and database prepare returns), made by
+// whichever check runs first. prepare (nil: no other inputs) opens those inputs; an error from it
+// makes both checks fail.
+func DuplicateChecks(forests []*Forest, prepare func(ctx context.Context) (DuplicateInputs, error)) (sip, phone Check) {
 	var (
 		once sync.Once
 		rep  *dupes.Report
@@ -34,6 +35,12 @@ func DuplicateChecks(forests []*Forest, in DuplicateInputs) (sip, phone Check) {
 	)
 	find := func(ctx context.Context) (*dupes.Report, error) {
 		once.Do(func() {
+			var in DuplicateInputs
+			if prepare != nil {
+				if in, err = prepare(ctx); err != nil {
+					return
+				}
+			}
 			fin := dupes.Inputs{AddressBook: in.AddressBook, RTC: in.RTC, Normalizer: in.Normalizer, Phones: true}
 			for _, f := range forests {
 				src, e := f.Source(ctx)

@@ -110,7 +110,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	plan := planAudit(ctx, f, cfg, opts)
+	plan := planAudit(f, cfg, opts)
 	defer plan.close()
 	for _, s := range plan.skipped {
 		fmt.Fprintf(f.IO.ErrOut, "abkit: audit: %s\n", s)
@@ -166,7 +166,7 @@ func (p *auditPlan) close() {
 }
 
 // planAudit turns the configuration into the list of checks, in report order.
-func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
+func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	p := &auditPlan{}
 	folder := opts.ABSFolder
 	maxAge := defaultMaxAge
@@ -204,13 +204,15 @@ func planAudit(ctx context.Context, f *Factory, cfg *config.Config, opts *auditO
 
 	rules := auditRules(rulesFile, folder)
 	if len(p.forests) > 0 {
-		// Phone lines are compared after normalization with the rules; when they cannot be read,
-		// the duplicate check falls back to the E164 rule and phone-normalization reports why.
-		dupIn := audit.DuplicateInputs{}
-		if rs, err := rules(ctx); err == nil {
-			dupIn.Normalizer = audit.RulesNormalizer{Rules: rs}
-		}
-		sip, phone := audit.DuplicateChecks(p.forests, dupIn)
+		sip, phone := audit.DuplicateChecks(p.forests, func(ctx context.Context) (audit.DuplicateInputs, error) {
+			// Phone lines are compared after normalization with the rules; when they cannot be
+			// read, the duplicate check falls back to the E164 rule and phone-normalization says why.
+			var in audit.DuplicateInputs
+			if rs, err := rules(ctx); err == nil {
+				in.Normalizer = audit.RulesNormalizer{Rules: rs}
+			}
+			return in, nil
+		})
 		p.checks = append(p.checks, sip, phone)
 	} else {
 		p.skipped = append(p.skipped, "duplicate-sip, duplicate-phone, hidden-sip, disabled-sip, phone-normalization: no forests configured")
