@@ -3,6 +3,7 @@ package abs
 import (
 	"bytes"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -115,15 +116,7 @@ func (c *Contact) First(t *Table, name string) (string, bool) {
 // IsGroup reports whether c has the group-marker attribute of t (normally groupType).
 func (c *Contact) IsGroup(t *Table) bool {
 	g, ok := t.Group()
-	if !ok {
-		return false
-	}
-	for _, v := range c.Attr(g.ID) {
-		if v.Kind != ValueEmpty {
-			return true
-		}
-	}
-	return false
+	return ok && hasValue(c.Attr(g.ID))
 }
 
 // SIPAddresses returns c's SIP addresses: msRTCSIP-PrimaryUserAddress and the sip: values of
@@ -172,4 +165,12 @@ func (c *Contact) Equal(d *Contact) bool {
 		}
 	}
 	return true
+}
+
+// Clone returns a copy of c with its own Values slice (strings and byte slices are shared; they
+// are never modified by the package).
+func (c *Contact) Clone() *Contact {
+	d := *c
+	d.Values = slices.Clone(c.Values)
+	return &d
 }

@@ -3,25 +3,28 @@ package abs
 import (
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
+	"unsafe"
 )
 
 // chunkSize is how much a window reads at a time.
 const chunkSize = 1 << 20
 
 // window is a sequential buffered view of a ReaderAt. Its data is an immutable string read in
-// chunks, so decoded strings are substrings of it and cost no allocation of their own.
+// chunks (each into a buffer of its own that nothing writes afterwards), so decoded strings are
+// substrings of it and cost no allocation or copy of their own.
 type window struct {
-	r       io.ReaderAt
-	size    int64
-	data    string // bytes [base, base+len(data)) of the file
-	base    int64
-	pos     int // position in data
-	scratch []byte
+	r     io.ReaderAt
+	size  int64
+	data  string // bytes [base, base+len(data)) of the file
+	base  int64
+	pos   int   // position in data
+	chunk int64 // bytes to read at a time
 }
 
 func newWindow(r io.ReaderAt, size, off int64) *window {
-	return &window{r: r, size: size, base: off}
+	return &window{r: r, size: size, base: off, chunk: chunkSize}
 }
 
 // off returns the file offset of the current position.
@@ -39,7 +42,7 @@ func (w *window) need(n int64, structure string) error {
 	if n > w.size-off {
 		return truncated(off, structure, n, w.size-off)
 	}
-	want := min(max(n, chunkSize), w.size-off)
+	want := min(max(n, w.chunk), w.size-off)
 	got, err := w.readAt(off, want, n)
 	if int64(len(got)) < n {
 		if err == nil || err == io.EOF {
@@ -47,16 +50,17 @@ func (w *window) need(n int64, structure string) error {
 		}
 		return fmt.Errorf("abs: reading offset %d: %w", off, err)
 	}
-	w.data, w.base, w.pos = string(got), off, 0
+	// got is never written again: the string may share its memory, saving a copy of the file.
+	w.data, w.base, w.pos = unsafe.String(unsafe.SliceData(got), len(got)), off, 0
 	return nil
 }
 
-// readAt reads up to want bytes at off into the scratch buffer, stopping early at the end of the
-// data once min bytes are there. Buffers grow only as data actually arrives, so a size larger
+// readAt reads up to want bytes at off into a new buffer, stopping early at the end of the data
+// once minimum bytes are there. The buffer grows only as data actually arrives, so a size larger
 // than the real data does not cause a large allocation.
 func (w *window) readAt(off, want, minimum int64) ([]byte, error) {
 	const step = 8 << 20
-	buf := w.scratch[:0]
+	buf := make([]byte, 0, min(want, step))
 	for int64(len(buf)) < want {
 		n := min(want-int64(len(buf)), step)
 		if int64(cap(buf)-len(buf)) < n {
@@ -73,11 +77,9 @@ func (w *window) readAt(off, want, minimum int64) ([]byte, error) {
 			if k == 0 && err == nil && int64(len(buf)) < minimum {
 				err = io.ErrUnexpectedEOF
 			}
-			w.scratch = buf
 			return buf, err
 		}
 	}
-	w.scratch = buf
 	return buf, nil
 }
 
@@ -91,17 +93,55 @@ func (w *window) u32(at int) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-// decoder turns ABF_CONTACT records into Contacts, allocating Contacts and Values from slabs.
+// decoder turns ABF_CONTACT records into Contacts. Fresh contacts come from slabs (Contacts,
+// Values and binary bytes), so decoding allocates a few large blocks rather than many small
+// ones; with reuse set, one Contact and its Values are recycled for every record.
 type decoder struct {
-	r        *Reader
-	w        *window
-	vals     []Value   // records of the contact being decoded
-	valSlab  []Value   // free tail of the current Value slab
-	contSlab []Contact // free tail of the current Contact slab
-	seen     uint32    // seen* bits
+	r     *Reader
+	w     *window
+	reuse bool
+	one   Contact
+	vals  []Value // the current Value slab; the contact being decoded starts at vals[start]
+	start int
+	conts []Contact // free tail of the current Contact slab
+	bins  []byte    // free tail of the current binary slab
+	slab  int       // size of the next slabs: grows from small to slabMax
+	seen  uint32    // seen* bits
 }
 
-const slabValues, slabContacts = 4096, 256
+const slabMin, slabMax = 16, 4096
+
+func newDecoder(r *Reader, off int64, reuse bool) *decoder {
+	return &decoder{r: r, w: newWindow(r.r, r.size, off), reuse: reuse, slab: slabMin}
+}
+
+// add appends a zero record to the contact being decoded and returns it.
+func (d *decoder) add() *Value {
+	n := len(d.vals)
+	if n == cap(d.vals) {
+		c := n - d.start
+		nv := make([]Value, c, max(d.slab, 2*c+8))
+		copy(nv, d.vals[d.start:])
+		d.vals, d.start = nv, 0
+		d.slab = min(2*d.slab, slabMax)
+		n = c
+	}
+	d.vals = d.vals[:n+1]
+	v := &d.vals[n]
+	*v = Value{}
+	return v
+}
+
+// bytes returns a copy of s from the binary slab.
+func (d *decoder) bytes(s string) []byte {
+	if len(s) > len(d.bins) {
+		d.bins = make([]byte, max(len(s), 16*d.slab))
+	}
+	b := d.bins[:len(s):len(s)]
+	d.bins = d.bins[len(s):]
+	copy(b, s)
+	return b
+}
 
 // next decodes the next contact; (nil, nil) at the end of the file.
 func (d *decoder) next() (*Contact, error) {
@@ -126,32 +166,36 @@ func (d *decoder) next() (*Contact, error) {
 	w.pos += contactLenSize + int(l)
 	d.seen |= seenContact
 
-	if len(d.contSlab) == 0 {
-		d.contSlab = make([]Contact, slabContacts)
+	if d.reuse {
+		d.vals, d.start = d.vals[:0], 0
 	}
-	c := &d.contSlab[0]
-	d.contSlab = d.contSlab[1:]
+	if err := d.records(rec[contactFixedSize:], start+contactLenSize+contactFixedSize); err != nil {
+		d.vals = d.vals[:d.start]
+		return nil, err
+	}
+	var c *Contact
+	if d.reuse {
+		c = &d.one
+	} else {
+		if len(d.conts) == 0 {
+			d.conts = make([]Contact, d.slab/16+1)
+		}
+		c = &d.conts[0]
+		d.conts = d.conts[1:]
+	}
 	copy(c.ID[:], rec[:16])
 	c.OuPathID = uint32(rec[16]) | uint32(rec[17])<<8 | uint32(rec[18])<<16 | uint32(rec[19])<<24
 	c.Offset = start
-	if err := d.records(rec[contactFixedSize:], start+contactLenSize+contactFixedSize); err != nil {
-		return nil, err
-	}
-	if len(d.vals) == 0 {
+	n := len(d.vals)
+	c.Values = d.vals[d.start:n:n]
+	d.start = n
+	if len(c.Values) == 0 {
+		c.Values = nil
 		if d.r.Header.Kind == Full {
 			return nil, &FormatError{Offset: start, Structure: "ABF_CONTACT", Expected: "attribute records (a full file has no deleted objects)", Found: "none (Length 20)"}
 		}
 		d.seen |= seenDeleted
-		c.Values = nil
-		return c, nil
 	}
-	n := len(d.vals)
-	if len(d.valSlab) < n {
-		d.valSlab = make([]Value, max(slabValues, n))
-	}
-	c.Values = d.valSlab[:n:n]
-	d.valSlab = d.valSlab[n:]
-	copy(c.Values, d.vals)
 	return c, nil
 }
 
@@ -163,9 +207,8 @@ func errTruncatedIf(b bool) error {
 }
 
 // records decodes the ABF_CONTACT_ATTRIBUTE records in b, which starts at file offset base, into
-// d.vals.
+// the records of the current contact.
 func (d *decoder) records(b string, base int64) error {
-	d.vals = d.vals[:0]
 	compact := d.r.Header.Kind == Compact
 	info := &d.r.info
 	var seenIDs [4]uint64 // record Id bytes met in this contact
@@ -180,10 +223,11 @@ func (d *decoder) records(b string, base int64) error {
 				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
 		}
 		p++
-		v := Value{AttrID: in.id}
+		v := d.add()
+		v.AttrID = in.id
 		switch {
 		case in.typ.isString():
-			k := strings.IndexByte(b[p:], 0)
+			k := indexNUL(b[p:])
 			if k < 0 {
 				return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
 					Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
@@ -208,7 +252,7 @@ func (d *decoder) records(b string, base int64) error {
 				return d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
 			}
 			v.Kind = ValueBinary
-			v.Bin = []byte(b[p : p+n])
+			v.Bin = d.bytes(b[p : p+n])
 			p += n
 		case in.typ == TypeBoolean:
 			d.seen |= seenBoolean
@@ -231,7 +275,7 @@ func (d *decoder) records(b string, base int64) error {
 			d.seen |= seenEmpty
 		}
 		if int(idb) == prev {
-			kind, problem := follow(in, prevKind, v)
+			kind, problem := follow(in, prevKind, v.Kind, v.Str)
 			if problem != "" {
 				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
 					Expected: problem, Found: "another record with the same Id"}
@@ -248,7 +292,6 @@ func (d *decoder) records(b string, base int64) error {
 			seenIDs[idb>>6] |= 1 << (idb & 63)
 		}
 		prev, prevKind = int(idb), v.Kind
-		d.vals = append(d.vals, v)
 	}
 	return nil
 }
@@ -257,17 +300,44 @@ func (d *decoder) valueErr(off int64, in *recInfo, expected, found string) error
 	return &FormatError{Offset: off, Structure: fmt.Sprintf("ABF_CONTACT_ATTRIBUTE %s (%s)", in.typ, d.r.table.Name(in.id)), Expected: expected, Found: found}
 }
 
-// follow classifies record v, decoded with its base kind (string, binary, boolean or empty), that
-// comes right after a record of kind prev of the same attribute. It returns v's kind, or what the
-// layout expects instead when v may not follow there.
-func follow(in *recInfo, prev ValueKind, v Value) (ValueKind, string) {
+// follow classifies a record decoded with base kind kind (string, binary, boolean or empty) and
+// string s that comes right after a record of kind prev of the same attribute. It returns the
+// record's kind, or what the layout expects instead when the record may not follow there.
+func follow(in *recInfo, prev, kind ValueKind, s string) (ValueKind, string) {
 	switch {
-	case v.Kind == ValueEmpty || prev == ValueEmpty:
+	case kind == ValueEmpty || prev == ValueEmpty:
 		return 0, "an empty attribute as the attribute's only record"
-	case in.norm && prev == ValueString && isNormalizedCopy(in.multi, v.Str):
+	case in.norm && prev == ValueString && isNormalizedCopy(in.multi, s):
 		return ValueNormalized, ""
 	case in.multi:
-		return v.Kind, ""
+		return kind, ""
 	}
 	return 0, "one value (the attribute is single-valued) and its normalized copy at most"
+}
+
+// indexNUL returns the index of the first NUL in s, or -1. Most values are short, so it tests
+// eight bytes at a time for the first 32 bytes (cheaper than strings.IndexByte's setup there).
+func indexNUL(s string) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s) && i < 32; i += 8 {
+		t := s[i : i+8]
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if z := (x - lo) &^ x & hi; z != 0 { // the lowest set bit marks the first zero byte
+			return i + bits.TrailingZeros64(z)/8
+		}
+	}
+	if i < 32 {
+		for ; i < len(s); i++ {
+			if s[i] == 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	if k := strings.IndexByte(s[i:], 0); k >= 0 {
+		return i + k
+	}
+	return -1
 }

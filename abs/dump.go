@@ -4,19 +4,22 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Dump writes every contact of r in the shape of `ABServer.exe -dumpfile`: "ContactId <guid>",
 // "ouPathId <n>", then one "<attribute> <value>" line per record, a blank line between contacts.
 // A normalized phone copy is followed by " (normalized)", binary values are lower-case hex,
 // booleans TRUE/FALSE, an empty attribute "(empty)", a deleted object the line "(deleted)".
+// A name or string holding control characters or invalid UTF-8 is printed Go-quoted ("a\nb"), so
+// that no value can forge a line of the dump (a fake ContactId, say).
 // On a decoding error Dump writes what it read and returns the error.
 func Dump(w io.Writer, r *Reader) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	t := r.Table()
 	var buf []byte
 	first := true
-	for c, err := range r.Contacts() {
+	for c, err := range r.ContactsReused() {
 		if err != nil {
 			if ferr := bw.Flush(); ferr != nil {
 				return ferr
@@ -52,19 +55,33 @@ func AppendDump(buf []byte, t *Table, c *Contact) []byte {
 		return append(buf, "(deleted)\n"...)
 	}
 	for _, v := range c.Values {
-		name := t.Name(v.AttrID)
-		buf = append(buf, name...)
-		for i := len(name); i < 10; i++ {
+		n := len(buf)
+		buf = appendSafe(buf, t.Name(v.AttrID))
+		for w := len(buf) - n; w < 9; w++ { // "%-9s ", as ABServer: "title     Manager"
 			buf = append(buf, ' ')
 		}
-		if len(name) >= 10 {
-			buf = append(buf, ' ')
-		}
-		buf = append(buf, v.Text()...)
+		buf = append(buf, ' ')
+		buf = appendSafe(buf, v.Text())
 		if v.Kind == ValueNormalized {
 			buf = append(buf, " (normalized)"...)
 		}
 		buf = append(buf, '\n')
 	}
 	return buf
+}
+
+// appendSafe appends s, Go-quoted when it holds control characters or invalid UTF-8.
+func appendSafe(buf []byte, s string) []byte {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7F {
+			return strconv.AppendQuote(buf, s)
+		}
+		ascii = ascii && c < 0x80
+	}
+	if !ascii && !utf8.ValidString(s) {
+		return strconv.AppendQuote(buf, s)
+	}
+	return append(buf, s...)
 }

@@ -3,6 +3,7 @@ package abs
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // ProbeStep is a structure that matched the layout.
@@ -73,8 +74,8 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 		rep.Err = err
 		return rep
 	}
-	d := decoder{r: rd, w: newWindow(r, size, l.ContactsOffset)}
-	var last *Contact
+	d := newDecoder(rd, l.ContactsOffset, true)
+	lastOff := int64(-1)
 	end := l.ContactsOffset // end of the last contact decoded
 	for {
 		c, cerr := d.next()
@@ -86,12 +87,12 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 			break
 		}
 		rep.Contacts++
-		last, end = c, d.w.off()
+		lastOff, end = c.Offset, d.w.off()
 	}
 	rd.seen.Or(d.seen)
-	if last != nil {
+	if lastOff >= 0 {
 		rep.Steps = append(rep.Steps, ProbeStep{l.ContactsOffset, end - l.ContactsOffset, "ABF_CONTACT records",
-			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, last.Offset)})
+			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, lastOff)})
 	}
 	rep.Provisional = rd.ProvisionalParts()
 	return rep
@@ -106,4 +107,72 @@ func kindDetail(h Header) string {
 		return "full file (abkit's own FileType)"
 	}
 	return "unknown GUID: read as a full file (provisional)"
+}
+
+// String formats the report: one line per matched structure, then the first mismatch.
+func (p *ProbeReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "size %d bytes, read as a %s file\n", p.Size, p.Kind)
+	for _, s := range p.Steps {
+		fmt.Fprintf(&b, "ok  0x%08X-0x%08X %-24s %s\n", s.Offset, s.Offset+s.Length, s.Structure, s.Detail)
+	}
+	if p.Err == nil {
+		fmt.Fprintf(&b, "every structure matched (%d contacts)\n", p.Contacts)
+	} else {
+		fmt.Fprintf(&b, "MISMATCH after %d contacts: %v\n", p.Contacts, p.Err)
+	}
+	for _, s := range p.Provisional {
+		fmt.Fprintf(&b, "provisional: %s\n", s)
+	}
+	return b.String()
+}
+
+// HexView returns a hex dump of the bytes from off-context to off+context (clipped to the file),
+// 16 per line with their offsets and ASCII, the line holding off marked with ">" and the byte at
+// off bracketed.
+func HexView(r io.ReaderAt, size, off int64, context int) (string, error) {
+	from := max(0, (off-int64(context))&^15)
+	to := min(size, off+int64(context)+1)
+	if off < 0 || off > size || from >= to {
+		return "", fmt.Errorf("abs: offset %d outside the file (%d bytes)", off, size)
+	}
+	buf := make([]byte, to-from)
+	if n, err := r.ReadAt(buf, from); n < len(buf) {
+		return "", fmt.Errorf("abs: reading offset %d: %w", from+int64(n), err)
+	}
+	var b strings.Builder
+	for line := from; line < to; line += 16 {
+		mark := ' '
+		if off >= line && off < line+16 {
+			mark = '>'
+		}
+		fmt.Fprintf(&b, "%c%08X ", mark, line)
+		var ascii strings.Builder
+		for i := line; i < line+16; i++ {
+			switch {
+			case i >= to:
+				b.WriteString("   ")
+			case i == off:
+				fmt.Fprintf(&b, "[%02X", buf[i-from])
+			case i == off+1:
+				fmt.Fprintf(&b, "]%02X", buf[i-from])
+			default:
+				fmt.Fprintf(&b, " %02X", buf[i-from])
+			}
+			if i < to {
+				c := buf[i-from]
+				if c < 0x20 || c > 0x7E {
+					c = '.'
+				}
+				ascii.WriteByte(c)
+			}
+		}
+		if off == line+15 {
+			b.WriteByte(']')
+		} else {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, " |%s|\n", ascii.String())
+	}
+	return b.String(), nil
 }

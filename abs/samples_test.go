@@ -3,7 +3,6 @@ package abs
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -209,26 +208,17 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("unexpected error: %v", err)
 				}
 			} else {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				if tt.is != nil && !errors.Is(err, tt.is) {
-					t.Errorf("error %v is not %v", err, tt.is)
-				}
-				var ue *UnsupportedError
-				if errors.As(err, &ue) != tt.unsup {
-					t.Errorf("error %T: UnsupportedError = %t, want %t", err, !tt.unsup, tt.unsup)
-				}
-				var bi interface{ BadInput() bool }
-				if !errors.As(err, &bi) || !bi.BadInput() {
-					t.Errorf("error %T does not report BadInput", err)
-				}
-				if _, ok := ErrorOffset(err); !ok {
-					t.Errorf("error %v has no offset", err)
-				}
+				checkError(t, err, tt.wantErr, tt.is, tt.unsup)
 				if got == "" {
 					got = "Error " + err.Error() + "\n"
 				}
+				p := Probe(bytes.NewReader(data), int64(len(data)))
+				off, _ := p.MismatchOffset()
+				hv, herr := HexView(bytes.NewReader(data), int64(len(data)), off, 40)
+				if herr != nil {
+					t.Fatal(herr)
+				}
+				got += "\nProbe:\n" + p.String() + hv
 			}
 			golden := filepath.Join(sampleDir, "golden", strings.ReplaceAll(tt.file, "/", "_")+".txt")
 			if *update {
@@ -247,5 +237,49 @@ func TestGolden(t *testing.T) {
 				t.Errorf("decoded text differs from %s (run with -update and review the diff)", golden)
 			}
 		})
+	}
+}
+
+// TestSampleContents checks that the samples hold what they are meant to exercise.
+func TestSampleContents(t *testing.T) {
+	count := func(name string) Summary {
+		f, err := Open(filepath.Join(sampleDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		s, err := Summarize(f.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	full, delta, compact := count("F-0A10.lsabs"), count("D-0A10-0A11.lsabs"), count("C-0A10-0A11.lsabs")
+	if full.Contacts < 24 || full.Contacts > 60 || full.Groups == 0 || full.Normalized == 0 || full.Deleted != 0 {
+		t.Errorf("F-0A10: %+v", full)
+	}
+	if delta.Deleted == 0 || delta.Empty != 0 || compact.Deleted != delta.Deleted || compact.Empty == 0 || compact.Values >= delta.Values {
+		t.Errorf("delta %+v, compact %+v", delta, compact)
+	}
+	if dev := count("F-0A10.dabs"); dev.Contacts == 0 || dev.Groups != 0 {
+		t.Errorf("F-0A10.dabs: %+v", dev)
+	}
+	r, err := Open(filepath.Join(sampleDir, "F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Name != (FileName{Kind: Full, Day: 0x0A10}) {
+		t.Errorf("Open: name %+v", r.Name)
+	}
+	multi := false
+	for c, err := range r.Contacts() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		multi = multi || len(c.Get(r.Table(), "proxyAddresses")) > 1
+	}
+	if !multi {
+		t.Error("no multi-valued proxyAddresses in F-0A10")
 	}
 }

@@ -185,10 +185,8 @@ func (w *Writer) WriteContact(c *Contact) error {
 		}
 		got := base
 		if i > 0 && prev.AttrID == v.AttrID {
-			probe := v
-			probe.Kind = base
 			var problem string
-			if got, problem = follow(in, prev.Kind, probe); problem != "" {
+			if got, problem = follow(in, prev.Kind, base, v.Str); problem != "" {
 				return bad("a reader expects " + problem)
 			}
 		}
