@@ -13,9 +13,11 @@ type Query struct {
 	// Name matches when it is contained in displayName, givenName, sn, mailNickname or
 	// "givenName sn".
 	Name string
-	// Phone matches when its digits equal the digits of a phone value: the raw number, the
-	// server's normalized copy, or the raw number normalized by Rules. The query is also
-	// normalized by Rules, so that an extension finds the full number it normalizes to.
+	// Phone matches when its digits equal the digits of a phone value (the raw number, the
+	// server's normalized copy, or the raw number normalized by Rules), or when one ends with the
+	// other and the shorter has at least 7 digits (so that a number found with or without its
+	// country code or trunk prefix). The query is also normalized by Rules, so that an extension
+	// finds the full number it normalizes to.
 	Phone string
 	// Rules are the normalization rules used by Phone; nil means none.
 	Rules Rules
@@ -90,7 +92,7 @@ func (q *Query) matchPhone(c *Contact, t *Table) bool {
 			return false
 		}
 		for _, w := range q.phoneWants {
-			if d == w {
+			if sameNumber(d, w) {
 				return true
 			}
 		}
@@ -123,6 +125,18 @@ func IsPhoneAttribute(a Attribute) bool {
 	cf := a.Flags.ClientField()
 	return a.Flags.AlwaysNormalize() || a.Flags.NormalizeWhenRules() || a.Flags.Type() == TypeTel ||
 		(cf >= 0x09 && cf <= 0x0D)
+}
+
+// minSuffixDigits is how many digits a number needs to match another by suffix.
+const minSuffixDigits = 7
+
+// sameNumber compares two digit strings: equal, or one a suffix of the other of at least
+// minSuffixDigits digits.
+func sameNumber(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a == b || (len(a) >= minSuffixDigits && strings.HasSuffix(b, a))
 }
 
 // Digits returns the ASCII decimal digits of s, in order.

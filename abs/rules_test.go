@@ -240,3 +240,40 @@ func TestNormalizeTimeout(t *testing.T) {
 		t.Errorf("took %v, want about %v", d, RuleMatchTimeout)
 	}
 }
+
+// FuzzParseRules: rules text is untrusted (it comes from address book files). Parsing must never
+// panic; accepted rules must normalize any number without panicking and report a consistent
+// result.
+func FuzzParseRules(f *testing.F) {
+	if b, err := os.ReadFile(companyRulesFile); err == nil {
+		f.Add(string(b), "4444")
+	}
+	f.Add("E164\r\n\r\n", "555-533-4312")
+	f.Add("^(\\d{4})$\n+1425555$1\n", "١٢٣٤")
+	f.Add("(?<a>\\d)(?(a)x|y)\r\n${a}$$\r\n", "1x")
+	f.Add("\\p{Nd}+(?=x)\r\n$0$+$_$`$'\r\n", "12x3")
+	f.Add("#c\r\n\r\n(\r\nx\r\n", "")
+	f.Fuzz(func(t *testing.T, text, number string) {
+		if len(text) > 4096 || len(number) > 32 {
+			return
+		}
+		rs, err := ParseRules(text)
+		if err != nil {
+			var re *RuleError
+			if !errors.As(err, &re) || re.Line < 1 {
+				t.Fatalf("error %v is not a positioned *RuleError", err)
+			}
+			return
+		}
+		if len(rs) > 16 {
+			return // bound the work per input
+		}
+		res, err := rs.Normalize(number)
+		if err != nil {
+			return // a rule hit RuleMatchTimeout
+		}
+		if res.Matched != (res.RuleIndex >= 0) || (res.Matched && res.Rule != rs[res.RuleIndex]) || (!res.Matched && res.Output != number) {
+			t.Fatalf("inconsistent result %+v", res)
+		}
+	})
+}

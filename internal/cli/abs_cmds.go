@@ -78,10 +78,12 @@ func (a *absFile) Close() error {
 	return a.file.Close()
 }
 
-// eachContact streams the contacts of a to fn. A decoding error is returned naming the file (it
-// carries the offset and maps to exit 2); an error from fn is returned as it is.
+// eachContact streams the contacts of a to fn, reusing one Contact (abs.Reader.ContactsReused):
+// fn must not keep c past its return (strings in it stay valid). A decoding error is returned
+// after fn has seen every contact before it, naming the file (it carries the offset and maps to
+// exit 2); an error from fn stops the stream and is returned as it is.
 func (a *absFile) eachContact(fn func(c *abs.Contact) error) error {
-	for c, err := range a.Contacts() {
+	for c, err := range a.ContactsReused() {
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.Path, err)
 		}

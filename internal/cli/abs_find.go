@@ -28,9 +28,10 @@ func newCmdAbsFind(f *Factory, runF func(*absFindOptions) error) *cobra.Command 
   --sip ADDR      a SIP address (msRTCSIP-PrimaryUserAddress or a sip: proxyAddresses value);
                   the sip: prefix is optional; case is ignored
   --name TEXT     part of displayName, givenName, sn, mailNickname or "givenName sn"; case is ignored
-  --phone NUMBER  a phone number: its digits are compared with the digits of every phone value, raw
-                  and normalized, and with both after the file's own normalization rules, so
-                  "555-533-4312", "+1 (555) 533 4312" and an extension all find the same entry
+  --phone NUMBER  a phone number: its digits are compared with the digits of every phone value, raw,
+                  normalized, and normalized by the file's own rules; they match when equal or
+                  when one ends with the other (7 digits at least), so "555-533-4312",
+                  "+1 (555) 533 4312" and an extension the rules expand find the same entry
   --guid GUID     the ContactId (objectGUID), with or without braces
 
 Each match is listed with its ContactId, type (user, group or deleted), display name, SIP

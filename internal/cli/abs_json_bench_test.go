@@ -8,7 +8,7 @@ import (
 	"github.com/abkit/abkit/abs"
 )
 
-// benchBook returns a generated address book file of n contacts.
+// benchFile returns a generated address book file of n contacts.
 func benchFile(b *testing.B, n int) []byte {
 	b.Helper()
 	var file bytes.Buffer
