@@ -84,10 +84,12 @@ type Options struct {
 type Forest struct {
 	opts      Options
 	conn      *ldap.Conn
+	mux       *muxConn // under conn: carries paged searches past go-ldap's decoder
 	base      string
 	transport string // "plain", "starttls" or "ldaps"
 	rootDSE   *RootDSE
 	latency   time.Duration
+	ntlmDone  bool // bound with SASL NTLM before go-ldap took the connection over
 }
 
 var (
@@ -168,7 +170,24 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 		raw = tc
 		f.transport = "ldaps"
 	}
-	f.conn = ldap.NewConn(raw, u.Scheme == "ldaps")
+	rl := &rawLDAP{conn: raw}
+	if opts.StartTLS {
+		if raw, err = rl.startTLS(dctx, tlsConfig); err != nil {
+			rl.conn.Close()
+			return nil, &TLSError{Forest: opts.Name, URL: opts.URL, Err: err}
+		}
+		f.transport = "starttls"
+	}
+	if opts.Bind.Method == BindNTLM {
+		done, err := rl.saslNTLM(dctx, opts.Bind.Domain, opts.Bind.User, opts.Bind.Password)
+		if err != nil {
+			raw.Close()
+			return nil, &BindError{Forest: opts.Name, URL: opts.URL, Method: string(opts.Bind.Method), Who: opts.Bind.User, Err: err}
+		}
+		f.ntlmDone = done
+	}
+	f.mux = newMuxConn(raw)
+	f.conn = ldap.NewConn(f.mux, f.transport != "plain")
 	f.conn.Start()
 	f.conn.SetTimeout(opts.Timeout)
 	ok := false
@@ -177,12 +196,6 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 			f.conn.Close()
 		}
 	}()
-	if opts.StartTLS {
-		if err := f.guard(ctx, func() error { return f.conn.StartTLS(tlsConfig) }); err != nil {
-			return nil, &TLSError{Forest: opts.Name, URL: opts.URL, Err: err}
-		}
-		f.transport = "starttls"
-	}
 	if err := f.bind(ctx, host); err != nil {
 		return nil, err
 	}
@@ -263,6 +276,9 @@ func (f *Forest) bind(ctx context.Context, host string) error {
 	case BindSimple:
 		err = f.guard(ctx, func() error { return f.conn.Bind(who, b.Password) })
 	case BindNTLM:
+		if f.ntlmDone {
+			return nil
+		}
 		err = f.guard(ctx, func() error { return f.conn.NTLMBind(b.Domain, b.User, b.Password) })
 	case BindKerberos:
 		err = f.kerberosBind(ctx, host)
@@ -333,6 +349,10 @@ func (f *Forest) RootDSE() *RootDSE { return f.rootDSE }
 // Close unbinds and closes the connection.
 func (f *Forest) Close() error { return f.conn.Close() }
 
+// ErrWhoAmIUnsupported is returned by WhoAmI when the server does not implement RFC 4532
+// (Samba answers with a protocol error); BoundAs then says who we bound as.
+var ErrWhoAmIUnsupported = errors.New("ldapsync: the server does not support the Who am I? operation")
+
 // WhoAmI returns the identity the server bound us as (RFC 4532), e.g. "dn:cn=admin,dc=x" or
 // "u:DOMAIN\user"; "" for an anonymous bind.
 func (f *Forest) WhoAmI(ctx context.Context) (string, error) {
@@ -342,10 +362,38 @@ func (f *Forest) WhoAmI(ctx context.Context) (string, error) {
 		res, err = f.conn.WhoAmI(nil)
 		return err
 	})
+	switch ldapCode(err) {
+	case 0:
+	case ldap.LDAPResultProtocolError, ldap.LDAPResultUnavailableCriticalExtension, ldap.LDAPResultUnwillingToPerform:
+		return "", ErrWhoAmIUnsupported
+	}
 	if err != nil {
 		return "", fmt.Errorf("ldapsync: forest %s: who am I: %w", f.opts.Name, err)
 	}
 	return res.AuthzID, nil
+}
+
+// BoundAs describes the configured identity of the bind: method and name, e.g.
+// "kerberos Administrator@USERFOREST.TEST"; "anonymous" for none.
+func (f *Forest) BoundAs() string {
+	b := f.opts.Bind
+	switch b.Method {
+	case BindNone:
+		return "anonymous"
+	case BindSimple:
+		if b.DN != "" {
+			return "simple " + b.DN
+		}
+	case BindNTLM:
+		if b.Domain != "" {
+			return "ntlm " + b.Domain + `\` + b.User
+		}
+	case BindKerberos:
+		if b.CCache != "" && b.User == "" {
+			return "kerberos (credential cache " + b.CCache + ")"
+		}
+	}
+	return string(b.Method) + " " + b.User
 }
 
 // Modify applies one modify request.

@@ -49,6 +49,31 @@ func dialT(t *testing.T, opts Options) *Forest {
 	return f
 }
 
+// snapshotOf exports a live search as LDIF, reads it back as a snapshot, and checks that the
+// snapshot holds exactly the live entries.
+func snapshotOf(t *testing.T, f *Forest, req SearchRequest) *Snapshot {
+	t.Helper()
+	var live []*ldap.Entry
+	for e, err := range f.SearchEntries(context.Background(), req) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, e)
+	}
+	var buf bytes.Buffer
+	if err := WriteSnapshot(&buf, live); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := ReadSnapshot(f.Name(), &buf, f.BaseDN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameEntries(live, snap.entries); err != nil {
+		t.Fatalf("snapshot differs from live: %v", err)
+	}
+	return snap
+}
+
 type countingReporter struct{ started, added, done int }
 
 func (c *countingReporter) Start(int64, string) { c.started++ }
@@ -303,25 +328,7 @@ func TestIntegrationSlapdSnapshotRoundTripAndModify(t *testing.T) {
 	}
 
 	// Export live -> LDIF -> snapshot: the same objects.
-	req := SearchRequest{Filter: "(objectClass=*)", Attributes: []string{"*"}}
-	var live []*ldap.Entry
-	for e, err := range f.SearchEntries(ctx, req) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		live = append(live, e)
-	}
-	var buf bytes.Buffer
-	if err := WriteSnapshot(&buf, live); err != nil {
-		t.Fatal(err)
-	}
-	snap, err := ReadSnapshot("res", &buf, env["ABKIT_SLAPD_RES_BASE"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameEntries(live, snap.entries); err != nil {
-		t.Fatalf("snapshot differs from live: %v", err)
-	}
+	snap := snapshotOf(t, f, SearchRequest{Filter: "(objectClass=*)", Attributes: []string{"*"}})
 	for _, filter := range []string{"", "(userAccountControl:1.2.840.113556.1.4.803:=2)", "(proxyAddresses=sip:*)"} {
 		liveObjs := collect(t, f, SearchRequest{Filter: filter})
 		snapObjs := collect(t, snap, SearchRequest{Filter: filter})

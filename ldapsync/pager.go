@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -37,12 +38,7 @@ func (f *Forest) SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2
 		if attrs == nil {
 			attrs = ObjectAttributes
 		}
-		paging := ldap.NewControlPaging(uint32(f.opts.PageSize))
-		sr := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-			req.SizeLimit, req.TimeLimit, false, filter, append([]string(nil), attrs...), []ldap.Control{paging})
-		fail := func(n int, err error) {
-			yield(nil, &SearchError{Forest: f.opts.Name, Base: base, Filter: filter, Code: ldapCode(err), Objects: n, Err: err})
-		}
+		q := pagedQuery{base: base, filter: filter, attrs: attrs, sizeLimit: req.SizeLimit, timeLimit: req.TimeLimit}
 		if _, err := ldap.CompileFilter(filter); err != nil {
 			yield(nil, &FilterError{Filter: filter, Err: err})
 			return
@@ -51,28 +47,36 @@ func (f *Forest) SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2
 		rep.Start(-1, "objects")
 		defer rep.Done()
 		n := 0
+		var cookie []byte
 		for {
-			p := f.page(ctx, sr, req.Referral, func(e *ldap.Entry) bool {
+			p := f.page(ctx, q, cookie, req.Referral, func(e *ldap.Entry) bool {
 				n++
 				rep.Add(1)
 				return yield(e, nil)
 			})
 			switch {
 			case p.stopped:
-				f.releasePaging(ctx, sr, paging, p.cookie)
+				f.releasePaging(ctx, q, p.cookie)
 				return
 			case ctx.Err() != nil:
 				yield(nil, ctx.Err())
 				return
 			case p.err != nil:
-				fail(n, p.err)
+				yield(nil, &SearchError{Forest: f.opts.Name, Base: base, Filter: filter, Code: ldapCode(p.err), Objects: n, Err: p.err})
 				return
 			case len(p.cookie) == 0:
 				return
 			}
-			paging.SetCookie(p.cookie)
+			cookie = p.cookie
 		}
 	}
+}
+
+// pagedQuery is the fixed part of a paged search.
+type pagedQuery struct {
+	base, filter         string
+	attrs                []string
+	sizeLimit, timeLimit int
 }
 
 // pageResult is the outcome of one page: the cookie for the next page, whether the consumer
@@ -83,50 +87,87 @@ type pageResult struct {
 	err     error
 }
 
-// page runs one page of a paged search, handing entries to emit. An idle timer (the forest's
-// Timeout) runs only while waiting for the server, not while emit works. When emit returns
-// false, the rest of the page is drained so that the final cookie is known.
-func (f *Forest) page(ctx context.Context, sr *ldap.SearchRequest, referral func(string), emit func(*ldap.Entry) bool) pageResult {
-	pctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	timer := time.AfterFunc(f.opts.Timeout, func() { cancel(errIdle) })
-	defer timer.Stop()
+// page runs one page of a paged search on the connection's multiplexer, handing entries to
+// emit. An idle timer (the forest's Timeout) runs only while waiting for the server, not while
+// emit works. When emit returns false, the rest of the page is read and dropped so that the
+// final cookie is known.
+func (f *Forest) page(ctx context.Context, q pagedQuery, cookie []byte, referral func(string), emit func(*ldap.Entry) bool) pageResult {
 	var res pageResult
-	resp := f.conn.SearchAsync(pctx, sr, 64)
-	for resp.Next() {
+	if res.err = ctx.Err(); res.err != nil {
+		return res
+	}
+	s := f.mux.register()
+	defer f.mux.unregister(s)
+	msg, err := encodeSearch(s.id, q.base, q.filter, q.attrs, q.sizeLimit, q.timeLimit, uint32(f.opts.PageSize), cookie)
+	if err == nil {
+		_, err = f.mux.Write(msg)
+	}
+	if err != nil {
+		res.err = err
+		return res
+	}
+	timer := time.NewTimer(f.opts.Timeout)
+	defer timer.Stop()
+	for {
+		msg, ok := s.pop()
+		if !ok {
+			select {
+			case <-s.notify:
+				continue
+			case <-ctx.Done():
+				res.err = ctx.Err()
+			case <-timer.C:
+				res.err = errIdle
+			case <-f.mux.done:
+				res.err = f.mux.closed()
+			}
+			return res
+		}
 		timer.Stop()
+		if err := ctx.Err(); err != nil {
+			res.err = err
+			return res
+		}
+		r, err := decodeSearchResponse(msg)
 		switch {
-		case resp.Entry() != nil:
-			if !res.stopped && !emit(resp.Entry()) {
+		case err != nil:
+			res.err = err
+			return res
+		case r.entry != nil:
+			if !res.stopped && !emit(r.entry) {
 				res.stopped = true
 			}
-		case resp.Referral() != "":
-			if referral != nil && !res.stopped {
-				referral(resp.Referral())
+		case r.done:
+			res.cookie = r.cookie
+			if r.code != ldap.LDAPResultSuccess {
+				diag := r.diag
+				if len(r.referrals) > 0 {
+					diag += " (referral to " + strings.Join(r.referrals, ", ") + ")"
+				}
+				res.err = ldap.NewError(r.code, errors.New(diag))
 			}
+			return res
 		default:
-			if c, ok := ldap.FindControl(resp.Controls(), ControlPagedResults).(*ldap.ControlPaging); ok {
-				res.cookie = c.Cookie
+			if referral != nil && !res.stopped {
+				for _, u := range r.referrals {
+					referral(u)
+				}
 			}
 		}
 		timer.Reset(f.opts.Timeout)
 	}
-	res.err = resp.Err()
-	if res.err == nil && errors.Is(context.Cause(pctx), errIdle) {
-		res.err = errIdle
-	}
-	return res
 }
 
 // releasePaging tells the server to drop a paged search that the consumer left early (a page
 // size of 0 with the last cookie, RFC 2696). It is best effort: the consumer has already gone,
 // and a server that misses it frees the state when the connection closes.
-func (f *Forest) releasePaging(ctx context.Context, sr *ldap.SearchRequest, paging *ldap.ControlPaging, cookie []byte) {
+func (f *Forest) releasePaging(ctx context.Context, q pagedQuery, cookie []byte) {
 	if len(cookie) == 0 || ctx.Err() != nil {
 		return
 	}
-	paging.PagingSize = 0
+	paging := ldap.NewControlPaging(0)
 	paging.SetCookie(cookie)
+	sr := ldap.NewSearchRequest(q.base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, q.filter, q.attrs, []ldap.Control{paging})
 	_ = f.guard(ctx, func() error {
 		_, err := f.conn.Search(sr)
 		return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -124,6 +125,9 @@ func pingSource(ctx context.Context, src ldapsync.EntrySearcher) (*pingResult, e
 		res.ConnectMillis = float64(s.ConnectLatency().Microseconds()) / 1000
 		start := time.Now()
 		who, err := s.WhoAmI(ctx)
+		if errors.Is(err, ldapsync.ErrWhoAmIUnsupported) {
+			who, err = s.BoundAs()+" (the server does not answer Who am I?)", nil
+		}
 		if err != nil {
 			return nil, err
 		}
