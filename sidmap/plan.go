@@ -137,6 +137,9 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, &PlanError{Reason: "not a plan file: " + err.Error()}
 	}
+	if dec.More() {
+		return nil, &PlanError{Reason: "not a plan file: data after the plan"}
+	}
 	if err := p.validate(); err != nil {
 		return nil, err
 	}

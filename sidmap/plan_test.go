@@ -280,6 +280,7 @@ func TestReadPlanRejects(t *testing.T) {
 	row := `{"resource_dn":"cn=a,dc=rf","action":"set","proposed_sid":"S-1-5-21-1-2-3-4"}`
 	tests := []struct{ name, json, want string }{
 		{"not JSON", `{`, "not a plan file"},
+		{"two values", `{"version":1,"kind":"originator-sid","rows":[]} {}`, "data after the plan"},
 		{"unknown field", `{"version":1,"kind":"originator-sid","rows":[],"extra":1}`, "unknown field"},
 		{"version", `{"version":2,"kind":"originator-sid","rows":[]}`, "version 2"},
 		{"kind", `{"version":1,"kind":"other","rows":[]}`, `unknown kind "other"`},
