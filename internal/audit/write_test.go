@@ -183,3 +183,17 @@ func TestOneFolderForReportsAndHistory(t *testing.T) {
 		t.Errorf("the full report was replaced: %v %+v", err, rep)
 	}
 }
+
+func TestHTMLCapsRowsPerCheck(t *testing.T) {
+	rep := Run(context.Background(), []Check{findingsCheck("many", MaxHTMLRows+7)}, Options{Now: fixedClock})
+	page, err := renderHTML(rep, []Summary{SummaryOf(rep)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(page), `<tr><td><span class="sev`); n != MaxHTMLRows {
+		t.Errorf("%d finding rows, want %d", n, MaxHTMLRows)
+	}
+	if !strings.Contains(string(page), "7 more finding(s) not shown") {
+		t.Error("the page does not say how many findings it left out")
+	}
+}
