@@ -9,7 +9,7 @@ import (
 )
 
 // chunkSize is how much a window reads at a time.
-const chunkSize = 1 << 20
+const chunkSize = 256 << 10
 
 // window is a sequential buffered view of a ReaderAt. Its data is an immutable string read in
 // chunks (each into a buffer of its own that nothing writes afterwards), so decoded strings are

@@ -2,13 +2,19 @@
 // Book Server: F-XXXX.lsabs full files, D-XXXX-YYYY.lsabs deltas, C-XXXX-YYYY.lsabs compact
 // deltas and their .dabs device counterparts (format: docs/ms-abs.md, after [MS-ABS]).
 //
-// A Reader decodes a file held in an io.ReaderAt: NewReader reads the header, the normalization
-// rules text and the attribute table, and Contacts streams the contacts as a Go iterator without
-// holding the file in memory. Each Value says whether it is a raw string, the server's normalized
-// copy of the phone number before it, a binary or boolean value, or (compact deltas) an empty
-// attribute. A Writer writes full, delta and compact files; Book, ReadBook, Apply and Diff work on
-// whole files in memory; Generate and NextDay make deterministic synthetic books; Dump prints the
-// `ABServer.exe -dumpfile` text; Probe says how far a file matches the layout.
+// A Reader decodes a file held in an io.ReaderAt: NewReader (or Open) reads the header, the
+// normalization rules text and the attribute table, and Contacts streams the contacts as a Go
+// iterator without holding the file in memory (ContactsReused is the faster variant for callers
+// that look at each contact once). Each Value says whether it is a raw string, the server's
+// normalized copy of the phone number before it, a binary or boolean value, or (compact deltas)
+// an empty attribute. Contact helpers find values by attribute name, tell groups apart and list
+// normalized SIP addresses; Summarize counts users, groups and deleted objects.
+//
+// A Writer writes full, delta and compact files (attributes and records in descending Id order,
+// like the server); Book, ReadBook, Apply and Diff work on whole files in memory; Generate and
+// NextDay make deterministic synthetic books; Dump prints the `ABServer.exe -dumpfile` text;
+// Probe and HexView say how far a file matches the layout and show the bytes where it stops.
+// ParseFileName and FileName convert between F-/D-/C- names and days (Day, day 0 = 2001-01-01).
 //
 // # Provisional layout
 //

@@ -33,6 +33,17 @@ func FuzzReader(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add(specDelta())
+	// Small books of each kind: mutations of small inputs explore (and minimize) much faster.
+	x := Generate(GenOptions{Contacts: 3, Seed: 1, Duplicates: 1})
+	y := NextDay(x, ChangeOptions{Seed: 2, Added: 1, Deleted: 1, Modified: 1})
+	for _, compact := range []bool{false, true} {
+		d, err := Diff(x, y, compact)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(writeBook(f, d))
+	}
+	f.Add(writeBook(f, x))
 	f.Fuzz(fuzzReader)
 }
 

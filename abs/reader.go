@@ -299,7 +299,7 @@ func (r *Reader) parseBlocks(w *window) error {
 // Contacts streams the contacts from the start of the contact block to the end of the file.
 // Each contact is yielded with a nil error; a decoding error is yielded once, with a nil contact,
 // and ends the sequence. Yielded contacts stay valid: they are carved from shared blocks, so
-// keeping one contact keeps its block (and the 1 MiB read buffer its strings point into) alive.
+// keeping one contact keeps its block (and the 256 KiB read buffer its strings point into) alive.
 func (r *Reader) Contacts() iter.Seq2[*Contact, error] { return r.contacts(false) }
 
 // ContactsReused is Contacts for callers that look at each contact once, as dump and search do:
