@@ -443,19 +443,6 @@ func TestPhoneTestUsage(t *testing.T) {
 	}
 }
 
-func TestHexView(t *testing.T) {
-	data := []byte("0123456789abcdefGHIJ")
-	got := hexView(data, 0x100, 0x110)
-	want := "  00000100  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n" +
-		"> 00000110 [47]48 49 4A                                       |GHIJ|\n"
-	if got != want {
-		t.Errorf("hexView:\n%s\nwant\n%s", got, want)
-	}
-	if got := hexView(data[:16], 0, 15); !strings.Contains(got, "65[66] |") {
-		t.Errorf("mark on the last byte of a line: %q", got)
-	}
-}
-
 func TestWriteFileAtomicRefusesExisting(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
@@ -497,7 +484,7 @@ func TestContactJSONGathersSplitAttributes(t *testing.T) {
 		{AttrID: 18, Kind: abs.ValueBinary, Bin: []byte{0xAB, 0x01}},
 	}}
 	got := string(newContactJSON(tbl).append(nil, c))
-	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"user",` +
+	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"contact",` +
 		`"attributes":{"proxyAddresses":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
 		`"msExchHideFromAddressLists":[true],"title":null,"manager":["ab01"]},` +
 		`"normalized":{"telephoneNumber":{"4444":"tel:+14255554444"}}}`

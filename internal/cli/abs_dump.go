@@ -29,7 +29,7 @@ and an empty line between contacts. A normalized phone number follows its raw va
 its own marked "(normalized)". This is also what -o table gives.
 
 -o json writes one JSON array with one object per contact:
-  {"contact_id": "...", "ou_path_id": 209, "offset": 2712, "type": "user|group|deleted",
+  {"contact_id": "...", "ou_path_id": 209, "offset": 2712, "type": "user|contact|group|deleted",
    "attributes": {"<name>": ["<value>", ...], "<empty attribute>": null},
    "normalized": {"<name>": {"<raw value>": "tel:+..."}}}
 (binary values in hex, booleans as true/false; "normalized" only when there are normalized values).

@@ -34,7 +34,7 @@ func newCmdAbsFind(f *Factory, runF func(*absFindOptions) error) *cobra.Command 
                   "+1 (555) 533 4312" and an extension the rules expand find the same entry
   --guid GUID     the ContactId (objectGUID), with or without braces
 
-Each match is listed with its ContactId, type (user, group or deleted), display name, SIP
+Each match is listed with its ContactId, type (user, contact, group or deleted), display name, SIP
 addresses, OU path id and record offset; -o json gives the full contacts in the shape of
 'abs dump -o json'.
 

@@ -22,7 +22,8 @@ func newCmdAbsInfo(f *Factory, runF func(*absInfoOptions) error) *cobra.Command 
 		Short: "Show an address book file's header, counts, attribute table and rules",
 		Long: withExitStatus(`Show what an address book file holds: its kind (full, delta, compact; .lsabs or .dabs),
 the FileType GUID found at offset 0, its dates (day numbers as in the file names and as dates),
-the number of contacts, users, groups and deleted objects, the attribute table (Id, name, Flags in
+the number of contacts (users with a SIP address, groups, other contacts such as mail contacts,
+deleted objects) and of values (normalized phone copies, empty attributes of compact deltas), the attribute table (Id, name, Flags in
 hex and decoded), the number of normalization rules, and which parts of the file were read under
 abkit's provisional layout (the parts of the format that no readable part of [MS-ABS] covers).
 
@@ -65,12 +66,16 @@ type absInfo struct {
 	Error                 *absInfoReadError `json:"error,omitempty"`
 }
 
+// absCounts is abs.Summary with JSON names.
 type absCounts struct {
-	Contacts int `json:"contacts"`
-	Users    int `json:"users"`
-	Groups   int `json:"groups"`
-	Deleted  int `json:"deleted"`
-	Values   int `json:"values"`
+	Contacts   int `json:"contacts"`
+	Users      int `json:"users"`
+	Groups     int `json:"groups"`
+	Others     int `json:"other_contacts"`
+	Deleted    int `json:"deleted"`
+	Values     int `json:"values"`
+	Normalized int `json:"normalized_values"`
+	Empty      int `json:"empty_values"`
 }
 
 type absInfoAttr struct {
@@ -122,20 +127,11 @@ func absInfoRun(opts *absInfoOptions) error {
 			ClientField: int(a.Flags.ClientField()), Type: a.Flags.Type().String(), Bits: a.Flags.BitNames(),
 		})
 	}
-	t := af.Table()
-	readErr := af.eachContact(func(c *abs.Contact) error {
-		info.Counts.Contacts++
-		info.Counts.Values += len(c.Values)
-		switch contactType(c, t) {
-		case "deleted":
-			info.Counts.Deleted++
-		case "group":
-			info.Counts.Groups++
-		default:
-			info.Counts.Users++
-		}
-		return nil
-	})
+	sum, readErr := abs.Summarize(af.Reader)
+	info.Counts = absCounts(sum)
+	if readErr != nil {
+		readErr = fmt.Errorf("%s: %w", opts.Path, readErr)
+	}
 	if readErr != nil {
 		off, _ := abs.ErrorOffset(readErr)
 		info.Error = &absInfoReadError{Offset: off, Message: readErr.Error()}
@@ -181,8 +177,11 @@ func infoTable(info *absInfo) Table {
 	t.Append("contacts", strconv.Itoa(info.Counts.Contacts))
 	t.Append("users", strconv.Itoa(info.Counts.Users))
 	t.Append("groups", strconv.Itoa(info.Counts.Groups))
+	t.Append("other contacts", strconv.Itoa(info.Counts.Others))
 	t.Append("deleted", strconv.Itoa(info.Counts.Deleted))
 	t.Append("values", strconv.Itoa(info.Counts.Values))
+	t.Append("normalized values", strconv.Itoa(info.Counts.Normalized))
+	t.Append("empty values", strconv.Itoa(info.Counts.Empty))
 	t.Append("attributes", strconv.Itoa(len(info.Attributes)))
 	if info.RulesError != "" {
 		t.Append("rules", "invalid: "+info.RulesError)

@@ -18,7 +18,7 @@ import (
 //	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, group or deleted. attributes maps each attribute name (in record order) to its
+// type is user, contact, group or deleted (see contactType). attributes maps each attribute name (in record order) to its
 // values: strings as they are, binary values in lower-case hex, booleans as true/false; an empty
 // attribute of a compact delta is null. normalized, present when the contact has normalized phone
 // values, maps attribute name to {raw value: normalized copy}.
@@ -144,7 +144,10 @@ func runEnd(vs []abs.Value, i int) int {
 	return j
 }
 
-// contactType names what c is: deleted, group or user (users and mail contacts alike).
+// contactType names what c is, as abs.Summarize counts it: deleted (a delta's record without
+// attributes), group (it has the group-marker attribute), user (it has a SIP address in
+// msRTCSIP-PrimaryUserAddress) or contact (anything else, such as a mail contact, or a compact
+// delta's record that does not carry the SIP address).
 func contactType(c *abs.Contact, t *abs.Table) string {
 	switch {
 	case c.Deleted():
@@ -152,7 +155,12 @@ func contactType(c *abs.Contact, t *abs.Table) string {
 	case c.IsGroup(t):
 		return "group"
 	}
-	return "user"
+	for _, v := range c.Get(t, "msRTCSIP-PrimaryUserAddress") {
+		if v.Kind != abs.ValueEmpty {
+			return "user"
+		}
+	}
+	return "contact"
 }
 
 // groupedRecords returns vs with the records of each attribute adjacent, attributes in the order

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/abkit/abkit/abs"
 	"github.com/spf13/cobra"
@@ -32,7 +30,7 @@ ones this file was read under are listed, so that a real server file that stops 
 points to the rule to correct. A file that may be compressed is reported as such: abkit does not
 guess a compression format.
 
--o json gives the same as one object (the bytes around the mismatch as a hex string). The exit
+-o json gives the same as one object. The exit
 status is 0 when the whole file matches and 2 when it does not.`),
 		Example: `  abkit abs probe F-0A8C.lsabs
   abkit abs probe --context 128 suspicious.lsabs`,
@@ -71,26 +69,18 @@ func absProbeRun(opts *absProbeOptions) error {
 	rep := abs.Probe(&progressReaderAt{r: file, pr: pr}, st.Size())
 	pr.Done()
 
-	var hex []byte // the bytes around the mismatch, from file offset hexStart
-	var hexStart, mismatch int64
-	if off, ok := rep.MismatchOffset(); ok {
-		mismatch = off
-		hexStart = max(off-int64(opts.Context), 0) &^ 15
-		if end := min(off+int64(opts.Context)+1, rep.Size); end > hexStart {
-			hex = make([]byte, end-hexStart)
-			n, rerr := file.ReadAt(hex, hexStart)
-			if rerr != nil && rerr != io.EOF {
-				return runtimeFailure(rerr)
-			}
-			hex = hex[:n]
-		}
-	}
+	var view string // hex view around the mismatch
 	var readErr error
 	if rep.Err != nil {
 		readErr = fmt.Errorf("%s: %w", opts.Path, rep.Err)
+		if off, ok := rep.MismatchOffset(); ok {
+			if view, err = abs.HexView(file, rep.Size, off, opts.Context); err != nil {
+				view = err.Error()
+			}
+		}
 	}
 	if f.format() == FormatJSON {
-		if err := writeJSON(f.IO.Out, probeJSON(opts.Path, rep, hex, hexStart, mismatch)); err != nil {
+		if err := writeJSON(f.IO.Out, probeJSON(opts.Path, rep, view)); err != nil {
 			return runtimeFailure(err)
 		}
 		return readErr
@@ -116,8 +106,8 @@ func absProbeRun(opts *absProbeOptions) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nfirst mismatch after %d contacts:\n  %v\n", rep.Contacts, rep.Err)
-	if len(hex) > 0 {
-		fmt.Fprintf(w, "\n%s", hexView(hex, hexStart, mismatch))
+	if view != "" {
+		fmt.Fprintf(w, "\n%s", view)
 	}
 	return readErr
 }
@@ -140,67 +130,20 @@ type absProbeStep struct {
 }
 
 type absProbeReport struct {
-	Offset   int64  `json:"offset"`
-	Message  string `json:"message"`
-	HexStart int64  `json:"hex_start"`
-	Hex      string `json:"hex"` // the bytes from hex_start, in hex
+	Offset  int64  `json:"offset"`
+	Message string `json:"message"`
+	HexView string `json:"hex_view"` // the text view of the bytes around Offset
 }
 
-func probeJSON(path string, rep *abs.ProbeReport, hex []byte, hexStart, mismatch int64) absProbeJSON {
+func probeJSON(path string, rep *abs.ProbeReport, view string) absProbeJSON {
 	j := absProbeJSON{File: path, Size: rep.Size, Kind: rep.Kind.String(), Steps: []absProbeStep{},
 		Contacts: rep.Contacts, Provisional: rep.Provisional}
 	for _, s := range rep.Steps {
 		j.Steps = append(j.Steps, absProbeStep{s.Offset, s.Length, s.Structure, s.Detail})
 	}
 	if rep.Err != nil {
-		j.Mismatch = &absProbeReport{Offset: mismatch, Message: rep.Err.Error(), HexStart: hexStart, Hex: fmt.Sprintf("%x", hex)}
+		off, _ := rep.MismatchOffset()
+		j.Mismatch = &absProbeReport{Offset: off, Message: rep.Err.Error(), HexView: view}
 	}
 	return j
-}
-
-// hexView formats data (which starts at file offset base) 16 bytes per line: the offset, the
-// bytes in hex, and the printable ASCII. The byte at mark is bracketed and its line flagged.
-func hexView(data []byte, base, mark int64) string {
-	var b strings.Builder
-	for i := 0; i < len(data); i += 16 {
-		line := data[i:min(i+16, len(data))]
-		off := base + int64(i)
-		flag := "  "
-		if mark >= off && mark < off+16 {
-			flag = "> "
-		}
-		fmt.Fprintf(&b, "%s%08X ", flag, off)
-		for j := range 16 {
-			sep := byte(' ')
-			if off+int64(j) == mark {
-				sep = '['
-			} else if off+int64(j) == mark+1 && j > 0 {
-				sep = ']'
-			}
-			if j == 8 && sep == ' ' {
-				b.WriteByte(' ')
-			}
-			b.WriteByte(sep)
-			if j < len(line) {
-				fmt.Fprintf(&b, "%02X", line[j])
-			} else {
-				b.WriteString("  ")
-			}
-		}
-		if off+16 == mark+1 {
-			b.WriteByte(']')
-		} else {
-			b.WriteByte(' ')
-		}
-		b.WriteString(" |")
-		for _, c := range line {
-			if c >= 0x20 && c < 0x7F {
-				b.WriteByte(c)
-			} else {
-				b.WriteByte('.')
-			}
-		}
-		b.WriteString("|\n")
-	}
-	return b.String()
 }

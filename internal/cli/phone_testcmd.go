@@ -42,6 +42,9 @@ Numbers that no rule matches are findings: the command exits 1 when there is any
 				return usageError(cmd, "give exactly one of --rules FILE and --abs FILE")
 			}
 			opts.Numbers = args
+			if len(args) == 0 && f.IO.StdinTTY {
+				return usageError(cmd, "give NUMBER arguments, or numbers on stdin (one per line)")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
