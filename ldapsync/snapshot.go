@@ -338,6 +338,19 @@ func urlValue(line string) bool {
 // parseRecord parses one record with go-ldap/ldif. Content records and "changetype: add"
 // records (ldifde's form) become entries; other change records are refused.
 func parseRecord(rec ldifRecord) (*ldap.Entry, error) {
+	// Controls and a changetype anywhere but first are not snapshot material, and go-ldap/ldif
+	// would read such lines as attributes that cannot be written back.
+	for i, l := range rec.lines[1:] {
+		name, value, _ := strings.Cut(l, ":")
+		switch strings.ToLower(name) {
+		case "control":
+			return nil, &LDIFError{Line: rec.lineNums[i+1], Msg: "controls are not accepted in snapshots"}
+		case "changetype":
+			if i != 0 || strings.TrimSpace(value) == "" {
+				return nil, &LDIFError{Line: rec.lineNums[i+1], Msg: "changetype must directly follow dn: and name a change type"}
+			}
+		}
+	}
 	var sb strings.Builder
 	for _, l := range rec.lines {
 		sb.WriteString(l)

@@ -238,9 +238,6 @@ func ldapFindRun(cmd *cobra.Command, opts *ldapFindOptions) error {
 	if err != nil {
 		return err
 	}
-	if strings.EqualFold(f.Output, string(formatLDIF)) {
-		return badInputf("find does not write ldif: use table, json, csv or tsv (or 'ldap export --filter')")
-	}
 	ctx := cmd.Context()
 	src, err := f.openForest(ctx, opts.forest, progress.Nop)
 	if err != nil {
