@@ -176,9 +176,15 @@ func (p *Plan) validate() error {
 			if p.Kind == KindSyncAttrs && len(r.Changes) == 0 {
 				return bad("action set without changes")
 			}
+			if p.Kind == KindOriginatorSID && len(r.Changes) > 0 {
+				return bad("changes in an originator-sid plan")
+			}
 			for _, c := range r.Changes {
-				if !validAttrName(c.Attr) {
+				switch {
+				case !validAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
+				case protectedAttrs[strings.ToLower(c.Attr)]:
+					return bad(fmt.Sprintf("attribute %s is never changed by sync-attrs", c.Attr))
 				}
 			}
 		default:

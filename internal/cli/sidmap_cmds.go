@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -68,11 +68,11 @@ func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 
 // openBoth opens the user and the resource forest for reading.
 func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
-	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest, false)
+	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest, false)
+	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest)
 	if err != nil {
 		user.Close()
 		return nil, nil, err
@@ -168,8 +168,8 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 		return err
 	}
 	if opts.WritePath != "" {
-		if err := checkWritable(opts.WritePath); err != nil {
-			return err
+		if st, err := os.Stat(filepath.Dir(opts.WritePath)); err != nil || !st.IsDir() {
+			return badInputf("plan file %s: no such folder", opts.WritePath)
 		}
 	}
 	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
@@ -209,15 +209,6 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	fmt.Fprintln(f.IO.ErrOut, msg)
 	return nil
-}
-
-// checkWritable refuses early a plan file that could not be created, before forests are read.
-func checkWritable(path string) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return badInput(fmt.Errorf("plan file: %w", err))
-	}
-	return fh.Close()
 }
 
 func writePlanFile(path string, p *sidmap.Plan) error {
@@ -327,7 +318,7 @@ or for ldapmodify, and writes nothing to the directory.`),
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
 	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal file (default: PLAN.journal)")
 	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
-	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file instead of applying them")
+	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file (- for stdout) instead of applying them")
 	return cmd
 }
 
@@ -342,7 +333,7 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 		return badInputf("%s is a %s plan: apply it with '%s'", opts.PlanPath, p.Kind, other)
 	}
 	if opts.WriteLDIF != "" {
-		return writeChangesFile(opts.WriteLDIF, p)
+		return writeChangesFile(f, opts.WriteLDIF, p)
 	}
 	stem := strings.TrimSuffix(opts.PlanPath, ".json")
 	if opts.Journal == "" {
@@ -372,15 +363,11 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 			res.Items, p.ResourceForest, res.AlreadyDone, opts.Journal)
 		return nil
 	}
-	src, err := f.sidmapOpenForest(opts.ctx, cfg, p.ResourceForest, true)
+	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, p.ResourceForest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	m, ok := src.(ldapsync.Modifier)
-	if !ok {
-		return badInputf("forest %s cannot be written", p.ResourceForest)
-	}
 	aopts.Progress = f.progressReporter("applying")
 	res, err := sidmap.Apply(opts.ctx, p, m, aopts)
 	return reportApply(f, res, err, "undo file "+opts.Undo, opts.Journal)
@@ -426,17 +413,32 @@ func checkLive(cfg *config.Config, name string) (*config.Forest, error) {
 	return fc, nil
 }
 
-// sidmapOpenForest opens the configured forest called name (a live forest is also an
-// ldapsync.Modifier); needLive refuses snapshots.
-func (f *Factory) sidmapOpenForest(ctx context.Context, cfg *config.Config, name string, needLive bool) (ldapsync.Source, error) {
+// sidmapOpenForest opens the configured forest called name for reading.
+func (f *Factory) sidmapOpenForest(ctx context.Context, cfg *config.Config, name string) (ldapsync.Source, error) {
 	fc, err := cfg.Forest(name)
-	if needLive {
-		fc, err = checkLive(cfg, name)
-	}
 	if err != nil {
 		return nil, err
 	}
 	return f.openConfiguredForest(ctx, fc, false, nil)
+}
+
+// sidmapOpenWritable opens the configured live forest called name for writing; snapshots are
+// refused.
+func (f *Factory) sidmapOpenWritable(ctx context.Context, cfg *config.Config, name string) (ldapsync.Source, ldapsync.Modifier, error) {
+	fc, err := checkLive(cfg, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := f.openConfiguredForest(ctx, fc, false, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, ok := src.(ldapsync.Modifier)
+	if !ok {
+		src.Close()
+		return nil, nil, badInputf("forest %s cannot be written", name)
+	}
+	return src, m, nil
 }
 
 func setRows(p *sidmap.Plan) []sidmap.Row {
@@ -462,19 +464,20 @@ func readPlanFile(path string) (*sidmap.Plan, error) {
 	return p, nil
 }
 
-func writeChangesFile(path string, p *sidmap.Plan) error {
-	var w io.Writer
+// writeChangesFile writes the plan's changes as LDIF to path, or to stdout for "-".
+func writeChangesFile(f *Factory, path string, p *sidmap.Plan) error {
 	if path == "-" {
-		w = os.Stdout
-	} else {
-		fh, err := os.Create(path)
-		if err != nil {
-			return badInput(err)
-		}
-		defer fh.Close()
-		w = fh
+		return sidmap.WriteChanges(f.IO.Out, p)
 	}
-	if err := sidmap.WriteChanges(w, p); err != nil {
+	fh, err := os.Create(path)
+	if err != nil {
+		return badInput(err)
+	}
+	err = sidmap.WriteChanges(fh, p)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return runtimeFailure(err)
 	}
 	return nil
@@ -561,15 +564,11 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 			res.Items, opts.Forests.ResourceForest, res.AlreadyDone, opts.Journal)
 		return nil
 	}
-	src, err := f.sidmapOpenForest(opts.ctx, cfg, opts.Forests.ResourceForest, true)
+	src, m, err := f.sidmapOpenWritable(opts.ctx, cfg, opts.Forests.ResourceForest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	m, ok := src.(ldapsync.Modifier)
-	if !ok {
-		return badInputf("forest %s cannot be written", opts.Forests.ResourceForest)
-	}
 	aopts.Progress = f.progressReporter("restoring")
 	res, err := sidmap.Undo(opts.ctx, fh, m, aopts)
 	var le *sidmap.LDIFError

@@ -104,6 +104,19 @@ func diffStates(a, b dirState, max int) []string {
 	return out
 }
 
+// cliExpecting returns a runner of abkit with the configuration cfg that fails the test when the
+// exit status is not the expected one.
+func cliExpecting(t *testing.T, cfg string) func(want int, args ...string) (stdout, stderr string) {
+	return func(want int, args ...string) (string, string) {
+		t.Helper()
+		out, stderr, code := runCLI(t, append([]string{"--config", cfg}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, out, stderr)
+		}
+		return out, stderr
+	}
+}
+
 func readPlan(t *testing.T, path string) *sidmap.Plan {
 	t.Helper()
 	p, err := readPlanFile(path)
@@ -124,14 +137,7 @@ func TestSidmapIntegrationSlapdSeeded(t *testing.T) {
 		"dc=resforest,dc=test", "cn=admin,dc=resforest,dc=test")
 	before := readDirState(t, url, "cn=admin,dc=resforest,dc=test", resUsers)
 	dir := t.TempDir()
-	cli := func(want int, args ...string) (string, string) {
-		t.Helper()
-		out, stderr, code := runCLI(t, append([]string{"--config", cfg}, args...)...)
-		if code != want {
-			t.Fatalf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, out, stderr)
-		}
-		return out, stderr
-	}
+	cli := cliExpecting(t, cfg)
 
 	// Default plan: Alice (linked, unmapped) set; Bob (mapped) none; Carol (mismatched) conflict;
 	// Dave (hidden, SIP-disabled), the group, the contact and the bulk users are no candidates.

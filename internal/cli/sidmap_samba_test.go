@@ -153,14 +153,7 @@ func TestSidmapIntegrationSambaTwoForests(t *testing.T) {
 sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail]}
 `, env["ABKIT_SAMBA_USER_URL"], uou, env["ABKIT_SAMBA_USER_BIND"], env["ABKIT_SAMBA_RES_URL"], rou, env["ABKIT_SAMBA_RES_BIND"]))
 	dir := t.TempDir()
-	cli := func(want int, args ...string) (string, string) {
-		t.Helper()
-		out, stderr, code := runCLI(t, append([]string{"--config", cfg}, args...)...)
-		if code != want {
-			t.Fatalf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, out, stderr)
-		}
-		return out, stderr
-	}
+	cli := cliExpecting(t, cfg)
 
 	planPath := filepath.Join(dir, "plan.json")
 	cli(ExitOK, "sidmap", "plan", "-w", planPath)
