@@ -149,7 +149,7 @@ func PhoneRulesCheck(forests []*Forest, rules func(ctx context.Context) (abs.Rul
 			}
 			var out []Finding
 			var ruleErr error
-			err = eachObject(ctx, forests, allForests, func(f *Forest, o *ldapsync.Object) {
+			err = eachObject(ctx, forests, allForests, phoneFilter, func(f *Forest, o *ldapsync.Object) {
 				if o.TelephoneNumber == "" || ruleErr != nil {
 					return
 				}

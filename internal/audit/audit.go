@@ -8,8 +8,9 @@
 // error and the others still report. The package reads only: it never changes the directory, the
 // database or any file outside the report folder.
 //
-// Limits: directory checks hold each forest's objects in memory once for all checks (the objects
-// carrying a SIP address or an OCS/Exchange SID attribute, not the whole forest).
+// Limits: each check runs its own searches (with filters that select only what it needs, and
+// streaming results), so a forest is searched several times per run; the duplicate and sidmap
+// checks hold what their libraries need in memory (see internal/dupes and sidmap).
 package audit
 
 import (

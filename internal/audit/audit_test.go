@@ -101,22 +101,22 @@ func staticForest(name string, resource bool, objs ...*ldapsync.Object) *Forest 
 	})
 }
 
-func TestForestOpensAndLoadsOnce(t *testing.T) {
+func TestForestOpensOnce(t *testing.T) {
 	opens := 0
 	f := NewForest("f", false, func(context.Context) (ldapsync.Source, error) {
 		opens++
 		return &memSource{name: "f", objs: []*ldapsync.Object{{DN: "CN=a"}}, err: errors.New("page 2: connection reset")}, nil
 	})
-	for range 3 {
-		if objs, err := f.Objects(context.Background()); err == nil || objs != nil || !strings.Contains(err.Error(), "forest f: page 2") {
-			t.Fatalf("Objects = %v, %v; want no objects and the error", objs, err)
+	for _, c := range []Check{HiddenSIPCheck([]*Forest{f}), DisabledSIPCheck([]*Forest{f})} {
+		if fs, err := c.Run(context.Background()); err == nil || fs != nil || !strings.Contains(err.Error(), "forest f: page 2") {
+			t.Errorf("%s = %v, %v; want no findings and the search error", c.Name(), fs, err)
 		}
 	}
 	if opens != 1 {
 		t.Errorf("opened %d times", opens)
 	}
 	g := NewForest("g", false, func(context.Context) (ldapsync.Source, error) { return nil, errors.New("no such file") })
-	if _, err := g.Objects(context.Background()); err == nil || err.Error() != "forest g: no such file" {
+	if _, err := g.Source(context.Background()); err == nil || err.Error() != "forest g: no such file" {
 		t.Errorf("open error = %v", err)
 	}
 	if err := g.Close(); err != nil {

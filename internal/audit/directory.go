@@ -9,9 +9,10 @@ import (
 	"github.com/abkit/abkit/ldapsync"
 )
 
-// Forest is one forest as the checks see it: its source is opened once, on first use, its
-// objects are read once and shared by every check, and an error opening or reading it is the
-// same for every check that needs it.
+// Forest is one forest as the checks see it: its source is opened once, on first use, and
+// shared by every check; an error opening it is the same for every check that needs it. Each
+// check runs its own search with a filter that lets the server (or the snapshot) select the few
+// objects it needs, and streams the results, so no forest is held in memory by the audit.
 type Forest struct {
 	Name string
 	// Resource marks the resource forest of a resource-forest topology, whose OCS accounts are
@@ -22,10 +23,6 @@ type Forest struct {
 	openOnce sync.Once
 	src      ldapsync.Source
 	openErr  error
-
-	loadOnce sync.Once
-	objects  []*ldapsync.Object
-	loadErr  error
 }
 
 // NewForest returns a Forest whose source open returns, called at most once.
@@ -42,27 +39,6 @@ func (f *Forest) Source(ctx context.Context) (ldapsync.Source, error) {
 		}
 	})
 	return f.src, f.openErr
-}
-
-// Objects returns the objects of the source's default search (every object carrying a SIP
-// address or an OCS/Exchange SID attribute), reading them on the first call. Every later call
-// returns the same objects, or the same error.
-func (f *Forest) Objects(ctx context.Context) ([]*ldapsync.Object, error) {
-	f.loadOnce.Do(func() {
-		src, err := f.Source(ctx)
-		if err != nil {
-			f.loadErr = err
-			return
-		}
-		for o, err := range src.Search(ctx, ldapsync.SearchRequest{}) {
-			if err != nil {
-				f.objects, f.loadErr = nil, fmt.Errorf("forest %s: %w", f.Name, err)
-				return
-			}
-			f.objects = append(f.objects, o)
-		}
-	})
-	return f.objects, f.loadErr
 }
 
 // Close closes the source if it was opened.
@@ -85,17 +61,20 @@ func describe(forest string, o *ldapsync.Object) string {
 	return s
 }
 
-// eachObject calls fn for every object of every forest selected by want.
-func eachObject(ctx context.Context, forests []*Forest, want func(*Forest) bool, fn func(*Forest, *ldapsync.Object)) error {
+// eachObject calls fn for every object matching filter in every forest selected by want.
+func eachObject(ctx context.Context, forests []*Forest, want func(*Forest) bool, filter string, fn func(*Forest, *ldapsync.Object)) error {
 	for _, f := range forests {
 		if !want(f) {
 			continue
 		}
-		objs, err := f.Objects(ctx)
+		src, err := f.Source(ctx)
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
+		for o, err := range src.Search(ctx, ldapsync.SearchRequest{Filter: filter}) {
+			if err != nil {
+				return fmt.Errorf("forest %s: %w", f.Name, err)
+			}
 			fn(f, o)
 		}
 	}
@@ -110,13 +89,21 @@ const (
 	CheckDisabledSIP = "disabled-sip"
 )
 
+// Search filters of the directory checks. Each check also tests the decoded attributes itself,
+// so a server that matches more loosely cannot add findings.
+const (
+	hiddenSIPFilter   = "(&(msRTCSIP-UserEnabled=TRUE)(msExchHideFromAddressLists=TRUE))"
+	disabledSIPFilter = "(&(objectClass=user)(msRTCSIP-UserEnabled=TRUE)(userAccountControl:1.2.840.113556.1.4.803:=2))"
+	phoneFilter       = "(&(telephoneNumber=*)" + ldapsync.DefaultFilter + ")"
+)
+
 // HiddenSIPCheck finds SIP-enabled objects hidden from address lists (msExchHideFromAddressLists
 // TRUE): the Address Book Server leaves them out, so colleagues cannot find them in the client.
 func HiddenSIPCheck(forests []*Forest) Check {
 	return NewCheck(CheckHiddenSIP, "SIP-enabled objects hidden from address lists",
 		func(ctx context.Context) ([]Finding, error) {
 			var out []Finding
-			err := eachObject(ctx, forests, allForests, func(f *Forest, o *ldapsync.Object) {
+			err := eachObject(ctx, forests, allForests, hiddenSIPFilter, func(f *Forest, o *ldapsync.Object) {
 				if sipEnabled(o) && o.HiddenFromGAL {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
@@ -137,7 +124,7 @@ func DisabledSIPCheck(forests []*Forest) Check {
 		func(ctx context.Context) ([]Finding, error) {
 			var out []Finding
 			userForest := func(f *Forest) bool { return !f.Resource }
-			err := eachObject(ctx, forests, userForest, func(f *Forest, o *ldapsync.Object) {
+			err := eachObject(ctx, forests, userForest, disabledSIPFilter, func(f *Forest, o *ldapsync.Object) {
 				if sipEnabled(o) && o.Kind == ldapsync.KindUser && o.Disabled() {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
