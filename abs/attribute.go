@@ -35,6 +35,7 @@ const (
 	TypeTelOrSMTP ValueType = 5 // only tel: or smtp: values
 )
 
+// String names t ("string", "binary", ...; "type(9)" when unknown).
 func (t ValueType) String() string {
 	switch t {
 	case TypeString:

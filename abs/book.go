@@ -178,9 +178,10 @@ func Diff(old, new *Book, compact bool) (*Book, error) {
 		newIDs[n.ID] = true
 		o, ok := oldByID[n.ID]
 		switch {
-		case !ok || (!compact && !o.Equal(n)):
+		case ok && sameRecords(o, n):
+		case !ok || !compact:
 			out.Contacts = append(out.Contacts, &Contact{ID: n.ID, OuPathID: n.OuPathID, Values: slices.Clone(n.Values)})
-		case compact && !o.Equal(n):
+		default:
 			out.Contacts = append(out.Contacts, compactChange(o, n))
 		}
 	}
@@ -213,6 +214,20 @@ func compactChange(o, n *Contact) *Contact {
 	}
 	slices.SortStableFunc(c.Values, func(a, b Value) int { return cmp.Compare(b.AttrID, a.AttrID) })
 	return c
+}
+
+// sameRecords reports whether o and n have the same OU path and the same records of each
+// attribute, whatever the order of the attributes.
+func sameRecords(o, n *Contact) bool {
+	if o.OuPathID != n.OuPathID || len(o.Values) != len(n.Values) {
+		return false
+	}
+	for _, id := range attrIDs(n) {
+		if !slices.EqualFunc(o.Attr(id), n.Attr(id), Value.Equal) {
+			return false
+		}
+	}
+	return true
 }
 
 // attrIDs returns the distinct attribute Ids of c's records, in record order.

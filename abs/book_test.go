@@ -165,3 +165,26 @@ func TestWriterDescendingOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffIgnoresAttributeOrder(t *testing.T) {
+	fx := Generate(GenOptions{Contacts: 30, Seed: 11})
+	fy := NextDay(fx, ChangeOptions{Seed: 12, Modified: 3})
+	// The same day-X contacts with their attributes in ascending order: no change.
+	asc := &Book{Header: fx.Header, Attributes: fx.Attributes, Rules: fx.Rules}
+	for _, c := range fx.Contacts {
+		d := c.Clone()
+		slices.SortStableFunc(d.Values, func(x, y Value) int { return cmp.Compare(x.AttrID, y.AttrID) })
+		asc.Contacts = append(asc.Contacts, d)
+	}
+	a, err := Diff(fx, fy, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Diff(asc, fy, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Contacts) == 0 || !a.Equal(b) {
+		t.Errorf("attribute order changed the diff: %d vs %d contacts", len(a.Contacts), len(b.Contacts))
+	}
+}

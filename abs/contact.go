@@ -20,6 +20,7 @@ const (
 	ValueEmpty                       // compact deltas: the object no longer has the attribute
 )
 
+// String names k: "string", "normalized", "binary", "boolean" or "empty".
 func (k ValueKind) String() string {
 	switch k {
 	case ValueString:

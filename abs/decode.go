@@ -5,22 +5,22 @@ import (
 	"io"
 	"math/bits"
 	"strings"
-	"unsafe"
 )
 
 // chunkSize is how much a window reads at a time.
 const chunkSize = 256 << 10
 
-// window is a sequential buffered view of a ReaderAt. Its data is an immutable string read in
-// chunks (each into a buffer of its own that nothing writes afterwards), so decoded strings are
-// substrings of it and cost no allocation or copy of their own.
+// window is a sequential buffered view of a ReaderAt. Its data is an immutable string made of
+// each chunk read, so decoded strings are substrings of it and cost no allocation or copy of
+// their own.
 type window struct {
 	r     io.ReaderAt
 	size  int64
 	data  string // bytes [base, base+len(data)) of the file
 	base  int64
-	pos   int   // position in data
-	chunk int64 // bytes to read at a time
+	pos   int    // position in data
+	chunk int64  // bytes to read at a time
+	buf   []byte // read buffer, reused
 }
 
 func newWindow(r io.ReaderAt, size, off int64) *window {
@@ -50,17 +50,21 @@ func (w *window) need(n int64, structure string) error {
 		}
 		return fmt.Errorf("abs: reading offset %d: %w", off, err)
 	}
-	// got is never written again: the string may share its memory, saving a copy of the file.
-	w.data, w.base, w.pos = unsafe.String(unsafe.SliceData(got), len(got)), off, 0
+	// Converting copies into memory that is not zeroed first: cheaper than reading into a new,
+	// zeroed buffer.
+	w.data, w.base, w.pos, w.buf = string(got), off, 0, got
 	return nil
 }
 
-// readAt reads up to want bytes at off into a new buffer, stopping early at the end of the data
+// readAt reads up to want bytes at off into the window's buffer, stopping early at the end of the data
 // once minimum bytes are there. The buffer grows only as data actually arrives, so a size larger
 // than the real data does not cause a large allocation.
 func (w *window) readAt(off, want, minimum int64) ([]byte, error) {
 	const step = 8 << 20
-	buf := make([]byte, 0, min(want, step))
+	buf := w.buf[:0]
+	if int64(cap(buf)) < min(want, step) {
+		buf = make([]byte, 0, min(want, step))
+	}
 	for int64(len(buf)) < want {
 		n := min(want-int64(len(buf)), step)
 		if int64(cap(buf)-len(buf)) < n {
@@ -115,7 +119,7 @@ func newDecoder(r *Reader, off int64, reuse bool) *decoder {
 	return &decoder{r: r, w: newWindow(r.r, r.size, off), reuse: reuse, slab: slabMin}
 }
 
-// add appends a zero record to the contact being decoded and returns it.
+// add appends a record to the contact being decoded and returns it, to be overwritten.
 func (d *decoder) add() *Value {
 	n := len(d.vals)
 	if n == cap(d.vals) {
@@ -127,9 +131,7 @@ func (d *decoder) add() *Value {
 		n = c
 	}
 	d.vals = d.vals[:n+1]
-	v := &d.vals[n]
-	*v = Value{}
-	return v
+	return &d.vals[n]
 }
 
 // bytes returns a copy of s from the binary slab.
@@ -218,26 +220,26 @@ func (d *decoder) records(b string, base int64) error {
 		recOff := base + int64(p)
 		idb := b[p]
 		in := &info[idb]
-		if !in.known {
-			return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
-				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
-		}
 		p++
-		v := d.add()
-		v.AttrID = in.id
-		switch {
-		case in.typ.isString():
+		var (
+			kind ValueKind // ValueString unless set
+			str  string
+			bin  []byte
+			bv   bool
+		)
+		switch in.class {
+		case classString:
 			k := indexNUL(b[p:])
 			if k < 0 {
 				return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
 					Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
 			}
-			v.Str = b[p : p+k]
+			str = b[p : p+k]
 			p += k + 1
 			if k == 0 && compact {
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 			}
-		case in.typ == TypeBinary:
+		case classBinary:
 			d.seen |= seenBinary
 			if len(b)-p < binaryLenSize {
 				return d.valueErr(base+int64(p), in, "a u16 length", fmt.Sprintf("%d bytes left in the contact", len(b)-p))
@@ -245,45 +247,47 @@ func (d *decoder) records(b string, base int64) error {
 			n := int(b[p]) | int(b[p+1])<<8
 			p += binaryLenSize
 			if compact && n == binaryEmptyLen {
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 				break
 			}
 			if n > len(b)-p {
 				return d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
 			}
-			v.Kind = ValueBinary
-			v.Bin = d.bytes(b[p : p+n])
+			kind, bin = ValueBinary, d.bytes(b[p:p+n])
 			p += n
-		case in.typ == TypeBoolean:
+		case classBoolean:
 			d.seen |= seenBoolean
 			if p >= len(b) {
 				return d.valueErr(base+int64(p), in, "one byte", "the end of the contact")
 			}
 			switch x := b[p]; {
 			case x == boolFalse || x == boolTrue:
-				v.Kind, v.Bool = ValueBoolean, x == boolTrue
+				kind, bv = ValueBoolean, x == boolTrue
 			case x == boolEmpty && compact:
-				v.Kind = ValueEmpty
+				kind = ValueEmpty
 			default:
 				return d.valueErr(base+int64(p), in, "0 or 1", fmt.Sprintf("0x%02X", x))
 			}
 			p++
+		case classNone:
+			return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
+				Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", idb)}
 		default:
 			return &UnsupportedError{Offset: recOff, Reason: fmt.Sprintf("attribute %s has value type %d, whose encoding is unknown", d.r.table.Name(in.id), in.typ)}
 		}
-		if v.Kind == ValueEmpty {
+		if kind == ValueEmpty {
 			d.seen |= seenEmpty
 		}
 		if int(idb) == prev {
-			kind, problem := follow(in, prevKind, v.Kind, v.Str)
+			k, problem := follow(in, prevKind, kind, str)
 			if problem != "" {
 				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
 					Expected: problem, Found: "another record with the same Id"}
 			}
-			if kind != ValueNormalized {
+			if k != ValueNormalized {
 				d.seen |= seenMulti
 			}
-			v.Kind = kind
+			kind = k
 		} else {
 			if seenIDs[idb>>6]&(1<<(idb&63)) != 0 {
 				return &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE (" + d.r.table.Name(in.id) + ")",
@@ -291,7 +295,8 @@ func (d *decoder) records(b string, base int64) error {
 			}
 			seenIDs[idb>>6] |= 1 << (idb & 63)
 		}
-		prev, prevKind = int(idb), v.Kind
+		*d.add() = Value{AttrID: in.id, Kind: kind, Bool: bv, Str: str, Bin: bin}
+		prev, prevKind = int(idb), kind
 	}
 	return nil
 }

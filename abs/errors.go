@@ -19,6 +19,7 @@ type FormatError struct {
 	Err       error  // an underlying cause such as ErrTruncated, or nil
 }
 
+// Error names the offset in hex and decimal, the structure, what was expected and what was found.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("abs: offset 0x%X (%d): %s: expected %s, found %s", e.Offset, e.Offset, e.Structure, e.Expected, e.Found)
 }
@@ -37,6 +38,7 @@ type UnsupportedError struct {
 	Err    error  // the FormatError that led to it, or nil
 }
 
+// Error names the offset in hex and decimal and the reason.
 func (e *UnsupportedError) Error() string {
 	s := fmt.Sprintf("abs: unsupported file at offset 0x%X (%d): %s", e.Offset, e.Offset, e.Reason)
 	if e.Err != nil {

@@ -43,6 +43,7 @@ const (
 	Compact             // C-XXXX-YYYY: new and deleted objects, changed attributes only
 )
 
+// String names k: "full", "delta" or "compact".
 func (k Kind) String() string {
 	switch k {
 	case Full:

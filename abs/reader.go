@@ -27,6 +27,16 @@ func (h Header) Time() time.Time { return h.Day.Time() }
 // BaseTime returns the base creation date of a delta (day 0 for full files).
 func (h Header) BaseTime() time.Time { return h.BaseDay.Time() }
 
+// FileName returns the name the server gives a file with header h: F-XXXX, D-XXXX-YYYY or
+// C-XXXX-YYYY, with the .dabs extension when device is set.
+func (h Header) FileName(device bool) FileName {
+	n := FileName{Kind: h.Kind, Day: h.Day, Device: device}
+	if h.Kind != Full {
+		n.BaseDay = h.BaseDay
+	}
+	return n
+}
+
 // FileTypes of delta and compact delta files ([SPEC]).
 var (
 	DeltaFileType   = GUID{0x16, 0xC1, 0x4B, 0xB5, 0x08, 0x90, 0xC7, 0x47, 0xB9, 0xBD, 0xF3, 0xBB, 0x1A, 0x0A, 0xB6, 0xEB}
@@ -71,11 +81,20 @@ type Reader struct {
 // recInfo is what decoding a record with a given Id byte needs, precomputed from the table.
 type recInfo struct {
 	id    uint16
-	known bool
+	class uint8 // class* constant
 	typ   ValueType
 	multi bool
 	norm  bool
 }
+
+// Record classes: how a record's value is encoded.
+const (
+	classNone    = iota // no attribute has this Id byte
+	classString         // NUL-terminated string (types 0, 2, 4, 5)
+	classBinary         // u16 length + bytes
+	classBoolean        // one byte
+	classUnknown        // a value type whose encoding is unknown
+)
 
 // NewReader reads the header, rules and attribute table of the size-byte file in r.
 func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
@@ -339,8 +358,17 @@ func (r *Reader) ReadContactAt(off int64) (*Contact, error) {
 // recInfos precomputes, by record Id byte, what decoding a record of t needs.
 func recInfos(t *Table, useRules bool) (info [256]recInfo) {
 	for _, a := range t.attrs {
-		info[byte(a.ID)] = recInfo{id: a.ID, known: true, typ: a.Flags.Type(), multi: a.Flags.MultiValued(),
-			norm: a.Flags.Normalized(useRules) && a.Flags.Type().isString()}
+		class := uint8(classUnknown)
+		switch typ := a.Flags.Type(); {
+		case typ.isString():
+			class = classString
+		case typ == TypeBinary:
+			class = classBinary
+		case typ == TypeBoolean:
+			class = classBoolean
+		}
+		info[byte(a.ID)] = recInfo{id: a.ID, class: class, typ: a.Flags.Type(), multi: a.Flags.MultiValued(),
+			norm: a.Flags.Normalized(useRules) && class == classString}
 	}
 	return info
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -390,5 +391,32 @@ func TestDumpEscapes(t *testing.T) {
 		"ContactId 00000002-0000-0000-0000-000000000000\nouPathId  4\n" + `title     "Zoë \xff"` + "\n"
 	if out.String() != want {
 		t.Errorf("dump:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestHugeClaims: a file that claims more than it has (a size larger than the data, lengths and
+// counts near their maximum) fails without allocating anything near the claimed sizes.
+func TestHugeClaims(t *testing.T) {
+	base := specDelta()
+	c0 := open(t, base).Layout.ContactsOffset
+	rulesHuge := slices.Clone(base)
+	binary.LittleEndian.PutUint32(rulesHuge[154:], 0xFFFFFFF0)
+	contactHuge := slices.Clone(base)
+	binary.LittleEndian.PutUint32(contactHuge[c0:], 0xFFFFFFF0)
+	for name, data := range map[string][]byte{"rules": rulesHuge, "contact": contactHuge} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		// The ReaderAt claims 1 TiB: every length passes the size check and only reading fails.
+		r, err := NewReader(bytes.NewReader(data), 1<<40)
+		if err == nil {
+			_, err = collect(r)
+		}
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: error %v, want a truncation", name, err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 32<<20 {
+			t.Errorf("%s: allocated %d bytes for a %d-byte file", name, got, len(data))
+		}
 	}
 }

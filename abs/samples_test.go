@@ -168,7 +168,8 @@ func TestSamples(t *testing.T) {
 		}
 	}
 	for name, b := range books {
-		if fn, err := ParseFileName(name); err != nil || fn.Kind != b.Header.Kind || fn.Day != b.Header.Day || fn.BaseDay != b.Header.BaseDay {
+		fn, err := ParseFileName(name)
+		if err != nil || fn != b.Header.FileName(fn.Device) || b.Header.FileName(fn.Device).String() != name {
 			t.Errorf("%s: name %+v (%v) does not match header %+v", name, fn, err, b.Header)
 		}
 	}
@@ -281,5 +282,33 @@ func TestSampleContents(t *testing.T) {
 	}
 	if !multi {
 		t.Error("no multi-valued proxyAddresses in F-0A10")
+	}
+}
+
+// TestProbeGoodFiles: on a file that decodes, Probe reports no mismatch and its steps cover the
+// file without gaps.
+func TestProbeGoodFiles(t *testing.T) {
+	for _, name := range []string{"F-0A10.lsabs", "D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs", "F-0A10.dabs"} {
+		data, err := os.ReadFile(filepath.Join(sampleDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := Probe(bytes.NewReader(data), int64(len(data)))
+		if p.Err != nil || p.Contacts == 0 || len(p.Steps) != 5 || len(p.Provisional) == 0 {
+			t.Fatalf("%s: %s", name, p)
+		}
+		end := p.Steps[1].Offset // steps[0] is the FileType inside the header
+		for _, s := range p.Steps[1:] {
+			if s.Offset != end {
+				t.Errorf("%s: %s starts at %d, the previous step ended at %d", name, s.Structure, s.Offset, end)
+			}
+			end = s.Offset + s.Length
+		}
+		if end != int64(len(data)) {
+			t.Errorf("%s: steps end at %d of %d bytes", name, end, len(data))
+		}
+		if _, ok := p.MismatchOffset(); ok {
+			t.Errorf("%s: a mismatch offset without a mismatch", name)
+		}
 	}
 }
