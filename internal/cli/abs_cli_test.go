@@ -500,3 +500,81 @@ func TestAppendGUID(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpMatchesLibrary checks, over a file larger than the output chunks, that the text dump
+// is abs.Dump's and that the JSON dump is the per-contact encoding, in file order.
+func TestDumpMatchesLibrary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
+	if _, stderr, code := runCLI(t, "abs", "gen", "--contacts", "3000", "--seed", "9", "-w", path); code != ExitOK {
+		t.Fatalf("gen: %s", stderr)
+	}
+	text, _, code := runCLI(t, "abs", "dump", path)
+	if code != ExitOK {
+		t.Fatalf("dump: exit %d", code)
+	}
+	af, err := abs.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer af.Close()
+	var want bytes.Buffer
+	if err := abs.Dump(&want, af.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if text != want.String() {
+		t.Errorf("text dump (%d bytes) differs from abs.Dump (%d bytes)", len(text), want.Len())
+	}
+
+	js, _, code := runCLI(t, "abs", "dump", "-o", "json", path)
+	if code != ExitOK {
+		t.Fatalf("dump -o json: exit %d", code)
+	}
+	enc := newContactJSON(af.Table())
+	wantJSON := []byte("[")
+	n := 0
+	for c, err := range af.Contacts() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			wantJSON = append(wantJSON, ',')
+		}
+		wantJSON = enc.append(append(wantJSON, '\n'), c)
+		n++
+	}
+	wantJSON = append(wantJSON, "\n]\n"...)
+	if n != 3000 || js != string(wantJSON) {
+		t.Errorf("JSON dump (%d bytes) differs from the per-contact encoding of %d contacts (%d bytes)", len(js), n, len(wantJSON))
+	}
+}
+
+// failAfter accepts n bytes, then fails every write.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errors.New("disk full")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestDumpWriteErrorStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
+	if _, stderr, code := runCLI(t, "abs", "gen", "--contacts", "5000", "--seed", "9", "-w", path); code != ExitOK {
+		t.Fatalf("gen: %s", stderr)
+	}
+	for _, format := range []string{"", "json", "csv"} {
+		var errOut bytes.Buffer
+		args := []string{"abs", "dump", path}
+		if format != "" {
+			args = append(args, "-o", format)
+		}
+		code := Run(t.Context(), args, TestStreams(nil, &failAfter{n: 100_000}, &errOut))
+		if code != ExitRuntime || !strings.Contains(errOut.String(), "disk full") {
+			t.Errorf("dump -o %q to a failing writer: exit %d, stderr %q; want 3 and the write error", format, code, errOut.String())
+		}
+	}
+}

@@ -143,6 +143,7 @@ func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool) (int, er
 // dumpRows writes one CSV or TSV row per value.
 func dumpRows(af *absFile, bw *bufio.Writer, fm Format) error {
 	t := af.Table()
+	typer := newContactTyper(t)
 	var write func(cells []string) error
 	if fm == FormatCSV {
 		cw := csv.NewWriter(bw)
@@ -166,7 +167,7 @@ func dumpRows(af *absFile, bw *bufio.Writer, fm Format) error {
 	}
 	row := make([]string, 6)
 	return af.eachContact(func(c *abs.Contact) error {
-		row[0], row[1], row[2] = c.ID.String(), strconv.FormatUint(uint64(c.OuPathID), 10), contactType(c, t)
+		row[0], row[1], row[2] = c.ID.String(), strconv.FormatUint(uint64(c.OuPathID), 10), typer.typeOf(c)
 		if c.Deleted() {
 			row[3], row[4], row[5] = "", "", ""
 			return write(row)

@@ -86,11 +86,7 @@ func absGenRun(opts *absGenOptions) error {
 		return badInputf("--day: %w", err)
 	}
 	first := abs.Generate(abs.GenOptions{Contacts: opts.Contacts, Seed: opts.Seed, Duplicates: opts.Duplicates, Day: day, Device: opts.Device})
-	type output struct {
-		name abs.FileName
-		book *abs.Book
-	}
-	outs := []output{{abs.FileName{Kind: abs.Full, Day: day, Device: opts.Device}, first}}
+	books := []*abs.Book{first} // what to write
 	if opts.DeltaTo != "" {
 		to, err := parseDay(opts.DeltaTo)
 		if err != nil {
@@ -111,27 +107,24 @@ func absGenRun(opts *absGenOptions) error {
 		if err != nil {
 			return runtimeFailure(err)
 		}
-		outs = []output{
-			{abs.FileName{Kind: abs.Full, Day: day, Device: opts.Device}, first},
-			{abs.FileName{Kind: abs.Full, Day: to, Device: opts.Device}, last},
-			{abs.FileName{Kind: abs.Delta, BaseDay: day, Day: to, Device: opts.Device}, delta},
-			{abs.FileName{Kind: abs.Compact, BaseDay: day, Day: to, Device: opts.Device}, compact},
-		}
-		if opts.Out != "" && opts.Compact {
-			outs = outs[3:]
-		} else if opts.Out != "" {
-			outs = outs[2:3]
+		switch {
+		case opts.Dir != "":
+			books = []*abs.Book{first, last, delta, compact}
+		case opts.Compact:
+			books = []*abs.Book{compact}
+		default:
+			books = []*abs.Book{delta}
 		}
 	}
-	for _, o := range outs {
+	for _, b := range books {
 		path := opts.Out
 		if opts.Dir != "" {
-			path = filepath.Join(opts.Dir, o.name.String())
+			path = filepath.Join(opts.Dir, b.Header.FileName(opts.Device).String())
 		}
-		if err := writeBook(path, opts.Force, o.book); err != nil {
+		if err := writeBook(path, opts.Force, b); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "wrote %s: %s file of day %s, %d contacts\n", path, o.book.Header.Kind, o.book.Header.Day, len(o.book.Contacts))
+		fmt.Fprintf(f.IO.ErrOut, "wrote %s: %s file of day %s, %d contacts\n", path, b.Header.Kind, b.Header.Day, len(b.Contacts))
 	}
 	return nil
 }

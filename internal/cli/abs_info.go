@@ -131,8 +131,6 @@ func absInfoRun(opts *absInfoOptions) error {
 	info.Counts = absCounts(sum)
 	if readErr != nil {
 		readErr = fmt.Errorf("%s: %w", opts.Path, readErr)
-	}
-	if readErr != nil {
 		off, _ := abs.ErrorOffset(readErr)
 		info.Error = &absInfoReadError{Offset: off, Message: readErr.Error()}
 	}

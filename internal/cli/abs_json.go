@@ -18,22 +18,24 @@ import (
 //	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, contact, group or deleted (see contactType). attributes maps each attribute name (in record order) to its
-// values: strings as they are, binary values in lower-case hex, booleans as true/false; an empty
-// attribute of a compact delta is null. normalized, present when the contact has normalized phone
-// values, maps attribute name to {raw value: normalized copy}.
+// type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
+// (in record order) to its values: strings as they are, binary values in lower-case hex, booleans
+// as true/false; an empty attribute of a compact delta is null. normalized, present when the
+// contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
 
 // contactJSON encodes the contacts of one file.
 type contactJSON struct {
-	t *abs.Table
+	t     *abs.Table
+	typer contactTyper
 	// keys holds `"name":` per attribute, indexed by the low byte of the Id (what records store;
 	// unique in a table), with the full Id in ids to check against.
 	keys [256][]byte
 	ids  [256]uint16
+	norm []int // starts of the runs of the contact being encoded that hold normalized copies
 }
 
 func newContactJSON(t *abs.Table) *contactJSON {
-	e := &contactJSON{t: t}
+	e := &contactJSON{t: t, typer: newContactTyper(t)}
 	for _, a := range t.Attributes() {
 		e.keys[byte(a.ID)] = append(appendJSONString(nil, a.Name), ':')
 		e.ids[byte(a.ID)] = a.ID
@@ -58,10 +60,10 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, c.Offset, 10)
 	b = append(b, `,"type":"`...)
-	b = append(b, contactType(c, e.t)...)
+	b = append(b, e.typer.typeOf(c)...)
 	b = append(b, `","attributes":{`...)
 	vs := groupedRecords(c.Values)
-	hasNormalized := false
+	e.norm = e.norm[:0]
 	for i, j := 0, 0; i < len(vs); i = j {
 		j = runEnd(vs, i)
 		if i > 0 {
@@ -74,9 +76,12 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 		}
 		b = append(b, '[')
 		n := 0
-		for _, v := range vs[i:j] {
+		for k := i; k < j; k++ {
+			v := &vs[k]
 			if v.Kind == abs.ValueNormalized {
-				hasNormalized = true
+				if len(e.norm) == 0 || e.norm[len(e.norm)-1] != i {
+					e.norm = append(e.norm, i)
+				}
 				continue
 			}
 			if n > 0 {
@@ -91,46 +96,39 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			case abs.ValueEmpty:
 				b = append(b, "null"...)
 			default:
-				b = appendJSONString(b, v.Text())
+				b = appendJSONString(b, v.Str)
 			}
 		}
 		b = append(b, ']')
 	}
 	b = append(b, '}')
-	if hasNormalized {
-		b = e.appendNormalized(append(b, `,"normalized":{`...), vs)
-		b = append(b, '}')
+	if len(e.norm) > 0 {
+		b = append(e.appendNormalized(append(b, `,"normalized":{`...), vs), '}')
 	}
 	return append(b, '}')
 }
 
-// appendNormalized appends the "normalized" members of grouped records vs:
-// `"name":{"raw":"normalized",...}` per attribute with normalized copies.
+// appendNormalized appends the "normalized" members for the runs of vs listed in e.norm:
+// `"name":{"raw":"normalized",...}`.
 func (e *contactJSON) appendNormalized(b []byte, vs []abs.Value) []byte {
-	attrs := 0
-	for i, j := 0, 0; i < len(vs); i = j {
-		j = runEnd(vs, i)
+	for r, i := range e.norm {
+		if r > 0 {
+			b = append(b, ',')
+		}
+		b = append(e.appendKey(b, vs[i].AttrID), '{')
 		n := 0
-		for k := i + 1; k < j; k++ {
+		for k := i + 1; k < len(vs) && vs[k].AttrID == vs[i].AttrID; k++ {
 			if vs[k].Kind != abs.ValueNormalized {
 				continue
 			}
-			if n == 0 {
-				if attrs > 0 {
-					b = append(b, ',')
-				}
-				attrs++
-				b = append(e.appendKey(b, vs[i].AttrID), '{')
-			} else {
+			if n > 0 {
 				b = append(b, ',')
 			}
 			n++
 			b = append(appendJSONString(b, vs[k-1].Str), ':')
 			b = appendJSONString(b, vs[k].Str)
 		}
-		if n > 0 {
-			b = append(b, '}')
-		}
+		b = append(b, '}')
 	}
 	return b
 }
@@ -144,24 +142,50 @@ func runEnd(vs []abs.Value, i int) int {
 	return j
 }
 
-// contactType names what c is, as abs.Summarize counts it: deleted (a delta's record without
-// attributes), group (it has the group-marker attribute), user (it has a SIP address in
+// contactTyper names what a contact is, as abs.Summarize counts it: deleted (a delta's record
+// without attributes), group (it has the group-marker attribute), user (it has a SIP address in
 // msRTCSIP-PrimaryUserAddress) or contact (anything else, such as a mail contact, or a compact
 // delta's record that does not carry the SIP address).
-func contactType(c *abs.Contact, t *abs.Table) string {
-	switch {
-	case c.Deleted():
-		return "deleted"
-	case c.IsGroup(t):
-		return "group"
+type contactTyper struct {
+	group, sip       uint16
+	hasGroup, hasSIP bool
+}
+
+func newContactTyper(t *abs.Table) contactTyper {
+	var ct contactTyper
+	if g, ok := t.Group(); ok {
+		ct.group, ct.hasGroup = g.ID, true
 	}
-	for _, v := range c.Get(t, "msRTCSIP-PrimaryUserAddress") {
-		if v.Kind != abs.ValueEmpty {
-			return "user"
+	if a, ok := t.ByName("msRTCSIP-PrimaryUserAddress"); ok {
+		ct.sip, ct.hasSIP = a.ID, true
+	}
+	return ct
+}
+
+// typeOf names what c is.
+func (ct contactTyper) typeOf(c *abs.Contact) string {
+	if c.Deleted() {
+		return "deleted"
+	}
+	user := false
+	for i := range c.Values {
+		v := &c.Values[i]
+		if v.Kind == abs.ValueEmpty {
+			continue
 		}
+		if ct.hasGroup && v.AttrID == ct.group {
+			return "group"
+		}
+		user = user || (ct.hasSIP && v.AttrID == ct.sip)
+	}
+	if user {
+		return "user"
 	}
 	return "contact"
 }
+
+// contactType is newContactTyper(t).typeOf(c), for a single contact.
+func contactType(c *abs.Contact, t *abs.Table) string { return newContactTyper(t).typeOf(c) }
 
 // groupedRecords returns vs with the records of each attribute adjacent, attributes in the order
 // of first appearance. Files abkit reads already have them so (vs is returned as it is); should

@@ -5,13 +5,13 @@
 #   each beside `cat FILE > /dev/null` on the same file (page cache warm), and
 #   - the peak RSS of that dump against the file size.
 # Targets: library >= 800 MB/s, dump -o json >= 150 MB/s, dump peak RSS <= file size + 64 MB.
-# Environment: RUNS (best of, default 3), BIN (default bin/abkit).
+# Environment: RUNS (best of, default 5), BIN (default bin/abkit).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=${BIN:-bin/abkit}
 CONTACTS=200000
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/abkit
 if ! [ -x /usr/bin/time ]; then
   echo "installing GNU time (peak RSS)" >&2
