@@ -66,6 +66,18 @@ func messageID(msg []byte) (int64, error) {
 	return berInt(c)
 }
 
+// isSearchDone reports whether msg is a SearchResultDone (the last message of a search).
+func isSearchDone(msg []byte) bool {
+	_, body, _, err := tlv(msg)
+	if err != nil {
+		return false
+	}
+	if _, _, body, err = tlv(body); err != nil || len(body) == 0 {
+		return false
+	}
+	return body[0] == 0x65
+}
+
 // searchResponse is one decoded search response message.
 type searchResponse struct {
 	entry     *ldap.Entry // SearchResultEntry
@@ -112,8 +124,20 @@ func decodeEntry(op []byte) (*ldap.Entry, error) {
 	if err != nil || tag != 0x30 {
 		return nil, errBER
 	}
-	e := &ldap.Entry{DN: string(dn)}
-	for len(attrs) > 0 {
+	// One string for the whole entry; Values are slices of it (one copy instead of one per value).
+	text := string(op)
+	str := func(b []byte) string {
+		off := cap(op) - cap(b) // b lies within op
+		return text[off : off+len(b)]
+	}
+	n, err := countElements(attrs)
+	if err != nil {
+		return nil, err
+	}
+	// One allocation for all attributes, and one per attribute for its values.
+	store := make([]ldap.EntryAttribute, n)
+	e := &ldap.Entry{DN: str(dn), Attributes: make([]*ldap.EntryAttribute, n)}
+	for i := range store {
 		var pa []byte
 		if tag, pa, attrs, err = tlv(attrs); err != nil || tag != 0x30 {
 			return nil, errBER
@@ -125,18 +149,39 @@ func decodeEntry(op []byte) (*ldap.Entry, error) {
 		if tag, vals, _, err = tlv(vals); err != nil || tag != 0x31 {
 			return nil, errBER
 		}
-		a := &ldap.EntryAttribute{Name: string(name)}
-		for len(vals) > 0 {
+		nv, err := countElements(vals)
+		if err != nil {
+			return nil, err
+		}
+		a := &store[i]
+		a.Name = str(name)
+		a.ByteValues = make([][]byte, nv)
+		a.Values = make([]string, nv)
+		for j := range nv {
 			var v []byte
 			if tag, v, vals, err = tlv(vals); err != nil || tag != 0x04 {
 				return nil, errBER
 			}
-			a.ByteValues = append(a.ByteValues, v)
-			a.Values = append(a.Values, string(v))
+			a.ByteValues[j] = v
+			a.Values[j] = str(v)
 		}
-		e.Attributes = append(e.Attributes, a)
+		e.Attributes[i] = a
 	}
 	return e, nil
+}
+
+// countElements returns the number of elements in a constructed content.
+func countElements(c []byte) (int, error) {
+	n := 0
+	for len(c) > 0 {
+		_, _, rest, err := tlv(c)
+		if err != nil {
+			return 0, err
+		}
+		c = rest
+		n++
+	}
+	return n, nil
 }
 
 // stringSeq decodes a SEQUENCE OF OCTET STRING content (URIs of referrals).

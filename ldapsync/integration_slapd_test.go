@@ -117,6 +117,26 @@ func TestIntegrationSlapdPagingAndObjects(t *testing.T) {
 	if again := collect(t, f, req); len(again) != 250 {
 		t.Fatalf("search after an early break returned %d", len(again))
 	}
+	// Cancelling in the middle abandons the search; the connection stays usable.
+	cctx, cancel := context.WithCancel(context.Background())
+	n = 0
+	var cancelErr error
+	for _, err := range f.Search(cctx, req) {
+		if err != nil {
+			cancelErr = err
+			break
+		}
+		if n++; n == 45 {
+			cancel()
+		}
+	}
+	cancel()
+	if !errors.Is(cancelErr, context.Canceled) || n != 45 {
+		t.Errorf("cancelled search: %d objects, err %v", n, cancelErr)
+	}
+	if again := collect(t, f, req); len(again) != 250 {
+		t.Fatalf("search after a cancelled one returned %d", len(again))
+	}
 
 	// Default filter: SIP/OCS objects, decoded.
 	byName := map[string]*Object{}

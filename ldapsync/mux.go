@@ -41,20 +41,60 @@ const maxMessage = 64 << 20
 // muxSearch queues the messages of one search. The queue is not bounded by a channel so that
 // the read loop never waits for a slow consumer (which may itself be waiting for the answer to
 // a modify on the same connection); the paged results control bounds it to one page.
+//
+// The consumer is woken per batch, not per message: when wakeBatch messages are waiting, when
+// the search's final message arrives, and wakeDelay after the read loop found the network idle
+// with messages waiting. Waking a parked goroutine for every entry cost more CPU than decoding.
 type muxSearch struct {
-	id     int64
-	mu     sync.Mutex
-	queue  [][]byte
-	notify chan struct{} // signalled after each push
+	id          int64
+	mu          sync.Mutex
+	queue       [][]byte
+	unsignalled int  // messages queued since the consumer was last woken
+	timerArmed  bool // a delayed wake is pending
+	notify      chan struct{}
 }
 
-func (s *muxSearch) push(msg []byte) {
+const (
+	wakeBatch = 64
+	wakeDelay = time.Millisecond
+)
+
+// push queues msg and wakes the consumer when a batch is full or last says it is the final one.
+func (s *muxSearch) push(msg []byte, last bool) {
 	s.mu.Lock()
 	s.queue = append(s.queue, msg)
+	s.unsignalled++
+	full := s.unsignalled >= wakeBatch
+	s.mu.Unlock()
+	if last || full {
+		s.wake()
+	}
+}
+
+// wake signals the consumer.
+func (s *muxSearch) wake() {
+	s.mu.Lock()
+	s.unsignalled = 0
 	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:
 	default:
+	}
+}
+
+// wakeSoon arranges a wake after wakeDelay when messages are waiting unsignalled.
+func (s *muxSearch) wakeSoon() {
+	s.mu.Lock()
+	arm := s.unsignalled > 0 && !s.timerArmed
+	s.timerArmed = s.timerArmed || arm
+	s.mu.Unlock()
+	if arm {
+		time.AfterFunc(wakeDelay, func() {
+			s.mu.Lock()
+			s.timerArmed = false
+			s.mu.Unlock()
+			s.wake()
+		})
 	}
 }
 
@@ -80,7 +120,12 @@ func newMuxConn(raw net.Conn) *muxConn {
 
 func (m *muxConn) readLoop() {
 	br := bufio.NewReaderSize(m.raw, 64<<10)
+	var pending *muxSearch // the search that received the last message
 	for {
+		if pending != nil && br.Buffered() == 0 {
+			pending.wakeSoon() // about to wait for the network
+			pending = nil
+		}
 		msg, err := readMessage(br)
 		if err != nil {
 			m.err = err
@@ -104,9 +149,14 @@ func (m *muxConn) readLoop() {
 		m.mu.Lock()
 		s := m.searches[id]
 		m.mu.Unlock()
-		if s != nil { // else the rest of a search its reader left
-			s.push(msg)
+		if s == nil {
+			continue // the rest of a search its reader left
 		}
+		if pending != nil && pending != s {
+			pending.wake()
+		}
+		s.push(msg, isSearchDone(msg))
+		pending = s
 	}
 }
 

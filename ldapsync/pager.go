@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -21,9 +22,9 @@ func (f *Forest) Search(ctx context.Context, req SearchRequest) iter.Seq2[*Objec
 // request is never modified. Continuation references go to req.Referral and are not chased.
 //
 // Breaking out of the loop ends the search cleanly: the rest of the current page is read and
-// discarded and the server is told to release the paged search. When ctx ends, the sequence
-// yields ctx's error. When the server sends nothing for the forest's Timeout, it yields an
-// error naming the timeout. Result codes (size or time limit, referral, no such object) come as
+// discarded and the server is told to release the paged search. When ctx ends, the search is
+// abandoned (RFC 4511 4.11) and the sequence yields ctx's error; when the server sends nothing
+// for the forest's Timeout, the search is abandoned and the error names the timeout. Result codes (size or time limit, referral, no such object) come as
 // *SearchError with the number of objects received.
 func (f *Forest) SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2[*ldap.Entry, error] {
 	return func(yield func(*ldap.Entry, error) bool) {
@@ -116,8 +117,10 @@ func (f *Forest) page(ctx context.Context, q pagedQuery, cookie []byte, referral
 				continue
 			case <-ctx.Done():
 				res.err = ctx.Err()
+				f.abandon(s.id)
 			case <-timer.C:
 				res.err = errIdle
+				f.abandon(s.id)
 			case <-f.mux.done:
 				res.err = f.mux.closed()
 			}
@@ -126,6 +129,7 @@ func (f *Forest) page(ctx context.Context, q pagedQuery, cookie []byte, referral
 		timer.Stop()
 		if err := ctx.Err(); err != nil {
 			res.err = err
+			f.abandon(s.id)
 			return res
 		}
 		r, err := decodeSearchResponse(msg)
@@ -156,6 +160,15 @@ func (f *Forest) page(ctx context.Context, q pagedQuery, cookie []byte, referral
 		}
 		timer.Reset(f.opts.Timeout)
 	}
+}
+
+// abandon asks the server to stop sending the results of search id (RFC 4511 4.11); there is
+// no response, and results still arriving are dropped by the multiplexer.
+func (f *Forest) abandon(id int64) {
+	env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Request")
+	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, f.mux.nextID.Add(1), "MessageID"))
+	env.AppendChild(ber.NewInteger(ber.ClassApplication, ber.TypePrimitive, ldap.ApplicationAbandonRequest, id, "Abandon Request"))
+	_, _ = f.mux.Write(env.Bytes()) // best effort: the search has already ended for the caller
 }
 
 // releasePaging tells the server to drop a paged search that the consumer left early (a page

@@ -9,6 +9,14 @@
 // connection to a non-loopback host is refused unless explicitly allowed; passwords come from an
 // environment variable, a file or a prompt, never from the command line. Values read from the
 // wire are validated (SID length and count, GUID length) before use.
+//
+// # Limits
+//
+// Referrals are reported, never chased. A snapshot is held in memory (about twice the size of
+// its file); live searches hold at most one page. Kerberos uses gokrb5, whose calls to the KDC
+// follow its own timeouts rather than the context. NTLM is tried as SASL "NTLM" (Samba) and
+// then as Microsoft's "Sicily" bind (Windows AD); only the first is tested against a real
+// server here.
 package ldapsync
 
 import (

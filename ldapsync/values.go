@@ -13,6 +13,19 @@ import (
 // msExchMasterAccountSid, msRTCSIP-OriginatorSid), case-insensitively.
 func IsSIDAttribute(attr string) bool { return sidAttributes[strings.ToLower(attr)] }
 
+// isSIDName is IsSIDAttribute without allocating, for per-entry checks.
+func isSIDName(name string) bool {
+	switch len(name) {
+	case len(AttrObjectSid):
+		return strings.EqualFold(name, AttrObjectSid)
+	case len("sIDHistory"):
+		return strings.EqualFold(name, "sIDHistory")
+	case len(AttrMasterAccountSid): // == len(AttrOriginatorSid)
+		return strings.EqualFold(name, AttrMasterAccountSid) || strings.EqualFold(name, AttrOriginatorSid)
+	}
+	return false
+}
+
 // FormatValue returns the text form of one attribute value for people and JSON/CSV: SIDs as
 // S-1-..., objectGUID in Windows GUID text, UTF-8 strings as they are, other bytes as
 // "base64:...". A malformed SID or GUID is returned as "invalid:<hex>" with the error.
@@ -41,9 +54,8 @@ func FormatValue(attr string, v []byte) (string, error) {
 func EntryWarnings(e *ldap.Entry) []string {
 	var out []string
 	for _, a := range e.Attributes {
-		name := strings.ToLower(a.Name)
 		switch {
-		case sidAttributes[name]:
+		case isSIDName(a.Name):
 			for _, v := range a.ByteValues {
 				if _, asText, err := DecodeSIDValue(v); err != nil {
 					out = append(out, fmt.Sprintf("%s: %s: %v", e.DN, a.Name, err))
@@ -51,7 +63,7 @@ func EntryWarnings(e *ldap.Entry) []string {
 					out = append(out, fmt.Sprintf("%s: %s: SID stored as text %q, accepted", e.DN, a.Name, string(v)))
 				}
 			}
-		case binaryAttributes[name]:
+		case len(a.Name) == len(AttrObjectGUID) && strings.EqualFold(a.Name, AttrObjectGUID):
 			for _, v := range a.ByteValues {
 				if _, err := GUIDFromBytes(v); err != nil {
 					out = append(out, fmt.Sprintf("%s: %s: %v", e.DN, a.Name, err))

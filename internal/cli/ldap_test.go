@@ -170,8 +170,14 @@ func TestLdapFindSnapshot(t *testing.T) {
 }
 
 func TestConfigCheckSnapshotsAndPasswords(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw.txt")
+	if err := os.WriteFile(pwFile, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := snapshotFixture(t, "  - {name: insecure, url: 'ldap://192.0.2.1', bind: {method: simple, dn: 'cn=x', password_env: ABKIT_TEST_PW}}\n"+
-		"  - {name: nopw, url: 'ldaps://127.0.0.1:1', bind: {method: simple, dn: 'cn=x', password_env: ABKIT_TEST_UNSET_PW}}\n")
+		"  - {name: nopw, url: 'ldaps://127.0.0.1:1', bind: {method: simple, dn: 'cn=x', password_env: ABKIT_TEST_UNSET_PW}}\n"+
+		"  - {name: pwfile, url: 'ldaps://127.0.0.1:1', bind: {method: simple, dn: 'cn=x', password_file: '"+pwFile+"'}}\n"+
+		"  - {name: nofile, url: 'ldaps://127.0.0.1:1', bind: {method: ntlm, user: x, password_file: '"+pwFile+".missing'}}\n")
 	t.Setenv("ABKIT_TEST_PW", "secret")
 	out, stderr, code := runCLI(t, "--config", cfg, "config", "check", "-o", "json")
 	if code != ExitRuntime {
@@ -186,13 +192,15 @@ func TestConfigCheckSnapshotsAndPasswords(t *testing.T) {
 		"broken":   "broken.ldif:3:",
 		"insecure": "refusing a simple bind",
 		"nopw":     "ABKIT_TEST_UNSET_PW, which is not set",
+		"pwfile":   "cannot connect to ldaps://127.0.0.1:1", // the password was read; the server is down
+		"nofile":   "password_file",
 	}
 	for _, r := range res {
 		if !strings.Contains(r.Detail, want[r.Forest]) || r.OK != (r.Forest == "snap") {
 			t.Errorf("%s: ok=%v detail %q, want %q", r.Forest, r.OK, r.Detail, want[r.Forest])
 		}
 	}
-	if len(res) != 4 {
+	if len(res) != 6 {
 		t.Errorf("%d results", len(res))
 	}
 	// The same refusals end ldap commands with exit 2, and --allow-insecure-bind lifts the refusal.

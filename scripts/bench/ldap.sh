@@ -5,13 +5,14 @@
 # (target: abkit <= 1.2x ldapsearch) and abkit's peak RSS from /usr/bin/time (target < 100 MB).
 #
 #   bash scripts/bench/ldap.sh            (after `make build`; `make bench` runs it)
-# env: BENCH_SIZES (default "20000 100000"), BENCH_RUNS (default 3 per tool and size)
+# env: BENCH_SIZES (default "20000 100000"), BENCH_RUNS (default 5 per tool and size)
+# CPU time (user+sys) is printed too: on a shared machine it varies less than wall time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -x bin/abkit ] || go build -o bin/abkit ./cmd/abkit
 [ -x /usr/bin/time ] || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 sizes=${BENCH_SIZES:-20000 100000}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 work=$(mktemp -d "${TMPDIR:-/tmp}/abkit-bench-ldap.XXXXXX")
 state="$work/slapd"
 trap 'bash testdata/slapd/server.sh stop "$state" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
@@ -43,17 +44,19 @@ for n in $sizes; do
 
   : >"$work/a.times"; : >"$work/l.times"
   for _ in $(seq 1 "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$work/t" "${abkit_cmd[@]}" >/dev/null; cat "$work/t" >>"$work/a.times"
-    /usr/bin/time -f '%e %M' -o "$work/t" "${ldapsearch_cmd[@]}" >/dev/null; cat "$work/t" >>"$work/l.times"
+    /usr/bin/time -f '%e %M %U %S' -o "$work/t" "${abkit_cmd[@]}" >/dev/null; cat "$work/t" >>"$work/a.times"
+    /usr/bin/time -f '%e %M %U %S' -o "$work/t" "${ldapsearch_cmd[@]}" >/dev/null; cat "$work/t" >>"$work/l.times"
   done
   a_wall=$(cut -d' ' -f1 "$work/a.times" | median)
   l_wall=$(cut -d' ' -f1 "$work/l.times" | median)
   a_rss=$(cut -d' ' -f2 "$work/a.times" | sort -n | tail -1)
   l_rss=$(cut -d' ' -f2 "$work/l.times" | sort -n | tail -1)
+  a_cpu=$(awk '{print $3 + $4}' "$work/a.times" | median)
+  l_cpu=$(awk '{print $3 + $4}' "$work/l.times" | median)
   ratio=$(awk -v a="$a_wall" -v l="$l_wall" 'BEGIN {printf "%.2f", (l > 0 ? a / l : 0)}')
   printf 'ldap export, %d users (%d objects exported; slapd load %.1f s), median of %d alternating runs:\n' "$n" "$a_n" "$load_s" "$runs"
-  printf '  abkit ldap export -o ldif            %6.2f s   peak RSS %6.1f MB\n' "$a_wall" "$(awk -v k="$a_rss" 'BEGIN {print k / 1024}')"
-  printf '  ldapsearch -LLL -E pr=500/noprompt   %6.2f s   peak RSS %6.1f MB\n' "$l_wall" "$(awk -v k="$l_rss" 'BEGIN {print k / 1024}')"
+  printf '  abkit ldap export -o ldif            wall %6.2f s   cpu %6.2f s   peak RSS %6.1f MB\n' "$a_wall" "$a_cpu" "$(awk -v k="$a_rss" 'BEGIN {print k / 1024}')"
+  printf '  ldapsearch -LLL -E pr=500/noprompt   wall %6.2f s   cpu %6.2f s   peak RSS %6.1f MB\n' "$l_wall" "$l_cpu" "$(awk -v k="$l_rss" 'BEGIN {print k / 1024}')"
   printf '  wall-time ratio abkit/ldapsearch     %6s    (target <= 1.2)\n' "$ratio"
   bash testdata/slapd/server.sh stop "$state" >/dev/null
 done
