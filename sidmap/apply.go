@@ -120,7 +120,10 @@ func planItems(p *Plan) []item {
 		it := item{dn: r.ResourceDN, changes: r.Changes}
 		if p.Kind == KindOriginatorSID {
 			c := AttrChange{Attr: ldapsync.AttrOriginatorSid, New: []Value{r.ProposedSID.Bytes()}}
-			if !r.CurrentSID.IsZero() {
+			switch {
+			case len(r.CurrentValue) > 0:
+				c.Old = []Value{r.CurrentValue}
+			case !r.CurrentSID.IsZero():
 				c.Old = []Value{r.CurrentSID.Bytes()}
 			}
 			it.changes = []AttrChange{c}

@@ -202,6 +202,42 @@ func TestApplyConditional(t *testing.T) {
 	}
 }
 
+func TestApplyRewritesTextAndUndecodable(t *testing.T) {
+	u, r := forestsFor(func(u, r *fakeDir) {
+		userAcct(u, "text", 1, true, nil)
+		userAcct(u, "junk", 2, true, nil)
+		resAcct(r, "text", 11, attrs{"msRTCSIP-OriginatorSid": {usid(1).String()}})
+		resAcct(r, "junk", 12, attrs{"msRTCSIP-OriginatorSid": {[]byte{1, 9}}})
+	})
+	before := r.snapshot()
+	p := makeTestPlan(t, u, r)
+	if c := p.Counts(); c[ActionSet] != 2 {
+		t.Fatalf("counts %v", c)
+	}
+	journal, undo := files(t)
+	res, err := Apply(context.Background(), p, r, ApplyOptions{JournalPath: journal, UndoPath: undo})
+	if err != nil || res.Applied != 2 {
+		t.Fatalf("apply %+v, %v", res, err)
+	}
+	for cn, sid := range map[string]ldapsync.SID{"text": usid(1), "junk": usid(2)} {
+		if v := r.get(rdn(cn), ldapsync.AttrOriginatorSid); len(v) != 1 || !bytes.Equal(v[0], sid.Bytes()) {
+			t.Errorf("%s: %q, want binary %s", cn, v, sid)
+		}
+	}
+	f, err := os.Open(undo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	if _, err := Undo(context.Background(), f, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "r")}); err != nil {
+		t.Fatal(err)
+	}
+	if !sameSnapshot(before, r.snapshot()) {
+		t.Error("undo did not restore the text and undecodable values")
+	}
+}
+
 func TestApplyResumesAfterFailures(t *testing.T) {
 	ctx := context.Background()
 	u, r := mappingForests(40)

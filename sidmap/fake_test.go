@@ -74,9 +74,9 @@ func (d *fakeDir) sid(dn, attr string) ldapsync.SID {
 	if len(vs) == 0 {
 		return ldapsync.SID{}
 	}
-	s, err := ldapsync.ParseSIDBytes(vs[0])
+	s, _, err := ldapsync.DecodeSIDValue(vs[0])
 	if err != nil {
-		panic(err)
+		return ldapsync.SID{}
 	}
 	return s
 }

@@ -17,6 +17,7 @@
 package sidmap
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -85,13 +86,16 @@ type PlanSettings struct {
 type Row struct {
 	ResourceDN   string        `json:"resource_dn"`
 	ResourceGUID ldapsync.GUID `json:"resource_guid,omitzero"`
-	CurrentSID   ldapsync.SID  `json:"current_sid,omitzero"`  // msRTCSIP-OriginatorSid as read
-	ProposedSID  ldapsync.SID  `json:"proposed_sid,omitzero"` // objectSid of the matched account
-	UserDN       string        `json:"user_dn,omitempty"`     // matched user-forest account
-	Rule         string        `json:"rule,omitempty"`        // the rule that matched
-	Action       Action        `json:"action"`
-	Reason       string        `json:"reason,omitempty"`
-	Changes      []AttrChange  `json:"changes,omitempty"` // sync-attrs only
+	CurrentSID   ldapsync.SID  `json:"current_sid,omitzero"` // msRTCSIP-OriginatorSid as read
+	// CurrentValue is the stored msRTCSIP-OriginatorSid when it is not the binary form of
+	// CurrentSID: a SID stored as text, or an undecodable value. Apply's condition uses it.
+	CurrentValue Value        `json:"current_value,omitempty"`
+	ProposedSID  ldapsync.SID `json:"proposed_sid,omitzero"` // objectSid of the matched account
+	UserDN       string       `json:"user_dn,omitempty"`     // matched user-forest account
+	Rule         string       `json:"rule,omitempty"`        // the rule that matched
+	Action       Action       `json:"action"`
+	Reason       string       `json:"reason,omitempty"`
+	Changes      []AttrChange `json:"changes,omitempty"` // sync-attrs only
 }
 
 // AttrChange replaces the values of one attribute: Old are the values the plan saw (empty: the
@@ -233,6 +237,9 @@ func MakePlan(ctx context.Context, user, resource ldapsync.Source, opts PlanOpti
 	for _, a := range all {
 		c, mt := a.res, a.m
 		row := Row{ResourceDN: c.DN, ResourceGUID: c.GUID, CurrentSID: c.OriginatorSID, Rule: mt.rule}
+		if raw := rawValues(c, ldapsync.AttrOriginatorSid); len(raw) > 0 && !bytes.Equal(raw[0], c.OriginatorSID.Bytes()) {
+			row.CurrentValue = raw[0]
+		}
 		if mt.user != nil {
 			row.UserDN = mt.user.DN
 			row.ProposedSID = mt.user.SID
@@ -270,7 +277,15 @@ func decide(c *ldapsync.Object, mt match, f *forests, proposedBy map[ldapsync.SI
 	if len(others) > 0 {
 		return ActionConflict, fmt.Sprintf("SID %s of %s is %s", sid, mt.user.DN, strings.Join(others, "; "))
 	}
+	raw := rawValues(c, ldapsync.AttrOriginatorSid)
 	switch {
+	case len(raw) > 0 && c.OriginatorSID.IsZero():
+		if replace {
+			return ActionSet, fmt.Sprintf("replaces the undecodable value %x", raw[0])
+		}
+		return ActionConflict, fmt.Sprintf("msRTCSIP-OriginatorSid holds the undecodable value %x; use --replace-mismatched to replace it", raw[0])
+	case c.OriginatorSID == sid && !bytes.Equal(raw[0], sid.Bytes()):
+		return ActionSet, fmt.Sprintf("rewrites the value stored as text %q in binary", raw[0])
 	case c.OriginatorSID == sid:
 		return ActionNone, "already mapped"
 	case c.OriginatorSID.IsZero():

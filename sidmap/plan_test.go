@@ -152,6 +152,18 @@ func TestMakePlanRulesAndConflicts(t *testing.T) {
 			userAcct(u, "ray", 1124, true, nil)
 			resAcct(r, "ray", 2117, attrs{"msExchMasterAccountSid": {usid(1124)}, "msRTCSIP-OriginatorSid": {usid(1124)}})
 		}, map[string]wantRow{"ray": {ActionNone, RuleMasterSID, "ray", "already mapped"}}},
+		{"same SID stored as text", nil, false, func(u, r *fakeDir) {
+			userAcct(u, "uma", 1128, true, nil)
+			resAcct(r, "uma", 2124, attrs{"msRTCSIP-OriginatorSid": {usid(1128).String()}})
+		}, map[string]wantRow{"uma": {ActionSet, RuleSAM, "uma", `rewrites the value stored as text "S-1-5-21-1-2-3-1128" in binary`}}},
+		{"undecodable value", nil, false, func(u, r *fakeDir) {
+			userAcct(u, "vic", 1129, true, nil)
+			resAcct(r, "vic", 2125, attrs{"msRTCSIP-OriginatorSid": {[]byte{1, 9}}})
+		}, map[string]wantRow{"vic": {ActionConflict, RuleSAM, "vic", "undecodable value 0109; use --replace-mismatched"}}},
+		{"undecodable value replaced when asked", nil, true, func(u, r *fakeDir) {
+			userAcct(u, "vic", 1129, true, nil)
+			resAcct(r, "vic", 2125, attrs{"msRTCSIP-OriginatorSid": {[]byte{1, 9}}})
+		}, map[string]wantRow{"vic": {ActionSet, RuleSAM, "vic", "replaces the undecodable value 0109"}}},
 		{"master SID disagrees with another rule's match", []string{"sam", "master-sid"}, false, func(u, r *fakeDir) {
 			userAcct(u, "sam", 1125, true, nil)
 			userAcct(u, "sue", 1126, true, nil)

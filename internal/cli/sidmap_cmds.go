@@ -66,7 +66,7 @@ func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 	return nil
 }
 
-// openBoth opens the user and the resource forest for reading.
+// sidmapOpenBoth opens the user and the resource forest for reading.
 func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
 	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
 	if err != nil {

@@ -119,7 +119,7 @@ func TestSidmapIntegrationSambaTwoForests(t *testing.T) {
 
 	sam := func(name string) string { return "sm" + tag[:6] + name } // at most 20 characters
 	users := map[string]ldapsync.SID{}
-	for _, name := range []string{"ann", "ben", "cat", "dan", "eve", "eva"} {
+	for _, name := range []string{"ann", "ben", "cat", "dan", "eve", "eva", "fay"} {
 		dn := "CN=" + sam(name) + "," + uou
 		mail := sam(name) + "@contoso.com"
 		if name == "eve" || name == "eva" {
@@ -143,6 +143,8 @@ func TestSidmapIntegrationSambaTwoForests(t *testing.T) {
 	res("cat", map[string][]any{"msExchMasterAccountSid": {users["cat"].Bytes()}})
 	res("ben", map[string][]any{"sAMAccountName": {sam("ben")}})
 	res("dan", map[string][]any{"sAMAccountName": {sam("dan")}})
+	// fay's account carries her SID already, but as text (Samba stores what a client wrote).
+	res("fay", map[string][]any{"sAMAccountName": {sam("fay")}, "msRTCSIP-OriginatorSid": {users["fay"].String()}})
 	res("amb", map[string][]any{"mail": {sam("shared") + "@contoso.com"}})
 	res("orphan", nil)
 
@@ -160,7 +162,7 @@ sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail
 	p := readPlan(t, planPath)
 	want := map[string]string{
 		"ann": "set master-sid ann", "cat": "set master-sid cat", "ben": "set sam ben", "dan": "set sam dan",
-		"amb": "conflict mail ", "orphan": "conflict  ",
+		"fay": "set sam fay", "amb": "conflict mail ", "orphan": "conflict  ",
 	}
 	mapped := map[string]string{} // user name → resource DN
 	for _, r := range p.Rows {
@@ -184,7 +186,7 @@ sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail
 	}
 
 	_, stderr := cli(ExitOK, "sidmap", "apply", planPath, "--yes")
-	if !strings.Contains(stderr, "4 changes: 4 applied, 0 already done, 0 failed") {
+	if !strings.Contains(stderr, "5 changes: 5 applied, 0 already done, 0 failed") {
 		t.Errorf("apply: %s", stderr)
 	}
 	// Zero findings except the planted conflicts.
@@ -211,11 +213,11 @@ sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail
 		}
 	}
 
-	// sync-attrs copies displayName and title to the four mapped accounts.
+	// sync-attrs copies displayName and title to the five mapped accounts.
 	attrsPlan := filepath.Join(dir, "attrs.json")
 	cli(ExitOK, "sidmap", "sync-attrs", "plan", "--attrs", "displayName,title", "-w", attrsPlan)
 	_, stderr = cli(ExitOK, "sidmap", "sync-attrs", "apply", attrsPlan, "--yes")
-	if !strings.Contains(stderr, "4 changes: 4 applied") {
+	if !strings.Contains(stderr, "5 changes: 5 applied") {
 		t.Errorf("sync-attrs apply: %s", stderr)
 	}
 	for name, dn := range mapped {
@@ -225,13 +227,17 @@ sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail
 		}
 	}
 
-	// Undo both, newest first: the resource accounts are as created.
+	// Undo both, newest first: the resource accounts are as created (fay's SID as text again).
 	cli(ExitOK, "sidmap", "undo", filepath.Join(dir, "attrs.undo.ldif"), "--yes")
 	cli(ExitOK, "sidmap", "undo", filepath.Join(dir, "plan.undo.ldif"), "--yes")
 	for _, e := range rconn.search(rou, "(objectClass=user)", "msRTCSIP-OriginatorSid", "displayName", "title") {
+		want := map[string]string{}
+		if strings.HasPrefix(e.DN, "CN=fay,") {
+			want["msRTCSIP-OriginatorSid"] = users["fay"].String()
+		}
 		for _, a := range []string{"msRTCSIP-OriginatorSid", "displayName", "title"} {
-			if v := e.GetRawAttributeValue(a); len(v) != 0 {
-				t.Errorf("%s: %s %q left after undo", e.DN, a, v)
+			if v := string(e.GetRawAttributeValue(a)); v != want[a] {
+				t.Errorf("%s: %s %q after undo, want %q", e.DN, a, v, want[a])
 			}
 		}
 	}

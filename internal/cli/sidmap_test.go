@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +168,59 @@ func TestSidmapUsageErrors(t *testing.T) {
 		if code != ExitBadInput || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d %q, want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+func TestSidmapFlagsReachOptions(t *testing.T) {
+	f := &Factory{IO: TestStreams(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})}
+	var plan *sidmapPlanOptions
+	cmd := newCmdSidmapPlan(f, false, func(o *sidmapPlanOptions) error { plan = o; return nil })
+	cmd.SetArgs([]string{"--match", "mail,attr:employeeID=employeeNumber", "--base", "ou=x", "--filter", "(sn=*)",
+		"--replace-mismatched", "-w", "p.json", "--user-forest", "u", "--resource-forest", "r"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(plan.Match) != "[mail attr:employeeID=employeeNumber]" || plan.Base != "ou=x" || plan.Filter != "(sn=*)" ||
+		!plan.ReplaceMismatched || plan.WritePath != "p.json" || plan.Forests != (sidmapForests{"u", "r"}) || plan.Sync {
+		t.Errorf("plan options %+v", plan)
+	}
+	sync := newCmdSidmapPlan(f, true, func(o *sidmapPlanOptions) error { plan = o; return nil })
+	sync.SetArgs([]string{"--attrs", "title,department"})
+	if err := sync.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Sync || fmt.Sprint(plan.Attrs) != "[title department]" {
+		t.Errorf("sync-attrs plan options %+v", plan)
+	}
+	if sync.Flags().Lookup("replace-mismatched") != nil {
+		t.Error("sync-attrs plan offers --replace-mismatched")
+	}
+
+	var apply *sidmapApplyOptions
+	acmd := newCmdSidmapApply(f, sidmap.KindOriginatorSID, func(o *sidmapApplyOptions) error { apply = o; return nil })
+	acmd.SetArgs([]string{"plan.json", "--yes", "--concurrency", "9", "--journal", "j", "--undo", "u"})
+	if err := acmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if apply.PlanPath != "plan.json" || !apply.Yes || apply.Concurrency != 9 || apply.Journal != "j" || apply.Undo != "u" {
+		t.Errorf("apply options %+v", apply)
+	}
+	var undo *sidmapUndoOptions
+	ucmd := newCmdSidmapUndo(f, func(o *sidmapUndoOptions) error { undo = o; return nil })
+	ucmd.SetArgs([]string{"u.ldif", "--resource-forest", "r", "--redo", "x"})
+	if err := ucmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if undo.UndoPath != "u.ldif" || undo.Yes || undo.Concurrency != sidmap.DefaultConcurrency || undo.Forests.ResourceForest != "r" || undo.Redo != "x" {
+		t.Errorf("undo options %+v", undo)
+	}
+	var verify *sidmapVerifyOptions
+	vcmd := newCmdSidmapVerify(f, func(o *sidmapVerifyOptions) error { verify = o; return nil })
+	vcmd.SetArgs([]string{"--base", "ou=y"})
+	if err := vcmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if verify.Base != "ou=y" {
+		t.Errorf("verify options %+v", verify)
 	}
 }
