@@ -14,10 +14,10 @@ import (
 	"github.com/abkit/abkit/ldapsync"
 )
 
-// writeBenchForests writes two LDIF snapshots of n people each: enabled user-forest accounts
+// auditBenchForests writes two LDIF snapshots of n people each: enabled user-forest accounts
 // and their disabled, SIP-enabled, correctly mapped resource-forest accounts, with phone numbers
 // the demo rules normalize. Every check then reads every object and finds nothing.
-func writeBenchForests(b *testing.B, dir string, n int) (userPath, resPath string) {
+func auditBenchForests(b *testing.B, dir string, n int) (userPath, resPath string) {
 	b.Helper()
 	userPath, resPath = filepath.Join(dir, "user.ldif"), filepath.Join(dir, "res.ldif")
 	for _, side := range []struct {
@@ -32,9 +32,9 @@ func writeBenchForests(b *testing.B, dir string, n int) (userPath, resPath strin
 		for i := range n {
 			sam := "user" + strconv.Itoa(i)
 			userSID := demoSID(demoUserDomain, 1000+i)
-			attrs := []any{"objectClass", userClasses, "cn", sam, "sn", sam, "sAMAccountName", sam,
+			attrs := []any{"objectClass", demoUserClasses, "cn", sam, "sn", sam, "sAMAccountName", sam,
 				"telephoneNumber", fmt.Sprintf("+1 (425) %03d-%04d", i/10000, i%10000),
-				"objectGUID", guidBytes(side.forest + "/" + sam)}
+				"objectGUID", demoGUIDBytes(side.forest + "/" + sam)}
 			if side.resource {
 				mail := sam + "@contoso.com"
 				attrs = append(attrs, "objectSid", demoSID(demoResDomain, 1000+i), "userAccountControl", "514",
@@ -44,7 +44,7 @@ func writeBenchForests(b *testing.B, dir string, n int) (userPath, resPath strin
 			} else {
 				attrs = append(attrs, "objectSid", userSID, "userAccountControl", "512")
 			}
-			if err := w.Write(entry(fmt.Sprintf("cn=%s,ou=Users,dc=%s,dc=test", sam, side.forest), attrs...)); err != nil {
+			if err := w.Write(demoEntry(fmt.Sprintf("cn=%s,ou=Users,dc=%s,dc=test", sam, side.forest), attrs...)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -70,7 +70,7 @@ func BenchmarkAuditSnapshots(b *testing.B) {
 		}
 	}
 	dir := b.TempDir()
-	userPath, resPath := writeBenchForests(b, dir, n)
+	userPath, resPath := auditBenchForests(b, dir, n)
 	demo, _ := filepath.Abs(demoDir)
 	cfg := filepath.Join(dir, "abkit.yaml")
 	yaml := fmt.Sprintf("forests:\n  - {name: userforest, ldif: %s}\n  - {name: resforest, ldif: %s}\n"+

@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// chromiumPath returns the headless browser for the HTML report test: $ABKIT_CHROMIUM, else
+// auditChromiumPath returns the headless browser for the HTML report test: $ABKIT_CHROMIUM, else
 // /usr/bin/chromium, else chromium on PATH. Missing, the test fails under CI=true and skips
 // otherwise (scripts/ensure-chromium.sh installs it).
-func chromiumPath(t *testing.T) string {
+func auditChromiumPath(t *testing.T) string {
 	t.Helper()
 	candidates := []string{os.Getenv("ABKIT_CHROMIUM"), "/usr/bin/chromium"}
 	if p, err := exec.LookPath("chromium"); err == nil {
@@ -38,9 +38,9 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// artifactDir is where tests keep files for people to look at: $ABKIT_ARTIFACTS, else
+// auditArtifactDir is where tests keep files for people to look at: $ABKIT_ARTIFACTS, else
 // out/test-artifacts at the repository root (ignored by git).
-func artifactDir(t *testing.T) string {
+func auditArtifactDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("ABKIT_ARTIFACTS")
 	if dir == "" {
@@ -52,8 +52,8 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// runChromium runs headless Chromium with a throwaway profile and no network activity of its own.
-func runChromium(t *testing.T, bin string, args ...string) []byte {
+// auditRunChromium runs headless Chromium with a throwaway profile and no network activity of its own.
+func auditRunChromium(t *testing.T, bin string, args ...string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -71,7 +71,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 }
 
 func TestAuditHTMLInChromium(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := auditChromiumPath(t)
 	// Three daily runs on the demo data, so that the trend has points.
 	hist, out := t.TempDir(), t.TempDir()
 	for d := range 3 {
@@ -82,7 +82,7 @@ func TestAuditHTMLInChromium(t *testing.T) {
 	report := filepath.Join(out, "abkit-audit-2026-11-22.html")
 	url := "file://" + report
 
-	dom := string(runChromium(t, bin, "--dump-dom", url))
+	dom := string(auditRunChromium(t, bin, "--dump-dom", url))
 	total := 0
 	for _, c := range demoCounts {
 		total += c.count
@@ -108,8 +108,8 @@ func TestAuditHTMLInChromium(t *testing.T) {
 		t.Errorf("trend shows %d runs, want 3", n)
 	}
 
-	shot := filepath.Join(artifactDir(t), "audit-report.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2000", url)
+	shot := filepath.Join(auditArtifactDir(t), "audit-report.png")
+	auditRunChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2000", url)
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func demoGUID(name string) ldapsync.GUID {
 	return g
 }
 
-func guidBytes(name string) []byte {
+func demoGUIDBytes(name string) []byte {
 	g := demoGUID(name)
 	return g[:]
 }
@@ -108,8 +108,8 @@ func demoSID(domain string, rid int) []byte {
 func (p demoPerson) display() string { return p.given + " " + p.sn }
 func (p demoPerson) mail() string    { return p.sam + "@contoso.com" }
 
-// entry builds an LDAP entry from name/value pairs; string values and []byte values may mix.
-func entry(dn string, attrs ...any) *ldap.Entry {
+// demoEntry builds an LDAP entry from name/value pairs; string values and []byte values may mix.
+func demoEntry(dn string, attrs ...any) *ldap.Entry {
 	e := &ldap.Entry{DN: dn}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		name := attrs[i].(string)
@@ -136,14 +136,14 @@ func entry(dn string, attrs ...any) *ldap.Entry {
 func demoContainers(dc string) []*ldap.Entry {
 	base := "dc=" + dc + ",dc=test"
 	return []*ldap.Entry{
-		entry(base, "objectClass", []string{"top", "domain"}, "dc", dc),
-		entry("ou=Users,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Users"),
-		entry("ou=Groups,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Groups"),
-		entry("ou=Contacts,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Contacts"),
+		demoEntry(base, "objectClass", []string{"top", "domain"}, "dc", dc),
+		demoEntry("ou=Users,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Users"),
+		demoEntry("ou=Groups,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Groups"),
+		demoEntry("ou=Contacts,"+base, "objectClass", []string{"top", "organizationalUnit"}, "ou", "Contacts"),
 	}
 }
 
-var userClasses = []string{"top", "person", "organizationalPerson", "user"}
+var demoUserClasses = []string{"top", "person", "organizationalPerson", "user"}
 
 func demoUserForest() []*ldap.Entry {
 	out := demoContainers("userforest")
@@ -152,25 +152,25 @@ func demoUserForest() []*ldap.Entry {
 		if p.disabled {
 			uac = "514"
 		}
-		e := entry(fmt.Sprintf("cn=%s,ou=Users,dc=userforest,dc=test", p.display()),
-			"objectClass", userClasses, "cn", p.display(), "givenName", p.given, "sn", p.sn,
+		e := demoEntry(fmt.Sprintf("cn=%s,ou=Users,dc=userforest,dc=test", p.display()),
+			"objectClass", demoUserClasses, "cn", p.display(), "givenName", p.given, "sn", p.sn,
 			"displayName", p.display(), "sAMAccountName", p.sam, "userPrincipalName", p.sam+"@userforest.test",
 			"mail", p.mail(), "title", p.title, "department", p.dept, "telephoneNumber", p.phone,
-			"objectGUID", guidBytes("userforest/"+p.sam), "objectSid", demoSID(demoUserDomain, p.rid),
+			"objectGUID", demoGUIDBytes("userforest/"+p.sam), "objectSid", demoSID(demoUserDomain, p.rid),
 			"userAccountControl", uac)
 		if p.sipInUserForest {
-			e.Attributes = append(e.Attributes, entry("",
+			e.Attributes = append(e.Attributes, demoEntry("",
 				"msRTCSIP-PrimaryUserAddress", "sip:"+p.mail(), "msRTCSIP-UserEnabled", "TRUE",
 				"proxyAddresses", []string{"SMTP:" + p.mail(), "sip:" + p.mail()}).Attributes...)
 		}
 		out = append(out, e)
 	}
 	// A contact for bob, left over from a partner directory sync: a duplicate of bob's address.
-	out = append(out, entry("cn=Bob Baker (external),ou=Contacts,dc=userforest,dc=test",
+	out = append(out, demoEntry("cn=Bob Baker (external),ou=Contacts,dc=userforest,dc=test",
 		"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Bob Baker (external)", "sn", "Baker",
 		"displayName", "Bob Baker (external)", "mail", "bob.baker@fabrikam.com",
 		"msRTCSIP-PrimaryUserAddress", "sip:bob@contoso.com", "msRTCSIP-UserEnabled", "TRUE",
-		"objectGUID", guidBytes("userforest/contact-bob")))
+		"objectGUID", demoGUIDBytes("userforest/contact-bob")))
 	return out
 }
 
@@ -184,44 +184,44 @@ func demoResourceForest() []*ldap.Entry {
 		if !p.resource {
 			continue
 		}
-		e := entry(fmt.Sprintf("cn=%s,ou=Users,dc=resforest,dc=test", p.display()),
-			"objectClass", userClasses, "cn", p.display(), "givenName", p.given, "sn", p.sn,
+		e := demoEntry(fmt.Sprintf("cn=%s,ou=Users,dc=resforest,dc=test", p.display()),
+			"objectClass", demoUserClasses, "cn", p.display(), "givenName", p.given, "sn", p.sn,
 			"displayName", p.display(), "sAMAccountName", p.sam, "mail", p.mail(), "title", p.title,
 			"department", p.dept, "company", "Contoso Ltd", "telephoneNumber", p.phone,
-			"objectGUID", guidBytes("resforest/"+p.sam), "objectSid", demoSID(demoResDomain, 2100+p.rid),
+			"objectGUID", demoGUIDBytes("resforest/"+p.sam), "objectSid", demoSID(demoResDomain, 2100+p.rid),
 			"userAccountControl", "514",
 			"proxyAddresses", []string{"SMTP:" + p.mail(), "sip:" + p.mail()},
 			"msRTCSIP-PrimaryUserAddress", "sip:"+p.mail(), "msRTCSIP-UserEnabled", "TRUE",
 			"msRTCSIP-PrimaryHomeServer", "CN=LC Services,CN=Microsoft,CN=pool01,CN=Pools,CN=RTC Service,CN=Services,CN=Configuration,dc=resforest,dc=test")
 		if p.mapping != "unmapped" {
-			e.Attributes = append(e.Attributes, entry("", "msExchMasterAccountSid", demoSID(demoUserDomain, p.rid)).Attributes...)
+			e.Attributes = append(e.Attributes, demoEntry("", "msExchMasterAccountSid", demoSID(demoUserDomain, p.rid)).Attributes...)
 			orig := p.rid
 			if p.mapping != "" {
 				orig = sids[p.mapping]
 			}
-			e.Attributes = append(e.Attributes, entry("", "msRTCSIP-OriginatorSid", demoSID(demoUserDomain, orig)).Attributes...)
+			e.Attributes = append(e.Attributes, demoEntry("", "msRTCSIP-OriginatorSid", demoSID(demoUserDomain, orig)).Attributes...)
 		}
 		if p.line != "" {
-			e.Attributes = append(e.Attributes, entry("", "msRTCSIP-Line", p.line).Attributes...)
+			e.Attributes = append(e.Attributes, demoEntry("", "msRTCSIP-Line", p.line).Attributes...)
 		}
 		if p.hidden {
-			e.Attributes = append(e.Attributes, entry("", "msExchHideFromAddressLists", "TRUE").Attributes...)
+			e.Attributes = append(e.Attributes, demoEntry("", "msExchHideFromAddressLists", "TRUE").Attributes...)
 		}
 		out = append(out, e)
 	}
 	out = append(out,
 		// A mail-enabled security group that was given alice's address.
-		entry("cn=Sales Team,ou=Groups,dc=resforest,dc=test",
+		demoEntry("cn=Sales Team,ou=Groups,dc=resforest,dc=test",
 			"objectClass", []string{"top", "group"}, "cn", "Sales Team", "displayName", "Sales Team",
 			"sAMAccountName", "sales-team", "mail", "sales@contoso.com", "groupType", "-2147483646",
 			"proxyAddresses", []string{"SMTP:sales@contoso.com", "sip:alice@contoso.com"},
-			"objectGUID", guidBytes("resforest/group-sales"), "objectSid", demoSID(demoResDomain, 3001)),
+			"objectGUID", demoGUIDBytes("resforest/group-sales"), "objectSid", demoSID(demoResDomain, 3001)),
 		// An old contact for carol, differing only in case.
-		entry("cn=Carol Clark (old),ou=Contacts,dc=resforest,dc=test",
+		demoEntry("cn=Carol Clark (old),ou=Contacts,dc=resforest,dc=test",
 			"objectClass", []string{"top", "person", "organizationalPerson", "contact"}, "cn", "Carol Clark (old)", "sn", "Clark",
 			"displayName", "Carol Clark (old)", "mail", "carol.clark@contoso.com",
 			"proxyAddresses", []string{"SMTP:carol.clark@contoso.com", "SIP:Carol@Contoso.com"},
-			"objectGUID", guidBytes("resforest/contact-carol")),
+			"objectGUID", demoGUIDBytes("resforest/contact-carol")),
 	)
 	return out
 }

@@ -13,10 +13,10 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// loadDemoForest adds the demo entries of one forest to slapd under a fresh OU of suffix
+// auditLoadDemoForest adds the demo entries of one forest to slapd under a fresh OU of suffix
 // (dc=<forest>,dc=test becomes ou=<ou>,dc=<forest>,dc=test) and returns that OU's DN. The
 // entries are deleted when the test ends.
-func loadDemoForest(t *testing.T, url, bindDN, password, forest, ou string, entries []*ldap.Entry) string {
+func auditLoadDemoForest(t *testing.T, url, bindDN, password, forest, ou string, entries []*ldap.Entry) string {
 	t.Helper()
 	conn, err := ldap.DialURL(url)
 	if err != nil {
@@ -61,8 +61,8 @@ func TestIntegrationAuditSlapd(t *testing.T) {
 	env := needEnv(t, "ABKIT_SLAPD_URL", "ABKIT_SLAPD_LDAPS_URL", "ABKIT_SLAPD_CA", "ABKIT_SLAPD_USER_BIND_DN",
 		"ABKIT_SLAPD_RES_BIND_DN", "ABKIT_SLAPD_PASSWORD")
 	ou := fmt.Sprintf("audit%d", time.Now().UnixNano())
-	userBase := loadDemoForest(t, env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_USER_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], "userforest", ou, demoUserForest())
-	resBase := loadDemoForest(t, env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_RES_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], "resforest", ou, demoResourceForest())
+	userBase := auditLoadDemoForest(t, env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_USER_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], "userforest", ou, demoUserForest())
+	resBase := auditLoadDemoForest(t, env["ABKIT_SLAPD_URL"], env["ABKIT_SLAPD_RES_BIND_DN"], env["ABKIT_SLAPD_PASSWORD"], "resforest", ou, demoResourceForest())
 
 	t.Setenv("ABKIT_TEST_AUDIT_PASSWORD", env["ABKIT_SLAPD_PASSWORD"])
 	demo, err := filepath.Abs(demoDir)
