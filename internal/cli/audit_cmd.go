@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// defaultMaxAge is how old the newest full address book file may be before the audit reports it.
-const defaultMaxAge = 36 * time.Hour
+// auditDefaultMaxAge is how old the newest full address book file may be before the audit reports it.
+const auditDefaultMaxAge = 36 * time.Hour
 
 type auditOptions struct {
 	f *Factory
@@ -96,7 +96,7 @@ such while the others still report; the exit status is then 3.`),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ABSFolder, "abs-folder", "", "address book folder (F-/D-/C- files); default abs.folder of the configuration")
-	fl.DurationVar(&opts.MaxAge, "max-age", defaultMaxAge, "the newest full address book file may be at most this old; default abs.max_age or 36h")
+	fl.DurationVar(&opts.MaxAge, "max-age", auditDefaultMaxAge, "the newest full address book file may be at most this old; default abs.max_age or 36h")
 	fl.StringVar(&opts.Out, "out", "", "folder for the report files (created when missing)")
 	fl.StringVar(&opts.History, "history", "", "folder of run summaries for the trend (created when missing)")
 	return cmd
@@ -169,7 +169,7 @@ func (p *auditPlan) close() {
 func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	p := &auditPlan{}
 	folder := opts.ABSFolder
-	maxAge := defaultMaxAge
+	maxAge := auditDefaultMaxAge
 	var rulesFile string
 	if cfg.ABS != nil {
 		if folder == "" {
