@@ -6,7 +6,7 @@ import (
 )
 
 // testTable is the Lync 2013 default attribute table.
-func testTable(t *testing.T) *Table {
+func queryTable(t *testing.T) *Table {
 	t.Helper()
 	tbl, err := NewTable(DefaultAttributes())
 	if err != nil {
@@ -15,28 +15,28 @@ func testTable(t *testing.T) *Table {
 	return tbl
 }
 
-func sv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueString, Str: s} }
-func nv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueNormalized, Str: s} }
+func qsv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueString, Str: s} }
+func qnv(id uint16, s string) Value { return Value{AttrID: id, Kind: ValueNormalized, Str: s} }
 
 var (
-	annID   = GUID{1}
-	groupID = GUID{2}
-	ann     = &Contact{ID: annID, OuPathID: 7, Values: []Value{
-		sv(19, "SMTP:ann.berg@contoso.com"), sv(19, "sip:Ann.Berg@Contoso.com"),
-		sv(9, "555-533-4312"), nv(9, "tel:+5555334312"),
-		sv(11, "4444"),
-		sv(8, "sip:ann.berg@contoso.com"),
-		sv(3, "Ann Berg"), sv(2, "Berg"), sv(1, "Ann"),
+	qAnnID   = GUID{1}
+	qGroupID = GUID{2}
+	qAnn     = &Contact{ID: qAnnID, OuPathID: 7, Values: []Value{
+		qsv(19, "SMTP:ann.berg@contoso.com"), qsv(19, "sip:Ann.Berg@Contoso.com"),
+		qsv(9, "555-533-4312"), qnv(9, "tel:+5555334312"),
+		qsv(11, "4444"),
+		qsv(8, "sip:ann.berg@contoso.com"),
+		qsv(3, "Ann Berg"), qsv(2, "Berg"), qsv(1, "Ann"),
 	}}
-	salesGroup = &Contact{ID: groupID, OuPathID: 9, Values: []Value{
-		sv(19, "SMTP:sales@contoso.com"), sv(19, "sip:ann.berg@contoso.com"),
-		sv(15, "-2147483646"), sv(3, "Sales Team"),
+	qGroup = &Contact{ID: qGroupID, OuPathID: 9, Values: []Value{
+		qsv(19, "SMTP:sales@contoso.com"), qsv(19, "sip:ann.berg@contoso.com"),
+		qsv(15, "-2147483646"), qsv(3, "Sales Team"),
 	}}
-	deleted = &Contact{ID: GUID{3}, OuPathID: 9}
+	qDeleted = &Contact{ID: GUID{3}, OuPathID: 9}
 )
 
 func TestQueryMatch(t *testing.T) {
-	tbl := testTable(t)
+	tbl := queryTable(t)
 	rules, err := ParseRules("^(\\d{4})$\r\n+1425555$1\r\nE164\r\n\r\n")
 	if err != nil {
 		t.Fatal(err)
@@ -46,30 +46,30 @@ func TestQueryMatch(t *testing.T) {
 		q    Query
 		want []*Contact // of ann, salesGroup, deleted
 	}{
-		{"sip with prefix, any case", Query{SIP: "SIP:ANN.BERG@contoso.com"}, []*Contact{ann, salesGroup}},
-		{"sip without prefix", Query{SIP: "ann.berg@contoso.com"}, []*Contact{ann, salesGroup}},
+		{"sip with prefix, any case", Query{SIP: "SIP:ANN.BERG@contoso.com"}, []*Contact{qAnn, qGroup}},
+		{"sip without prefix", Query{SIP: "ann.berg@contoso.com"}, []*Contact{qAnn, qGroup}},
 		{"sip is exact", Query{SIP: "ann@contoso.com"}, nil},
 		{"smtp is not sip", Query{SIP: "sales@contoso.com"}, nil},
-		{"name part", Query{Name: "BERG"}, []*Contact{ann}},
-		{"given and sn", Query{Name: "ann berg"}, []*Contact{ann}},
-		{"group name", Query{Name: "sales"}, []*Contact{salesGroup}},
-		{"phone raw digits", Query{Phone: "(555) 533-4312"}, []*Contact{ann}},
-		{"phone normalized digits", Query{Phone: "+5555334312"}, []*Contact{ann}},
+		{"name part", Query{Name: "BERG"}, []*Contact{qAnn}},
+		{"given and sn", Query{Name: "ann berg"}, []*Contact{qAnn}},
+		{"group name", Query{Name: "sales"}, []*Contact{qGroup}},
+		{"phone raw digits", Query{Phone: "(555) 533-4312"}, []*Contact{qAnn}},
+		{"phone normalized digits", Query{Phone: "+5555334312"}, []*Contact{qAnn}},
 		{"phone other digits", Query{Phone: "555-533-4313"}, nil},
-		{"phone with country code", Query{Phone: "+1 (555) 533 4312"}, []*Contact{ann}},
-		{"phone without area code", Query{Phone: "533-4312"}, []*Contact{ann}},
+		{"phone with country code", Query{Phone: "+1 (555) 533 4312"}, []*Contact{qAnn}},
+		{"phone without area code", Query{Phone: "533-4312"}, []*Contact{qAnn}},
 		{"short suffix is not enough", Query{Phone: "4312"}, nil},
-		{"phone by rules: raw 4444 normalizes to +14255554444", Query{Phone: "+1 425 555 4444", Rules: rules}, []*Contact{ann}},
+		{"phone by rules: raw 4444 normalizes to +14255554444", Query{Phone: "+1 425 555 4444", Rules: rules}, []*Contact{qAnn}},
 		{"phone extension without rules", Query{Phone: "+1 425 555 4444"}, nil},
-		{"guid", Query{ID: groupID, HasID: true}, []*Contact{salesGroup}},
-		{"guid finds deleted", Query{ID: GUID{3}, HasID: true}, []*Contact{deleted}},
-		{"all criteria", Query{SIP: "ann.berg@contoso.com", Name: "team"}, []*Contact{salesGroup}},
-		{"empty query", Query{}, []*Contact{ann, salesGroup, deleted}},
+		{"guid", Query{ID: qGroupID, HasID: true}, []*Contact{qGroup}},
+		{"guid finds deleted", Query{ID: GUID{3}, HasID: true}, []*Contact{qDeleted}},
+		{"all criteria", Query{SIP: "ann.berg@contoso.com", Name: "team"}, []*Contact{qGroup}},
+		{"empty query", Query{}, []*Contact{qAnn, qGroup, qDeleted}},
 	}
 	for _, tt := range tests {
 		q := tt.q
 		var got []*Contact
-		for _, c := range []*Contact{ann, salesGroup, deleted} {
+		for _, c := range []*Contact{qAnn, qGroup, qDeleted} {
 			if q.Match(c, tbl) {
 				got = append(got, c)
 			}
@@ -87,7 +87,7 @@ func TestQueryMatch(t *testing.T) {
 }
 
 func TestIsPhoneAttribute(t *testing.T) {
-	tbl := testTable(t)
+	tbl := queryTable(t)
 	for name, want := range map[string]bool{
 		"telephoneNumber": true, "homePhone": true, "mobile": true, "otherTelephone": true, "ipPhone": true,
 		"mail": false, "proxyAddresses": false, "displayName": false, "manager": false,
@@ -112,18 +112,18 @@ func TestDigits(t *testing.T) {
 }
 
 func TestCheckPhones(t *testing.T) {
-	tbl := testTable(t)
+	tbl := queryTable(t)
 	rules, err := ParseRules("^(\\d{4})$\r\n+1425555$1\r\n^(\\d{3})-(\\d{3})-(\\d{4})$\r\ntel:+1$1$2$3\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &Contact{ID: GUID{9}, Values: []Value{
-		sv(13, "4711"), nv(13, "TEL:+14255554711"), // ipPhone (0x2000): agrees, tel: in another case
-		sv(12, "425-555-0100"), nv(12, "tel:+4255550100"), // otherTelephone: the rules say tel:+14255550100
-		sv(11, "4444"),                        // mobile: no normalized copy stored
-		sv(10, "ext. 12"),                     // homePhone: no rule
-		sv(9, "not a phone"), nv(9, "tel:+1"), // telephoneNumber: stored, but no rule
-		sv(3, "4444"), // displayName: not normalized, not checked
+		qsv(13, "4711"), qnv(13, "TEL:+14255554711"), // ipPhone (0x2000): agrees, tel: in another case
+		qsv(12, "425-555-0100"), qnv(12, "tel:+4255550100"), // otherTelephone: the rules say tel:+14255550100
+		qsv(11, "4444"),                         // mobile: no normalized copy stored
+		qsv(10, "ext. 12"),                      // homePhone: no rule
+		qsv(9, "not a phone"), qnv(9, "tel:+1"), // telephoneNumber: stored, but no rule
+		qsv(3, "4444"), // displayName: not normalized, not checked
 	}}
 	issues, err := CheckPhones(c, tbl, true, rules)
 	if err != nil {
@@ -155,21 +155,21 @@ func TestCheckPhones(t *testing.T) {
 
 func TestChanges(t *testing.T) {
 	attrs := DefaultAttributes()
-	newAnn := &Contact{ID: annID, OuPathID: 8, Values: []Value{
-		sv(19, "SMTP:ann.berg@contoso.com"), sv(19, "sip:Ann.Berg@Contoso.com"), sv(19, "smtp:ab@contoso.com"),
-		sv(9, "555-533-4312"), nv(9, "tel:+5555334312"),
-		sv(8, "sip:ann.berg@contoso.com"),
-		sv(4, "Director"),
-		sv(3, "Ann Berg"), sv(2, "Berg"), sv(1, "Ann"),
+	qNewAnn := &Contact{ID: qAnnID, OuPathID: 8, Values: []Value{
+		qsv(19, "SMTP:ann.berg@contoso.com"), qsv(19, "sip:Ann.Berg@Contoso.com"), qsv(19, "smtp:ab@contoso.com"),
+		qsv(9, "555-533-4312"), qnv(9, "tel:+5555334312"),
+		qsv(8, "sip:ann.berg@contoso.com"),
+		qsv(4, "Director"),
+		qsv(3, "Ann Berg"), qsv(2, "Berg"), qsv(1, "Ann"),
 	}}
-	newGroup := &Contact{ID: GUID{4}, OuPathID: 9, Values: []Value{sv(3, "New Group"), sv(15, "2")}}
-	old := &Book{Header: Header{Kind: Full, Day: 10}, Attributes: attrs, Contacts: []*Contact{ann, salesGroup}}
+	qNewGroup := &Contact{ID: GUID{4}, OuPathID: 9, Values: []Value{qsv(3, "New Group"), qsv(15, "2")}}
+	old := &Book{Header: Header{Kind: Full, Day: 10}, Attributes: attrs, Contacts: []*Contact{qAnn, qGroup}}
 	// The new file lists its attributes in another order: matching is by name.
 	rev := make([]Attribute, len(attrs))
 	for i, a := range attrs {
 		rev[len(attrs)-1-i] = a
 	}
-	nw := &Book{Header: Header{Kind: Full, Day: 11}, Attributes: rev, Contacts: []*Contact{newGroup, newAnn, deleted}}
+	nw := &Book{Header: Header{Kind: Full, Day: 11}, Attributes: rev, Contacts: []*Contact{qNewGroup, qNewAnn, qDeleted}}
 	nw.Contacts[2] = &Contact{ID: GUID{5}} // a deleted-object record counts as absent
 	changes, err := Changes(old, nw)
 	if err != nil {
@@ -178,13 +178,13 @@ func TestChanges(t *testing.T) {
 	if len(changes) != 3 {
 		t.Fatalf("%d changes, want 3: %+v", len(changes), changes)
 	}
-	if c := changes[0]; c.Kind != Changed || c.ID != annID || c.Old != ann || c.New != newAnn {
+	if c := changes[0]; c.Kind != Changed || c.ID != qAnnID || c.Old != qAnn || c.New != qNewAnn {
 		t.Errorf("change 0 = %+v, want ann changed", c)
 	}
-	if c := changes[1]; c.Kind != Removed || c.ID != groupID || c.New != nil {
+	if c := changes[1]; c.Kind != Removed || c.ID != qGroupID || c.New != nil {
 		t.Errorf("change 1 = %+v, want the group removed", c)
 	}
-	if c := changes[2]; c.Kind != Added || c.ID != newGroup.ID || c.Old != nil {
+	if c := changes[2]; c.Kind != Added || c.ID != qNewGroup.ID || c.Old != nil {
 		t.Errorf("change 2 = %+v, want the new group added", c)
 	}
 	var names []string

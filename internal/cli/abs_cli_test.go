@@ -17,9 +17,9 @@ import (
 // Golden files of the abs and phone commands live in testdata/abs/cli; `go test ./internal/cli
 // -run 'Abs|Phone' -update` rewrites them.
 const (
-	absData   = "../../testdata/abs"
-	absGolden = "../../testdata/abs/cli"
-	rulesFile = "../../testdata/abs/rules/Company_Phone_Number_Normalization_Rules.txt"
+	absData      = "../../testdata/abs"
+	absGolden    = "../../testdata/abs/cli"
+	absRulesFile = "../../testdata/abs/rules/Company_Phone_Number_Normalization_Rules.txt"
 )
 
 func init() {
@@ -29,18 +29,18 @@ func init() {
 	}
 }
 
-func updateGolden() bool {
+func absUpdateGolden() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
 
-func sample(name string) string { return filepath.Join(absData, name) }
+func absSample(name string) string { return filepath.Join(absData, name) }
 
-// checkGolden compares got with the golden file name, or rewrites it under -update.
-func checkGolden(t *testing.T, name, got string) {
+// absCheckGolden compares got with the golden file name, or rewrites it under -update.
+func absCheckGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join(absGolden, name)
-	if updateGolden() {
+	if absUpdateGolden() {
 		if err := os.MkdirAll(absGolden, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -64,26 +64,26 @@ func TestAbsGolden(t *testing.T) {
 		args   []string
 		code   int
 	}{
-		{"dump_F-0A10.txt", []string{"abs", "dump", sample("F-0A10.lsabs")}, ExitOK},
-		{"dump_D-0A10-0A11.json", []string{"abs", "dump", "-o", "json", sample("D-0A10-0A11.lsabs")}, ExitOK},
-		{"dump_C-0A10-0A11.json", []string{"abs", "dump", "-o", "json", sample("C-0A10-0A11.lsabs")}, ExitOK},
-		{"dump_C-0A10-0A11.csv", []string{"abs", "dump", "-o", "csv", sample("C-0A10-0A11.lsabs")}, ExitOK},
-		{"dump_F-0A10.dabs.tsv", []string{"abs", "dump", "-o", "tsv", sample("F-0A10.dabs")}, ExitOK},
-		{"info_F-0A10.tsv", []string{"abs", "info", sample("F-0A10.lsabs")}, ExitOK},
-		{"info_D-0A10-0A11.json", []string{"abs", "info", "-o", "json", sample("D-0A10-0A11.lsabs")}, ExitOK},
-		{"info_C-0A10-0A11.json", []string{"abs", "info", "-o", "json", sample("C-0A10-0A11.lsabs")}, ExitOK},
-		{"find_sip.tsv", []string{"abs", "find", sample("F-0A10.lsabs"), "--sip", "SVEN.XU@contoso.com"}, ExitOK},
-		{"find_phone.json", []string{"abs", "find", sample("F-0A10.lsabs"), "--phone", "(206) 943-8128", "-o", "json"}, ExitOK},
-		{"find_name.tsv", []string{"abs", "find", sample("F-0A11.lsabs"), "--name", "garcía"}, ExitOK},
-		{"diff_F-0A10_F-0A11.tsv", []string{"abs", "diff", sample("F-0A10.lsabs"), sample("F-0A11.lsabs")}, ExitFindings},
-		{"diff_F-0A10_F-0A11.json", []string{"abs", "diff", "-o", "json", sample("F-0A10.lsabs"), sample("F-0A11.lsabs")}, ExitFindings},
-		{"probe_F-0A10.txt", []string{"abs", "probe", sample("F-0A10.lsabs")}, ExitOK},
-		{"probe_bad-length.txt", []string{"abs", "probe", sample("broken/bad-length.lsabs")}, ExitBadInput},
-		{"probe_unknown-layout.json", []string{"abs", "probe", "-o", "json", sample("broken/unknown-layout.lsabs")}, ExitBadInput},
-		{"phone_test.tsv", []string{"phone", "test", "--rules", rulesFile, "4444", "555-533-4312", "(425) 555-1234 x4711", "ext 12"}, ExitFindings},
-		{"phone_test_abs.json", []string{"phone", "test", "--abs", sample("F-0A10.lsabs"), "-o", "json", "54444", "206.943.8128"}, ExitOK},
-		{"phone_check_F-0A10.tsv", []string{"phone", "check", sample("F-0A10.lsabs")}, ExitFindings},
-		{"phone_check_F-0A11_rules.csv", []string{"phone", "check", sample("F-0A11.lsabs"), "--rules", rulesFile, "-o", "csv"}, ExitFindings},
+		{"dump_F-0A10.txt", []string{"abs", "dump", absSample("F-0A10.lsabs")}, ExitOK},
+		{"dump_D-0A10-0A11.json", []string{"abs", "dump", "-o", "json", absSample("D-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_C-0A10-0A11.json", []string{"abs", "dump", "-o", "json", absSample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_C-0A10-0A11.csv", []string{"abs", "dump", "-o", "csv", absSample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"dump_F-0A10.dabs.tsv", []string{"abs", "dump", "-o", "tsv", absSample("F-0A10.dabs")}, ExitOK},
+		{"info_F-0A10.tsv", []string{"abs", "info", absSample("F-0A10.lsabs")}, ExitOK},
+		{"info_D-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("D-0A10-0A11.lsabs")}, ExitOK},
+		{"info_C-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("C-0A10-0A11.lsabs")}, ExitOK},
+		{"find_sip.tsv", []string{"abs", "find", absSample("F-0A10.lsabs"), "--sip", "SVEN.XU@contoso.com"}, ExitOK},
+		{"find_phone.json", []string{"abs", "find", absSample("F-0A10.lsabs"), "--phone", "(206) 943-8128", "-o", "json"}, ExitOK},
+		{"find_name.tsv", []string{"abs", "find", absSample("F-0A11.lsabs"), "--name", "garcía"}, ExitOK},
+		{"diff_F-0A10_F-0A11.tsv", []string{"abs", "diff", absSample("F-0A10.lsabs"), absSample("F-0A11.lsabs")}, ExitFindings},
+		{"diff_F-0A10_F-0A11.json", []string{"abs", "diff", "-o", "json", absSample("F-0A10.lsabs"), absSample("F-0A11.lsabs")}, ExitFindings},
+		{"probe_F-0A10.txt", []string{"abs", "probe", absSample("F-0A10.lsabs")}, ExitOK},
+		{"probe_bad-length.txt", []string{"abs", "probe", absSample("broken/bad-length.lsabs")}, ExitBadInput},
+		{"probe_unknown-layout.json", []string{"abs", "probe", "-o", "json", absSample("broken/unknown-layout.lsabs")}, ExitBadInput},
+		{"phone_test.tsv", []string{"phone", "test", "--rules", absRulesFile, "4444", "555-533-4312", "(425) 555-1234 x4711", "ext 12"}, ExitFindings},
+		{"phone_test_abs.json", []string{"phone", "test", "--abs", absSample("F-0A10.lsabs"), "-o", "json", "54444", "206.943.8128"}, ExitOK},
+		{"phone_check_F-0A10.tsv", []string{"phone", "check", absSample("F-0A10.lsabs")}, ExitFindings},
+		{"phone_check_F-0A11_rules.csv", []string{"phone", "check", absSample("F-0A11.lsabs"), "--rules", absRulesFile, "-o", "csv"}, ExitFindings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestAbsGolden(t *testing.T) {
 			if strings.HasSuffix(tt.golden, ".json") && !json.Valid([]byte(stdout)) {
 				t.Errorf("stdout is not valid JSON:\n%s", stdout)
 			}
-			checkGolden(t, tt.golden, stdout)
+			absCheckGolden(t, tt.golden, stdout)
 		})
 	}
 }
@@ -102,7 +102,7 @@ func TestAbsGolden(t *testing.T) {
 // TestAbsDumpJSONMatchesReader checks the hand-written JSON against the decoded contacts.
 func TestAbsDumpJSONMatchesReader(t *testing.T) {
 	for _, name := range []string{"F-0A10.lsabs", "D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs", "F-0A10.dabs"} {
-		stdout, stderr, code := runCLI(t, "abs", "dump", "-o", "json", sample(name))
+		stdout, stderr, code := runCLI(t, "abs", "dump", "-o", "json", absSample(name))
 		if code != ExitOK {
 			t.Fatalf("%s: exit %d: %s", name, code, stderr)
 		}
@@ -117,7 +117,7 @@ func TestAbsDumpJSONMatchesReader(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		af, err := abs.Open(sample(name))
+		af, err := abs.Open(absSample(name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestAbsDumpJSONMatchesReader(t *testing.T) {
 			for attr, vals := range g.Attributes {
 				records += max(len(vals), 1) // null: one empty record
 				for raw, norm := range g.Normalized[attr] {
-					if !containsRecord(c.Get(tbl, attr), raw, norm) {
+					if !absContainsRecord(c.Get(tbl, attr), raw, norm) {
 						t.Errorf("%s %s: %s normalized pair %q -> %q not in the file", name, c.ID, attr, raw, norm)
 					}
 					records++
@@ -156,8 +156,8 @@ func TestAbsDumpJSONMatchesReader(t *testing.T) {
 	}
 }
 
-// containsRecord reports whether vals has raw immediately followed by its normalized copy norm.
-func containsRecord(vals []abs.Value, raw, norm string) bool {
+// absContainsRecord reports whether vals has raw immediately followed by its normalized copy norm.
+func absContainsRecord(vals []abs.Value, raw, norm string) bool {
 	for i := 1; i < len(vals); i++ {
 		if vals[i].Kind == abs.ValueNormalized && vals[i].Str == norm && vals[i-1].Str == raw {
 			return true
@@ -166,7 +166,7 @@ func containsRecord(vals []abs.Value, raw, norm string) bool {
 	return false
 }
 
-func TestAppendJSONString(t *testing.T) {
+func TestAbsAppendJSONString(t *testing.T) {
 	for _, s := range []string{"", "plain", "García Zoë", "quote \" back \\ slash", "tab\tnl\ncr\r", "\x00\x1f\x7f", "bad \xff utf8 \xe2\x82", "\u2028 line sep", "日本語",
 		"01234567\"9abcdef", "abcdefgh\x01", "abcdefghé and more ascii", "abcdefgh\xff", "abcdefg\\", "sip:ann.berg@contoso.com;x=\u007f"} {
 		got := appendJSONString(nil, s)
@@ -196,25 +196,25 @@ func TestAbsBrokenFiles(t *testing.T) {
 		validJSON  bool
 		stdoutLast string // stdout must end with this
 	}{
-		{[]string{"abs", "dump", sample("broken/truncated.lsabs")},
+		{[]string{"abs", "dump", absSample("broken/truncated.lsabs")},
 			[]string{"broken/truncated.lsabs", "offset 0x35B"}, "ContactId ", false, ""},
-		{[]string{"abs", "dump", "-o", "json", sample("broken/truncated.lsabs")},
+		{[]string{"abs", "dump", "-o", "json", absSample("broken/truncated.lsabs")},
 			[]string{"broken/truncated.lsabs", "offset 0x35B"}, `"contact_id"`, true, "]\n"},
-		{[]string{"abs", "dump", "-o", "csv", sample("broken/no-nul.lsabs")},
+		{[]string{"abs", "dump", "-o", "csv", absSample("broken/no-nul.lsabs")},
 			[]string{"broken/no-nul.lsabs", "offset 0x"}, "contact_id,ou_path_id", false, ""},
-		{[]string{"abs", "info", sample("broken/unknown-layout.lsabs")},
+		{[]string{"abs", "info", absSample("broken/unknown-layout.lsabs")},
 			[]string{"unknown-layout.lsabs", "offset 0x98", "compressed"}, "", false, ""},
-		{[]string{"abs", "info", "-o", "json", sample("broken/bad-length.lsabs")},
+		{[]string{"abs", "info", "-o", "json", absSample("broken/bad-length.lsabs")},
 			[]string{"bad-length.lsabs", "offset 0x2A0"}, `"offset": 672`, true, ""},
-		{[]string{"abs", "find", sample("broken/truncated.lsabs"), "--name", "x"},
+		{[]string{"abs", "find", absSample("broken/truncated.lsabs"), "--name", "x"},
 			[]string{"offset 0x35B"}, "", false, ""},
-		{[]string{"abs", "dump", sample("no-such-file.lsabs")},
+		{[]string{"abs", "dump", absSample("no-such-file.lsabs")},
 			[]string{"no-such-file.lsabs"}, "", false, ""},
 		{[]string{"abs", "info", absData},
 			[]string{"not a regular file"}, "", false, ""},
 		{[]string{"abs", "probe", absData},
 			[]string{"not a regular file"}, "", false, ""},
-		{[]string{"phone", "check", sample("broken/unknown-attribute.lsabs")},
+		{[]string{"phone", "check", absSample("broken/unknown-attribute.lsabs")},
 			[]string{"unknown-attribute.lsabs", "offset 0x"}, "", false, ""},
 	}
 	for _, tt := range tests {
@@ -245,13 +245,13 @@ func TestAbsBrokenFiles(t *testing.T) {
 
 func TestAbsApply(t *testing.T) {
 	dir := t.TempDir()
-	want, err := os.ReadFile(sample("F-0A11.lsabs"))
+	want, err := os.ReadFile(absSample("F-0A11.lsabs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, delta := range []string{"D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs"} {
 		out := filepath.Join(dir, "from-"+delta)
-		_, stderr, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample(delta), "-w", out)
+		_, stderr, code := runCLI(t, "abs", "apply", absSample("F-0A10.lsabs"), absSample(delta), "-w", out)
 		if code != ExitOK {
 			t.Fatalf("apply %s: exit %d: %s", delta, code, stderr)
 		}
@@ -269,14 +269,14 @@ func TestAbsApply(t *testing.T) {
 	if err := os.WriteFile(out, []byte("keep"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", out)
+	_, stderr, code := runCLI(t, "abs", "apply", absSample("F-0A10.lsabs"), absSample("D-0A10-0A11.lsabs"), "-w", out)
 	if code != ExitBadInput || !strings.Contains(stderr, "--force") {
 		t.Errorf("existing OUT: exit %d, stderr %q; want 2 naming --force", code, stderr)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "keep" {
 		t.Errorf("existing OUT was changed to %d bytes", len(b))
 	}
-	if _, _, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", out, "--force"); code != ExitOK {
+	if _, _, code := runCLI(t, "abs", "apply", absSample("F-0A10.lsabs"), absSample("D-0A10-0A11.lsabs"), "-w", out, "--force"); code != ExitOK {
 		t.Errorf("--force: exit %d", code)
 	}
 	if b, _ := os.ReadFile(out); !bytes.Equal(b, want) {
@@ -285,7 +285,7 @@ func TestAbsApply(t *testing.T) {
 
 	// A delta that does not fit the full file: bad input, nothing written, no temporary left.
 	bad := filepath.Join(dir, "bad.lsabs")
-	_, stderr, code = runCLI(t, "abs", "apply", sample("F-0A11.lsabs"), sample("D-0A10-0A11.lsabs"), "-w", bad)
+	_, stderr, code = runCLI(t, "abs", "apply", absSample("F-0A11.lsabs"), absSample("D-0A10-0A11.lsabs"), "-w", bad)
 	if code != ExitBadInput || !strings.Contains(stderr, "based on day 0A10") {
 		t.Errorf("mismatched delta: exit %d, stderr %q", code, stderr)
 	}
@@ -298,7 +298,7 @@ func TestAbsApply(t *testing.T) {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
-	if _, _, code := runCLI(t, "abs", "apply", sample("F-0A10.lsabs"), sample("D-0A10-0A11.lsabs")); code != ExitBadInput {
+	if _, _, code := runCLI(t, "abs", "apply", absSample("F-0A10.lsabs"), absSample("D-0A10-0A11.lsabs")); code != ExitBadInput {
 		t.Errorf("apply without -w: exit %d, want 2", code)
 	}
 }
@@ -393,23 +393,23 @@ func TestAbsGen(t *testing.T) {
 }
 
 func TestAbsFindAndDiffExitStatus(t *testing.T) {
-	stdout, stderr, code := runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--sip", "nobody@contoso.com")
+	stdout, stderr, code := runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "nobody@contoso.com")
 	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "no match") {
 		t.Errorf("find nothing: exit %d, stdout %q, stderr %q; want 0, nothing, \"no match\"", code, stdout, stderr)
 	}
-	stdout, _, code = runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--guid", "not-a-guid")
+	stdout, _, code = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--guid", "not-a-guid")
 	if code != ExitBadInput || stdout != "" {
 		t.Errorf("bad --guid: exit %d", code)
 	}
-	if _, _, code := runCLI(t, "abs", "find", sample("F-0A10.lsabs")); code != ExitBadInput {
+	if _, _, code := runCLI(t, "abs", "find", absSample("F-0A10.lsabs")); code != ExitBadInput {
 		t.Errorf("find without criteria: exit %d, want 2", code)
 	}
-	stdout, _, code = runCLI(t, "abs", "diff", sample("F-0A10.lsabs"), sample("F-0A10.lsabs"))
+	stdout, _, code = runCLI(t, "abs", "diff", absSample("F-0A10.lsabs"), absSample("F-0A10.lsabs"))
 	if code != ExitOK || strings.Count(stdout, "\n") != 1 {
 		t.Errorf("diff of a file with itself: exit %d, stdout %q; want 0 and only the header", code, stdout)
 	}
 	// The SIP address that a user and a group share finds both.
-	stdout, _, _ = runCLI(t, "abs", "find", sample("F-0A10.lsabs"), "--sip", "sip:sven.xu@CONTOSO.com", "-o", "csv")
+	stdout, _, _ = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "sip:sven.xu@CONTOSO.com", "-o", "csv")
 	if !strings.Contains(stdout, ",user,") || !strings.Contains(stdout, ",group,") {
 		t.Errorf("shared SIP address does not find a user and a group:\n%s", stdout)
 	}
@@ -418,7 +418,7 @@ func TestAbsFindAndDiffExitStatus(t *testing.T) {
 func TestPhoneTestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"phone", "test", "4444"},
-		{"phone", "test", "--rules", rulesFile, "--abs", sample("F-0A10.lsabs"), "4444"},
+		{"phone", "test", "--rules", absRulesFile, "--abs", absSample("F-0A10.lsabs"), "4444"},
 		{"phone", "test", "--rules", "no-such-rules.txt", "4444"},
 	} {
 		if _, _, code := runCLI(t, args...); code != ExitBadInput {
@@ -427,7 +427,7 @@ func TestPhoneTestUsage(t *testing.T) {
 	}
 	// Numbers from stdin.
 	var out, errOut bytes.Buffer
-	code := Run(t.Context(), []string{"phone", "test", "--rules", rulesFile, "-o", "csv"},
+	code := Run(t.Context(), []string{"phone", "test", "--rules", absRulesFile, "-o", "csv"},
 		TestStreams(strings.NewReader("4444\n\n555-533-4312\n"), &out, &errOut))
 	if code != ExitOK || strings.Count(out.String(), "\n") != 3 || !strings.Contains(out.String(), "+14255554444") {
 		t.Errorf("stdin numbers: exit %d:\n%s%s", code, out.String(), errOut.String())
@@ -443,7 +443,7 @@ func TestPhoneTestUsage(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicRefusesExisting(t *testing.T) {
+func TestAbsWriteFileAtomicRefusesExisting(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
 	write := func(s string) func(w io.Writer) error {
@@ -470,7 +470,7 @@ func TestWriteFileAtomicRefusesExisting(t *testing.T) {
 	}
 }
 
-func TestContactJSONGathersSplitAttributes(t *testing.T) {
+func TestAbsContactJSONGathersSplitAttributes(t *testing.T) {
 	tbl, err := abs.NewTable(abs.DefaultAttributes())
 	if err != nil {
 		t.Fatal(err)
@@ -493,7 +493,7 @@ func TestContactJSONGathersSplitAttributes(t *testing.T) {
 	}
 }
 
-func TestAppendGUID(t *testing.T) {
+func TestAbsAppendGUID(t *testing.T) {
 	for _, g := range []abs.GUID{{}, {0x1f, 0x22, 0xbd, 0x96, 0x92, 0x84, 0x50, 0x44, 0xab, 0xb2, 0x2b, 0xd6, 0x82, 0x8d, 0xb2, 0x7a}, abs.FullFileType} {
 		if got := string(appendGUID(nil, g)); got != g.String() {
 			t.Errorf("appendGUID = %s, want %s", got, g)
@@ -501,9 +501,9 @@ func TestAppendGUID(t *testing.T) {
 	}
 }
 
-// TestDumpMatchesLibrary checks, over a file larger than the output chunks, that the text dump
+// TestAbsDumpMatchesLibrary checks, over a file larger than the output chunks, that the text dump
 // is abs.Dump's and that the JSON dump is the per-contact encoding, in file order.
-func TestDumpMatchesLibrary(t *testing.T) {
+func TestAbsDumpMatchesLibrary(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
 	if _, stderr, code := runCLI(t, "abs", "gen", "--contacts", "3000", "--seed", "9", "-w", path); code != ExitOK {
 		t.Fatalf("gen: %s", stderr)
@@ -548,10 +548,10 @@ func TestDumpMatchesLibrary(t *testing.T) {
 	}
 }
 
-// failAfter accepts n bytes, then fails every write.
-type failAfter struct{ n int }
+// absFailAfter accepts n bytes, then fails every write.
+type absFailAfter struct{ n int }
 
-func (w *failAfter) Write(p []byte) (int, error) {
+func (w *absFailAfter) Write(p []byte) (int, error) {
 	if len(p) > w.n {
 		k := w.n
 		w.n = 0
@@ -561,7 +561,7 @@ func (w *failAfter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestDumpWriteErrorStops(t *testing.T) {
+func TestAbsDumpWriteErrorStops(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
 	if _, stderr, code := runCLI(t, "abs", "gen", "--contacts", "5000", "--seed", "9", "-w", path); code != ExitOK {
 		t.Fatalf("gen: %s", stderr)
@@ -572,7 +572,7 @@ func TestDumpWriteErrorStops(t *testing.T) {
 		if format != "" {
 			args = append(args, "-o", format)
 		}
-		code := Run(t.Context(), args, TestStreams(nil, &failAfter{n: 100_000}, &errOut))
+		code := Run(t.Context(), args, TestStreams(nil, &absFailAfter{n: 100_000}, &errOut))
 		if code != ExitRuntime || !strings.Contains(errOut.String(), "disk full") {
 			t.Errorf("dump -o %q to a failing writer: exit %d, stderr %q; want 3 and the write error", format, code, errOut.String())
 		}
