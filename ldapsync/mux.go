@@ -49,8 +49,9 @@ type muxSearch struct {
 	id          int64
 	mu          sync.Mutex
 	queue       [][]byte
-	unsignalled int  // messages queued since the consumer was last woken
-	timerArmed  bool // a delayed wake is pending
+	last        []byte // the final message (SearchResultDone), once it has arrived
+	unsignalled int    // messages queued since the consumer was last woken
+	timerArmed  bool   // a delayed wake is pending
 	notify      chan struct{}
 }
 
@@ -63,6 +64,9 @@ const (
 func (s *muxSearch) push(msg []byte, last bool) {
 	s.mu.Lock()
 	s.queue = append(s.queue, msg)
+	if last {
+		s.last = msg
+	}
 	s.unsignalled++
 	full := s.unsignalled >= wakeBatch
 	s.mu.Unlock()
@@ -96,6 +100,13 @@ func (s *muxSearch) wakeSoon() {
 			s.wake()
 		})
 	}
+}
+
+// lastMessage returns the search's final message if it has arrived, else nil.
+func (s *muxSearch) lastMessage() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 // pop returns the oldest queued message, if any.

@@ -47,28 +47,49 @@ func (f *Forest) SearchEntries(ctx context.Context, req SearchRequest) iter.Seq2
 		rep := f.opts.Progress
 		rep.Start(-1, "objects")
 		defer rep.Done()
+		fail := func(n int, err error) {
+			yield(nil, &SearchError{Forest: f.opts.Name, Base: base, Filter: filter, Code: ldapCode(err), Objects: n, Err: err})
+		}
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		s, err := f.sendPage(q, nil)
+		if err != nil {
+			fail(0, err)
+			return
+		}
 		n := 0
-		var cookie []byte
+		emit := func(e *ldap.Entry) bool {
+			n++
+			rep.Add(1)
+			return yield(e, nil)
+		}
 		for {
-			p := f.page(ctx, q, cookie, req.Referral, func(e *ldap.Entry) bool {
-				n++
-				rep.Add(1)
-				return yield(e, nil)
-			})
+			p := f.page(ctx, q, s, true, req.Referral, emit)
+			if p.next != nil && (p.stopped || p.err != nil) {
+				if p.stopped && p.err == nil {
+					// Learn the cookie of the page already asked for, to release it.
+					p = f.page(ctx, q, p.next, false, nil, nil)
+				} else {
+					f.abandon(p.next.id)
+					f.mux.unregister(p.next)
+				}
+			}
 			switch {
 			case p.stopped:
 				f.releasePaging(ctx, q, p.cookie)
 				return
-			case ctx.Err() != nil:
+			case p.err != nil && ctx.Err() != nil:
 				yield(nil, ctx.Err())
 				return
 			case p.err != nil:
-				yield(nil, &SearchError{Forest: f.opts.Name, Base: base, Filter: filter, Code: ldapCode(p.err), Objects: n, Err: p.err})
+				fail(n, p.err)
 				return
-			case len(p.cookie) == 0:
+			case p.next == nil:
 				return
 			}
-			cookie = p.cookie
+			s = p.next
 		}
 	}
 }
@@ -80,36 +101,50 @@ type pagedQuery struct {
 	sizeLimit, timeLimit int
 }
 
-// pageResult is the outcome of one page: the cookie for the next page, whether the consumer
-// stopped, and the error that ended it.
-type pageResult struct {
-	cookie  []byte
-	stopped bool
-	err     error
-}
-
-// page runs one page of a paged search on the connection's multiplexer, handing entries to
-// emit. An idle timer (the forest's Timeout) runs only while waiting for the server, not while
-// emit works. When emit returns false, the rest of the page is read and dropped so that the
-// final cookie is known.
-func (f *Forest) page(ctx context.Context, q pagedQuery, cookie []byte, referral func(string), emit func(*ldap.Entry) bool) pageResult {
-	var res pageResult
-	if res.err = ctx.Err(); res.err != nil {
-		return res
-	}
+// sendPage asks for the page after cookie (nil: the first) and returns the search receiving it.
+func (f *Forest) sendPage(q pagedQuery, cookie []byte) (*muxSearch, error) {
 	s := f.mux.register()
-	defer f.mux.unregister(s)
 	msg, err := encodeSearch(s.id, q.base, q.filter, q.attrs, q.sizeLimit, q.timeLimit, uint32(f.opts.PageSize), cookie)
 	if err == nil {
 		_, err = f.mux.Write(msg)
 	}
 	if err != nil {
-		res.err = err
-		return res
+		f.mux.unregister(s)
+		return nil, err
 	}
+	return s, nil
+}
+
+// pageResult is the outcome of one page: the next page's search when it was asked for, the
+// page's cookie, whether the consumer stopped, and the error that ended it.
+type pageResult struct {
+	next    *muxSearch
+	cookie  []byte
+	stopped bool
+	err     error
+}
+
+// page reads one page of a paged search from the connection's multiplexer, handing entries to
+// emit (nil: drop them). As soon as the page's final message has arrived (and prefetch is set),
+// the next page is asked for, so that the server works on it while the consumer is still busy
+// with this one: at most two pages are in memory. An idle timer (the forest's Timeout) runs
+// only while waiting for the server, not while emit works. When emit returns false, the rest of
+// the page is read and dropped so that the final cookie is known.
+func (f *Forest) page(ctx context.Context, q pagedQuery, s *muxSearch, prefetch bool, referral func(string), emit func(*ldap.Entry) bool) pageResult {
+	defer f.mux.unregister(s)
+	res := pageResult{stopped: emit == nil}
 	timer := time.NewTimer(f.opts.Timeout)
 	defer timer.Stop()
 	for {
+		if prefetch && !res.stopped && res.next == nil {
+			if last := s.lastMessage(); last != nil {
+				if r, err := decodeSearchResponse(last); err == nil && r.done && r.code == ldap.LDAPResultSuccess && len(r.cookie) > 0 {
+					if res.next, res.err = f.sendPage(q, r.cookie); res.err != nil {
+						return res
+					}
+				}
+			}
+		}
 		msg, ok := s.pop()
 		if !ok {
 			select {
