@@ -100,6 +100,7 @@ func commandGroups(f *Factory) []*cobra.Command {
 		newCmdConfig(f),
 		newCmdSidmap(f),
 		newCmdDupes(f, nil),
+		newCmdAudit(f, nil),
 	}
 }
 
