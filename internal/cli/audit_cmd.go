@@ -12,6 +12,7 @@ import (
 	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/audit"
 	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
 )
@@ -209,7 +210,7 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 			// read, the duplicate check falls back to the E164 rule and phone-normalization says why.
 			var in audit.DuplicateInputs
 			if rs, err := rules(ctx); err == nil {
-				in.Normalizer = audit.RulesNormalizer{Rules: rs}
+				in.Normalizer = dupes.Rules{Rules: rs}
 			}
 			return in, nil
 		})
