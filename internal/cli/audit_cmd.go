@@ -206,8 +206,10 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	for i := range cfg.Forests {
 		fc := &cfg.Forests[i]
 		resource := cfg.Sidmap != nil && strings.EqualFold(fc.Name, cfg.Sidmap.ResourceForest)
+		// An ldif: snapshot is streamed: each check's search reads the file again rather than
+		// the audit holding it in memory. A live forest is one connection shared by the checks.
 		fr := audit.NewForest(fc.Name, resource, func(ctx context.Context) (ldapsync.Source, error) {
-			return f.openConfiguredForest(ctx, fc, false, nil)
+			return f.dupesOpenForest(ctx, fc)
 		})
 		p.forests = append(p.forests, fr)
 		if cfg.Sidmap != nil {
