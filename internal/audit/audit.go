@@ -9,8 +9,9 @@
 // database or any file outside the report folder.
 //
 // Limits: each check runs its own searches (with filters that select only what it needs, and
-// streaming results), so a forest is searched several times per run; the duplicate and sidmap
-// checks hold what their libraries need in memory (see internal/dupes and sidmap).
+// streaming results), so a forest is searched (or a streamed snapshot read) several times per
+// run; the duplicate and sidmap checks hold what their libraries need in memory (see
+// internal/dupes and sidmap).
 package audit
 
 import (

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/abs"
+	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
 )
 
@@ -112,13 +113,15 @@ func TestPhoneRulesCheck(t *testing.T) {
 		t.Error("rules that do not parse must make the check fail")
 	}
 
-	n := RulesNormalizer{Rules: rules}
+	// The duplicate-phone check normalizes with the same rules, through dupes.Rules.
+	n := dupes.Rules{Rules: rules}
 	if got, ok := n.Normalize("425-555-0100"); !ok || got != "tel:+14255550100" {
-		t.Errorf("RulesNormalizer = %q, %v", got, ok)
+		t.Errorf("dupes.Rules = %q, %v", got, ok)
 	}
 	if _, ok := n.Normalize("call me"); ok {
-		t.Error("RulesNormalizer matched a non-number")
+		t.Error("dupes.Rules matched a non-number")
 	}
+
 }
 
 const sidmapUserLDIF = `dn: cn=Ann,dc=u

@@ -91,15 +91,28 @@ func rowFindings(check string, sev Severity, prefix string, rows []dupes.Row) []
 	return out
 }
 
-// memberText describes one object of a duplicate row: kind, DN (or GUID), where it was found.
+// memberText describes one object of a duplicate row: kind, DN (or GUID), where it was found
+// (forest, address book file), and, when they were read, whether it is missing from the address
+// book and whether it has an AbUserEntry row.
 func memberText(m dupes.Member) string {
 	id := m.DN
 	if id == "" && m.GUID != (ldapsync.GUID{}) {
 		id = "{" + m.GUID.String() + "}"
 	}
 	s := string(m.Kind) + " " + id
-	if len(m.Sources) > 0 {
-		s += " [" + strings.Join(m.Sources, ", ") + "]"
+	notes := append([]string(nil), m.Sources...)
+	if m.InAddressBook != nil && !*m.InAddressBook {
+		notes = append(notes, "not in the address book")
+	}
+	if m.InRTC != nil {
+		if *m.InRTC {
+			notes = append(notes, "AbUserEntry row")
+		} else {
+			notes = append(notes, "no AbUserEntry row")
+		}
+	}
+	if len(notes) > 0 {
+		s += " [" + strings.Join(notes, ", ") + "]"
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/audit"
 	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
 )
@@ -25,6 +26,7 @@ type auditOptions struct {
 	ABSFolder string        // --abs-folder, overrides abs.folder of the configuration
 	MaxAge    time.Duration // --max-age, overrides abs.max_age
 	maxAgeSet bool
+	RTC       bool   // --rtc: the duplicate checks read AbUserEntry rows from the rtc database
 	Out       string // --out
 	History   string // --history
 
@@ -54,6 +56,9 @@ HTML report draws the trend of the findings over the runs found.
 Checks (a check whose inputs are not configured is left out, with a note on stderr):
   duplicate-sip        SIP addresses carried by more than one user, contact or group
   duplicate-phone      phone lines carried by more than one SIP-enabled user
+                       (both also read the address book folder, the newest full file with its
+                       deltas, to say which objects are in it; with --rtc, also which have an
+                       AbUserEntry row in the rtc database)
   sidmap               resource accounts whose msRTCSIP-OriginatorSid is missing or wrong
                        (needs the sidmap section)
   hidden-sip           SIP-enabled objects hidden from address lists
@@ -64,13 +69,18 @@ Checks (a check whose inputs are not configured is left out, with a note on stde
                        abs.rules, or a full file in the address book folder)
 
 Forests are read once (live or from LDIF snapshots), so the audit runs on snapshots with no
-server. A check that cannot run (a forest that cannot be read, a missing folder) is reported as
-such while the others still report; the exit status is then 3.`),
+server. A check that cannot run (a forest that cannot be read, a missing folder, an rtc database
+that cannot be reached with --rtc) is reported as such while the others still report; the exit
+status is then 3. Without --rtc the database is not contacted, so a scheduled audit needs no
+database access.`),
 		Example: `  # the nightly job: reports in /var/lib/abkit, trend over earlier runs
   abkit --config /etc/abkit.yaml audit --out /var/lib/abkit/reports --history /var/lib/abkit/history
 
   # the committed sample data, no server needed
   abkit --config testdata/demo/abkit.yaml audit --out /tmp/abkit-demo
+
+  # also say which duplicates have an AbUserEntry row (needs the rtc section)
+  abkit --config /etc/abkit.yaml audit --rtc --out /var/lib/abkit/reports
 
   # only the address book files of a folder
   abkit audit --abs-folder '\\abserver\ABFiles\...\Files' --max-age 48h --out reports`,
@@ -97,6 +107,7 @@ such while the others still report; the exit status is then 3.`),
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ABSFolder, "abs-folder", "", "address book folder (F-/D-/C- files); default abs.folder of the configuration")
 	fl.DurationVar(&opts.MaxAge, "max-age", auditDefaultMaxAge, "the newest full address book file may be at most this old; default abs.max_age or 36h")
+	fl.BoolVar(&opts.RTC, "rtc", false, "duplicate checks: say which objects have an AbUserEntry row in the configured rtc database")
 	fl.StringVar(&opts.Out, "out", "", "folder for the report files (created when missing)")
 	fl.StringVar(&opts.History, "history", "", "folder of run summaries for the trend (created when missing)")
 	return cmd
@@ -109,6 +120,9 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	cfg, err := auditConfig(opts)
 	if err != nil {
 		return err
+	}
+	if opts.RTC && cfg.RTC == nil {
+		return badInputf("audit: --rtc: the configuration has no rtc section")
 	}
 	plan := planAudit(f, cfg, opts)
 	defer plan.close()
@@ -157,11 +171,15 @@ type auditPlan struct {
 	checks  []audit.Check
 	skipped []string // checks left out, with the reason
 	forests []*audit.Forest
+	closers []func() error // inputs opened while the checks run (the rtc database)
 }
 
 func (p *auditPlan) close() {
 	for _, f := range p.forests {
 		f.Close()
+	}
+	for _, c := range p.closers {
+		_ = c()
 	}
 }
 
@@ -188,8 +206,10 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	for i := range cfg.Forests {
 		fc := &cfg.Forests[i]
 		resource := cfg.Sidmap != nil && strings.EqualFold(fc.Name, cfg.Sidmap.ResourceForest)
+		// An ldif: snapshot is streamed: each check's search reads the file again rather than
+		// the audit holding it in memory. A live forest is one connection shared by the checks.
 		fr := audit.NewForest(fc.Name, resource, func(ctx context.Context) (ldapsync.Source, error) {
-			return f.openConfiguredForest(ctx, fc, false, nil)
+			return f.dupesOpenForest(ctx, fc)
 		})
 		p.forests = append(p.forests, fr)
 		if cfg.Sidmap != nil {
@@ -205,13 +225,7 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	rules := auditRules(rulesFile, folder)
 	if len(p.forests) > 0 {
 		sip, phone := audit.DuplicateChecks(p.forests, func(ctx context.Context) (audit.DuplicateInputs, error) {
-			// Phone lines are compared after normalization with the rules; when they cannot be
-			// read, the duplicate check falls back to the E164 rule and phone-normalization says why.
-			var in audit.DuplicateInputs
-			if rs, err := rules(ctx); err == nil {
-				in.Normalizer = audit.RulesNormalizer{Rules: rs}
-			}
-			return in, nil
+			return p.duplicateInputs(ctx, f, folder, opts.RTC, rules)
 		})
 		p.checks = append(p.checks, sip, phone)
 	} else {
@@ -238,6 +252,34 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 		}
 	}
 	return p
+}
+
+// duplicateInputs opens what the duplicate checks read besides the forests: the address book
+// folder (the newest full file with its deltas), the rtc database with --rtc, and the rules.
+// Phone lines are compared after normalization with the rules; when they cannot be read, the
+// checks fall back to the E164 rule and phone-normalization says why. A folder or database that
+// cannot be opened makes both checks fail.
+func (p *auditPlan) duplicateInputs(ctx context.Context, f *Factory, folder string, rtc bool, rules func(context.Context) (abs.Rules, error)) (audit.DuplicateInputs, error) {
+	var in audit.DuplicateInputs
+	if rs, err := rules(ctx); err == nil {
+		in.Normalizer = dupes.Rules{Rules: rs}
+	}
+	if folder != "" {
+		b, err := dupes.OpenABSFolder(folder)
+		if err != nil {
+			return in, err
+		}
+		in.AddressBook = b
+	}
+	if rtc {
+		db, err := f.openRTC(ctx)
+		if err != nil {
+			return in, fmt.Errorf("rtc database: %w", err)
+		}
+		p.closers = append(p.closers, db.Close)
+		in.RTC = dupesRows{db: db}
+	}
+	return in, nil
 }
 
 func (o *auditOptions) now() time.Time {

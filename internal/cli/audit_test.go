@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/audit"
+	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 )
 
 // demoRunTime is the clock of the end-to-end runs: two days after the newest demo file.
@@ -104,6 +108,18 @@ func TestAuditDemoEndToEnd(t *testing.T) {
 		if !slices.Equal(got, want[c.Name]) {
 			t.Errorf("%s objects = %q, want %q", c.Name, got, want[c.Name])
 		}
+	}
+	// The duplicate checks read the address book folder (F-24EE.lsabs, the newest full file):
+	// bob's resource account is in it, the user-forest contact duplicating him is not.
+	bob := rep.Checks[0].Findings[1].Message
+	for _, part := range []string{"user cn=Bob Baker,ou=Users,dc=resforest,dc=test [forest resforest, address book F-24EE.lsabs]",
+		"contact cn=Bob Baker (external),ou=Contacts,dc=userforest,dc=test [forest userforest, not in the address book]"} {
+		if !strings.Contains(bob, part) {
+			t.Errorf("duplicate-sip finding %q lacks %q", bob, part)
+		}
+	}
+	if strings.Contains(bob, "AbUserEntry") {
+		t.Errorf("without --rtc the database must not be read: %q", bob)
 	}
 
 	var files []string
@@ -258,5 +274,120 @@ func TestAuditFolderOnly(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "no forests configured") {
 		t.Errorf("stderr does not say which checks were left out: %q", stderr)
+	}
+}
+
+// demoConfigWithRTC writes a copy of the demo configuration, with absolute paths, plus an rtc
+// section for the back end listening on port.
+func demoConfigWithRTC(t *testing.T, port int) string {
+	t.Helper()
+	demo, err := filepath.Abs(demoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ABKIT_TEST_RTC_PASSWORD", "secret")
+	yaml := fmt.Sprintf(`forests:
+  - {name: userforest, ldif: %[1]s/userforest.ldif, base: "dc=userforest,dc=test"}
+  - {name: resforest, ldif: %[1]s/resforest.ldif, base: "dc=resforest,dc=test"}
+abs: {folder: %[1]s/abs, rules: %[1]s/abs/Company_Phone_Number_Normalization_Rules.txt, max_age: 36h}
+sidmap: {user_forest: userforest, resource_forest: resforest}
+rtc:
+  server: 127.0.0.1
+  port: %[2]d
+  user: tester
+  password_env: ABKIT_TEST_RTC_PASSWORD
+  encrypt: disable
+  timeout: 5s
+`, demo, port)
+	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// auditReport decodes the JSON report printed by runAudit.
+func auditReport(t *testing.T, stdout string) *audit.Report {
+	t.Helper()
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, stdout)
+	}
+	return &rep
+}
+
+func TestAuditRTCRows(t *testing.T) {
+	fake := rtcdbtest.New(t)
+	fake.Seed(map[ldapsync.GUID][]byte{
+		demoGUID("resforest/alice"): []byte("\x00sip:alice@contoso.com\x00"),
+		demoGUID("resforest/erin"):  []byte("\x00sip:erin@contoso.com\x00"),
+	})
+	cfg := demoConfigWithRTC(t, fake.Port())
+	stdout, stderr, code := runAudit(t, cfg, demoRunTime, "--rtc", "--out", t.TempDir())
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, ExitFindings, stderr)
+	}
+	rep := auditReport(t, stdout)
+	for i, want := range demoCounts {
+		if c := rep.Checks[i]; c.Name != want.check || c.Count != want.count || c.Failed() {
+			t.Errorf("check %s: %d findings, error %q; want %s: %d", c.Name, c.Count, c.Error, want.check, want.count)
+		}
+	}
+	if len(fake.Requests("")) == 0 {
+		t.Fatal("the rtc back end was not asked")
+	}
+	alice, erin := rep.Checks[0].Findings[0].Message, rep.Checks[1].Findings[0].Message
+	for _, c := range []struct{ msg, part string }{
+		{alice, "user cn=Alice Able,ou=Users,dc=resforest,dc=test [forest resforest, address book F-24EE.lsabs, AbUserEntry row]"},
+		{alice, "security group cn=Sales Team,ou=Groups,dc=resforest,dc=test [forest resforest, address book F-24EE.lsabs, no AbUserEntry row]"},
+		{erin, "user cn=Erin Evans,ou=Users,dc=resforest,dc=test [forest resforest, address book F-24EE.lsabs, AbUserEntry row]"},
+		{erin, "user cn=Frank Fischer,ou=Users,dc=resforest,dc=test [forest resforest, address book F-24EE.lsabs, no AbUserEntry row]"},
+	} {
+		if !strings.Contains(c.msg, c.part) {
+			t.Errorf("finding %q lacks %q", c.msg, c.part)
+		}
+	}
+}
+
+func TestAuditRTCUnreachable(t *testing.T) {
+	// A port nobody listens on: taken, then released.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cfg := demoConfigWithRTC(t, port)
+
+	// With --rtc the duplicate checks cannot run (exit 3); the others still report.
+	stdout, stderr, code := runAudit(t, cfg, demoRunTime, "--rtc", "--out", t.TempDir())
+	if code != ExitRuntime {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, ExitRuntime, stderr)
+	}
+	rep := auditReport(t, stdout)
+	for i, want := range demoCounts {
+		c := rep.Checks[i]
+		failed := want.check == "duplicate-sip" || want.check == "duplicate-phone"
+		if c.Name != want.check || c.Failed() != failed || (!failed && c.Count != want.count) {
+			t.Errorf("check %s: %d findings, error %q", c.Name, c.Count, c.Error)
+		}
+		if failed && !strings.Contains(c.Error, "rtc database") {
+			t.Errorf("check %s: error %q does not name the rtc database", c.Name, c.Error)
+		}
+	}
+	if rep.Errors != 2 || !strings.Contains(stderr, "duplicate-sip: rtc database") {
+		t.Errorf("%d errors; stderr %q", rep.Errors, stderr)
+	}
+
+	// Without --rtc the database is not contacted: the scheduled audit works.
+	_, stderr, code = runAudit(t, cfg, demoRunTime, "--out", t.TempDir())
+	if code != ExitFindings {
+		t.Errorf("without --rtc: exit %d, want %d; stderr: %s", code, ExitFindings, stderr)
+	}
+
+	// --rtc with no rtc section is bad input.
+	_, stderr, code = runAudit(t, demoConfig(t), demoRunTime, "--rtc", "--out", t.TempDir())
+	if code != ExitBadInput || !strings.Contains(stderr, "no rtc section") {
+		t.Errorf("--rtc without an rtc section: exit %d, stderr %q", code, stderr)
 	}
 }
