@@ -3,7 +3,6 @@ package rtcdb
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -262,7 +261,11 @@ func validDBName(s string) bool {
 	return true
 }
 
-// table returns the quoted three-part name of a dbo table in database db.
+// table returns the quoted three-part name of a dbo table in database db. Names are bracket-quoted
+// with any ']' doubled, so a configured database name cannot end the identifier early.
 func table(db, name string) string {
-	return fmt.Sprintf("[%s].[dbo].[%s]", db, name)
+	return quoteIdent(db) + ".[dbo]." + quoteIdent(name)
 }
+
+// quoteIdent bracket-quotes a T-SQL identifier.
+func quoteIdent(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }

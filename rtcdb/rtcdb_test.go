@@ -450,3 +450,12 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 		t.Errorf("entry read from %q", sql)
 	}
 }
+
+func TestTableQuotesIdentifiers(t *testing.T) {
+	if got, want := table("rtc", "AbUserEntry"), "[rtc].[dbo].[AbUserEntry]"; got != want {
+		t.Errorf("table = %s, want %s", got, want)
+	}
+	if got, want := table("x]; DROP TABLE y --", "AbUserEntry"), "[x]]; DROP TABLE y --].[dbo].[AbUserEntry]"; got != want {
+		t.Errorf("table = %s, want %s", got, want)
+	}
+}
