@@ -52,6 +52,8 @@ func (e *TxnError) Unwrap() error { return e.Err }
 // transaction specification control, then End Transaction with commit. When a modify is refused
 // the transaction is aborted; when the commit fails (any modify's condition failed) the server
 // applies none of them. Only one transaction runs on a connection at a time: callers serialise.
+// The modifies are sent one after the other: slapd 2.5.13 crashed when a transaction's modifies
+// were pipelined (four in flight, one of them failing at commit).
 func (f *Forest) ModifyTxn(ctx context.Context, reqs []*ldap.ModifyRequest) error {
 	var resp *ldap.ExtendedResponse
 	err := f.guard(ctx, func() error {
