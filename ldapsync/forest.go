@@ -413,6 +413,7 @@ type RootDSE struct {
 	DNSHostName             string // AD only
 	ServerName              string
 	SupportedControls       []string
+	SupportedExtensions     []string // OIDs of the extended operations the server offers
 	SupportedLDAPVersions   []string
 	SupportedSASLMechanisms []string
 	VendorName              string
@@ -437,7 +438,7 @@ func (r *RootDSE) SupportsPaging() bool {
 func (f *Forest) readRootDSE(ctx context.Context) (*RootDSE, error) {
 	req := ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)",
 		[]string{"namingContexts", "defaultNamingContext", "rootDomainNamingContext", "configurationNamingContext",
-			"dnsHostName", "serverName", "supportedControl", "supportedLDAPVersion", "supportedSASLMechanisms",
+			"dnsHostName", "serverName", "supportedControl", "supportedExtension", "supportedLDAPVersion", "supportedSASLMechanisms",
 			"vendorName", "vendorVersion", "forestFunctionality"}, nil)
 	var res *ldap.SearchResult
 	err := f.guard(ctx, func() error {
@@ -460,6 +461,7 @@ func (f *Forest) readRootDSE(ctx context.Context) (*RootDSE, error) {
 		DNSHostName:             e.GetAttributeValue("dnsHostName"),
 		ServerName:              e.GetAttributeValue("serverName"),
 		SupportedControls:       e.GetAttributeValues("supportedControl"),
+		SupportedExtensions:     e.GetAttributeValues("supportedExtension"),
 		SupportedLDAPVersions:   e.GetAttributeValues("supportedLDAPVersion"),
 		SupportedSASLMechanisms: e.GetAttributeValues("supportedSASLMechanisms"),
 		VendorName:              e.GetAttributeValue("vendorName"),

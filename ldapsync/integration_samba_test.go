@@ -43,6 +43,10 @@ func TestIntegrationSambaTwoForests(t *testing.T) {
 	if users.Transport() != "ldaps" || res.Transport() != "starttls" {
 		t.Errorf("transports %s, %s", users.Transport(), res.Transport())
 	}
+	// Like Active Directory, Samba offers no LDAP transactions (RFC 5805).
+	if res.SupportsTransactions() {
+		t.Errorf("Samba lists %s: %v", ExtStartTxn, res.RootDSE().SupportedExtensions)
+	}
 	// Base from the rootDSE's defaultNamingContext (AD).
 	if !strings.EqualFold(users.BaseDN(), env["ABKIT_SAMBA_USER_BASE"]) || !strings.EqualFold(res.BaseDN(), env["ABKIT_SAMBA_RES_BASE"]) {
 		t.Errorf("bases %q %q", users.BaseDN(), res.BaseDN())

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/internal/progress"
@@ -22,6 +23,9 @@ import (
 
 // DefaultConcurrency is the number of changes Apply has in flight when none is given.
 const DefaultConcurrency = 4
+
+// DefaultBatchSize is the number of changes per LDAP transaction when none is given.
+const DefaultBatchSize = 500
 
 // ApplyOptions configures Apply and Undo.
 type ApplyOptions struct {
@@ -37,6 +41,12 @@ type ApplyOptions struct {
 	UndoPath string
 	// Progress receives one unit per item.
 	Progress progress.Reporter
+	// NoTransactions sends every change on its own even when the directory offers LDAP
+	// transactions (RFC 5805, ldapsync.TxnModifier).
+	NoTransactions bool
+	// BatchSize is the number of changes per transaction; 0 = DefaultBatchSize. A transaction
+	// that does not commit (a condition failed) is retried change by change.
+	BatchSize int
 }
 
 // Result is the outcome of Apply or Undo. Per-item failures never stop the others.
@@ -45,6 +55,7 @@ type Result struct {
 	Applied      int       `json:"applied"`       // written by this run
 	AlreadyDone  int       `json:"already_done"`  // done by an earlier run, or already holding the target values
 	NotAttempted int       `json:"not_attempted"` // left when the run was cancelled
+	Transactions int       `json:"transactions"`  // LDAP transactions committed (0: changes sent one by one)
 	Failed       []Failure `json:"failed"`
 	DryRun       bool      `json:"dry_run"`
 }
@@ -144,7 +155,16 @@ func planID(p *Plan) (string, error) {
 	return "plan:sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// run applies items with a journal and a reverse LDIF; it is the engine of Apply and Undo.
+// outcome is how one item went: status is statusApplied, statusAlready or statusFailed.
+type outcome struct {
+	i      int
+	status string
+	fail   Failure
+}
+
+// run applies items with a journal and a reverse LDIF; it is the engine of Apply and Undo. With
+// a TxnModifier that supports transactions, items go in transactions of BatchSize, recorded in
+// the journal only once committed.
 func run(ctx context.Context, id, comment string, items []item, m ldapsync.Modifier, opts ApplyOptions) (*Result, error) {
 	res := &Result{Items: len(items), DryRun: opts.DryRun, Failed: []Failure{}}
 	conc := opts.Concurrency
@@ -189,53 +209,92 @@ func run(ctx context.Context, id, comment string, items []item, m ldapsync.Modif
 	defer rep.Done()
 
 	reader, _ := m.(ldapsync.Source)
-	type outcome struct {
-		i      int
-		status string // applied, already, failed
-		fail   Failure
+	// one makes item i true on its own and reports how it went.
+	one := func(i int) outcome {
+		it := items[i]
+		err := m.Modify(ctx, it.request())
+		switch {
+		case err == nil:
+			return outcome{i: i, status: statusApplied}
+		case conditionFailed(err) && reader != nil:
+			if held, rerr := holdsTarget(ctx, reader, it); rerr == nil && held {
+				return outcome{i: i, status: statusAlready}
+			} else if rerr == nil {
+				err = fmt.Errorf("%w (the entry changed since the plan)", err)
+			}
+		}
+		return outcome{i: i, status: statusFailed, fail: failure(it.dn, err)}
 	}
-	work := make(chan int)
+	tx, _ := m.(ldapsync.TxnModifier)
+	batch := opts.BatchSize
+	if opts.NoTransactions || tx == nil || !tx.SupportsTransactions() {
+		tx, batch = nil, 1
+	} else if batch <= 0 {
+		batch = DefaultBatchSize
+	}
+	if tx != nil {
+		// One transaction at a time: a connection carries only one.
+		conc = 1
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan []int)
 	results := make(chan outcome)
+	var committed atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				it := items[i]
-				err := m.Modify(ctx, it.request())
-				switch {
-				case err == nil:
-					results <- outcome{i: i, status: statusApplied}
-				case conditionFailed(err) && reader != nil:
-					if held, rerr := holdsTarget(ctx, reader, it); rerr == nil && held {
-						results <- outcome{i: i, status: statusAlready}
-						continue
-					} else if rerr == nil {
-						err = fmt.Errorf("%w (the entry changed since the plan)", err)
+			for b := range work {
+				if tx != nil && len(b) > 1 {
+					reqs := make([]*ldap.ModifyRequest, len(b))
+					for k, i := range b {
+						reqs[k] = items[i].request()
 					}
-					results <- outcome{i: i, status: statusFailed, fail: failure(it.dn, err)}
-				default:
-					results <- outcome{i: i, status: statusFailed, fail: failure(it.dn, err)}
+					if tx.ModifyTxn(ctx, reqs) == nil {
+						committed.Add(1)
+						for _, i := range b {
+							results <- outcome{i: i, status: statusApplied}
+						}
+						continue
+					}
+					// Not committed, so nothing of it was written: item by item, to
+					// learn which failed and to write the others.
+				}
+				for _, i := range b {
+					if cctx.Err() != nil {
+						break
+					}
+					results <- one(i)
 				}
 			}
 		}()
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go func() {
 		defer close(work)
+		var b []int
 		for i, it := range items {
 			if done[i] == it.dn {
+				continue
+			}
+			if b = append(b, i); len(b) < batch {
 				continue
 			}
 			if cctx.Err() != nil {
 				return
 			}
 			select {
-			case work <- i:
+			case work <- b:
+				b = nil
 			case <-cctx.Done():
 				return
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case work <- b:
+			case <-cctx.Done():
 			}
 		}
 	}()
@@ -269,6 +328,7 @@ func run(ctx context.Context, id, comment string, items []item, m ldapsync.Modif
 		rep.Add(1)
 	}
 	res.NotAttempted = len(items) - attempted
+	res.Transactions = int(committed.Load())
 	if err := j.sync(); err != nil && jerr == nil {
 		jerr = err
 	}

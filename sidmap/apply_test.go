@@ -331,3 +331,63 @@ func TestApplyCancelled(t *testing.T) {
 		t.Errorf("result %+v does not account for every item", res)
 	}
 }
+
+func TestApplyTransactions(t *testing.T) {
+	ctx := context.Background()
+	u, r := mappingForests(40)
+	p := makeTestPlan(t, u, r)
+	// After the plan, usera gains a value: its conditional add now fails, and with it the
+	// transaction that holds it.
+	r.add(rdn("usera"), attrs{"objectClass": {"user"}, "sAMAccountName": {"usera"}, "userAccountControl": {"512"},
+		"msRTCSIP-UserEnabled": {"TRUE"}, "msRTCSIP-OriginatorSid": {usid(7777)}})
+	tr := &txnDir{fakeDir: r}
+	journal, undo := files(t)
+	res, err := Apply(ctx, p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, BatchSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 41 changes: batches of 10, 10, 10, 10 and 1; the one with usera is retried item by item.
+	if res.Items != 41 || res.Applied != 40 || len(res.Failed) != 1 || res.Transactions != 3 {
+		t.Fatalf("result %+v", res)
+	}
+	if f := res.Failed[0]; !strings.EqualFold(f.DN, rdn("usera")) || (f.Code != 19 && f.Code != 20) {
+		t.Errorf("failure %+v", f)
+	}
+	if tr.started != 4 || tr.committed != 3 {
+		t.Errorf("transactions started %d, committed %d; want 4, 3", tr.started, tr.committed)
+	}
+	if tr.modifies != 11 { // the failed batch's 10 one by one, and the last batch of one
+		t.Errorf("%d modifies outside transactions, want 11", tr.modifies)
+	}
+	if got := r.sid(rdn("usera"), ldapsync.AttrOriginatorSid); got != usid(7777) {
+		t.Errorf("usera holds %v", got)
+	}
+	for _, row := range p.Rows {
+		if row.Action == ActionSet && !strings.EqualFold(row.ResourceDN, rdn("usera")) &&
+			r.sid(row.ResourceDN, ldapsync.AttrOriginatorSid) != row.ProposedSID {
+			t.Errorf("%s not mapped", row.ResourceDN)
+		}
+	}
+	// A re-run finds 40 done in the journal and retries only usera, on its own.
+	res, err = Apply(ctx, p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, BatchSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AlreadyDone != 40 || len(res.Failed) != 1 || res.Transactions != 0 || tr.started != 4 {
+		t.Fatalf("re-run %+v, %d transactions started", res, tr.started)
+	}
+}
+
+func TestApplyNoTransactions(t *testing.T) {
+	u, r := mappingForests(30)
+	p := makeTestPlan(t, u, r)
+	tr := &txnDir{fakeDir: r}
+	journal, undo := files(t)
+	res, err := Apply(context.Background(), p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, NoTransactions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied != 31 || res.Transactions != 0 || tr.started != 0 || tr.modifies != 31 {
+		t.Fatalf("result %+v, %d transactions, %d modifies", res, tr.started, tr.modifies)
+	}
+}

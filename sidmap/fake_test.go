@@ -128,6 +128,38 @@ func (d *fakeDir) Modify(ctx context.Context, req *ldap.ModifyRequest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.modifies++
+	return d.modifyLocked(req)
+}
+
+// txnDir is a fakeDir that also offers transactions (ldapsync.TxnModifier): a batch is applied
+// entirely or, when any modify fails, not at all.
+type txnDir struct {
+	*fakeDir
+	started, committed int
+}
+
+func (d *txnDir) SupportsTransactions() bool { return true }
+
+func (d *txnDir) ModifyTxn(ctx context.Context, reqs []*ldap.ModifyRequest) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.started++
+	saved := make(map[string]map[string][][]byte, len(d.entries))
+	for k, e := range d.entries {
+		saved[k] = e // modifyLocked replaces an entry's map, never changes it
+	}
+	for _, r := range reqs {
+		if err := d.modifyLocked(r); err != nil {
+			d.entries = saved
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	d.committed++
+	return nil
+}
+
+// modifyLocked applies req with d.mu held.
+func (d *fakeDir) modifyLocked(req *ldap.ModifyRequest) error {
 	key := strings.ToLower(req.DN)
 	if err := d.fail[key]; err != nil {
 		return err

@@ -303,11 +303,17 @@ an entry changed since the plan fails instead of being overwritten. Changes run 
 (--concurrency); a failed change never stops the others, and the command then exits 3. Running
 the same command again finishes the rest and skips what is done. Values are written as binary.
 
+When the server offers LDAP transactions (RFC 5805; OpenLDAP does, Active Directory does not)
+the changes go in transactions of --batch, one at a time, each recorded in the journal once
+committed; a transaction that does not commit is retried change by change, so exactly the
+failing changes fail. --no-txn sends every change on its own.
+
 --write-ldif FILE writes the changes as LDIF (the same conditional delete and add) for review
 or for ldapmodify, and writes nothing to the directory.`),
 		Example: `  abkit sidmap apply plan.json              # dry run: list the changes
   abkit sidmap apply plan.json --yes        # write them; undo file plan.undo.ldif
   abkit sidmap apply plan.json --yes --concurrency 8 --journal /var/tmp/plan.journal
+  abkit sidmap apply plan.json --yes --batch 1000   # 1000 changes per LDAP transaction
   abkit sidmap apply plan.json --write-ldif changes.ldif`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -362,6 +368,8 @@ type sidmapChangeFlags struct {
 	Yes         bool
 	Concurrency int
 	Journal     string
+	NoTxn       bool
+	Batch       int
 }
 
 // addFlags adds --yes, --concurrency and --journal; input names the command's file in help.
@@ -369,12 +377,17 @@ func (c *sidmapChangeFlags) addFlags(cmd *cobra.Command, input string) {
 	cmd.Flags().BoolVar(&c.Yes, "yes", false, "write the changes (default: dry run)")
 	cmd.Flags().IntVar(&c.Concurrency, "concurrency", sidmap.DefaultConcurrency, "changes in flight")
 	cmd.Flags().StringVar(&c.Journal, "journal", "", "journal file (default: "+input+".journal)")
+	cmd.Flags().BoolVar(&c.NoTxn, "no-txn", false, "send changes one by one even when the server offers LDAP transactions (RFC 5805)")
+	cmd.Flags().IntVar(&c.Batch, "batch", sidmap.DefaultBatchSize, "changes per LDAP transaction, when the server offers them")
 }
 
 // check refuses a --concurrency out of range.
 func (c *sidmapChangeFlags) check(cmd *cobra.Command) error {
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		return usageError(cmd, "--concurrency %d: use 1 to 64", c.Concurrency)
+	}
+	if c.Batch < 1 || c.Batch > 10000 {
+		return usageError(cmd, "--batch %d: use 1 to 10000", c.Batch)
 	}
 	return nil
 }
@@ -388,7 +401,8 @@ func (c *sidmapChangeFlags) applyOptions(stem string, reverse *string, suffix st
 	if *reverse == "" {
 		*reverse = stem + suffix
 	}
-	return sidmap.ApplyOptions{DryRun: !c.Yes, Concurrency: c.Concurrency, JournalPath: c.Journal, UndoPath: *reverse}
+	return sidmap.ApplyOptions{DryRun: !c.Yes, Concurrency: c.Concurrency, JournalPath: c.Journal, UndoPath: *reverse,
+		NoTransactions: c.NoTxn, BatchSize: c.Batch}
 }
 
 // sidmapChange is what differs between apply and undo when they run.
@@ -449,8 +463,8 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	if werr := f.writeData(t, res); werr != nil {
 		return werr
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d failed, %d not attempted; %s; journal %s\n",
-		res.Items, res.Applied, res.AlreadyDone, len(res.Failed), res.NotAttempted, undoNote, journal)
+	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d failed, %d not attempted; %d transactions; %s; journal %s\n",
+		res.Items, res.Applied, res.AlreadyDone, len(res.Failed), res.NotAttempted, res.Transactions, undoNote, journal)
 	if err != nil {
 		return runtimeFailure(err)
 	}

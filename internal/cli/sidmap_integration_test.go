@@ -173,7 +173,8 @@ func TestSidmapIntegrationSlapdSeeded(t *testing.T) {
 		t.Fatalf("dry run changed the directory: %v", d)
 	}
 	_, stderr = cli(ExitOK, "sidmap", "apply", planPath, "--yes")
-	if !strings.Contains(stderr, "2 changes: 2 applied, 0 already done, 0 failed") {
+	// slapd offers LDAP transactions: the two changes go in one.
+	if !strings.Contains(stderr, "2 changes: 2 applied, 0 already done, 0 failed, 0 not attempted; 1 transactions") {
 		t.Errorf("apply stderr %q", stderr)
 	}
 	after := readDirState(t, url, "cn=admin,dc=resforest,dc=test", resUsers)
@@ -214,6 +215,19 @@ func parseApplySummary(t *testing.T, stderr string) (applied, done, failed, skip
 	}
 	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
 	return n(m[2]), n(m[3]), n(m[4]), n(m[5])
+}
+
+var txnSummary = regexp.MustCompile(`not attempted; (\d+) transactions`)
+
+// transactionCount returns the number of LDAP transactions apply's stderr reports.
+func transactionCount(t *testing.T, stderr string) int {
+	t.Helper()
+	m := txnSummary.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no transaction count in %q", stderr)
+	}
+	v, _ := strconv.Atoi(m[1])
+	return v
 }
 
 // TestSidmapIntegrationSlapdFault applies the bulk mappings, kills slapd (by PID) half-way,
@@ -278,7 +292,7 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 	}
 	applied1, _, failed1, skipped1 := parseApplySummary(t, stderr)
 	t.Logf("killed slapd after %d journal lines; first run: %d applied, %d failed, %d not attempted", killedAt.Load(), applied1, failed1, skipped1)
-	if applied1 < n/4 || failed1 == 0 || applied1+failed1+skipped1 != n {
+	if tx := transactionCount(t, stderr); applied1 < n/4 || failed1 == 0 || applied1+failed1+skipped1 != n || tx < 1 {
 		t.Fatalf("first run: %s", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "plan.undo.ldif")); err != nil {
@@ -296,6 +310,9 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 	applied2, done2, failed2, _ := parseApplySummary(t, stderr)
 	if failed2 != 0 || applied2+done2 != n || done2 < applied1 || applied2 > n-applied1 {
 		t.Fatalf("re-run after %d applied: %s", applied1, stderr)
+	}
+	if tx := transactionCount(t, stderr); tx < 1 || tx > (n-done2+sidmap.DefaultBatchSize-1)/sidmap.DefaultBatchSize {
+		t.Errorf("re-run: %d transactions for %d changes: %s", tx, n-done2, stderr)
 	}
 
 	// The directory is exactly the intended one: OriginatorSid set on every resource account,
@@ -320,8 +337,8 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 		t.Errorf("verify after apply: exit %d: %s\n%.1000s", code, stderr, out)
 	}
 
-	_, stderr, code = runCLI(t, "--config", cfg, "sidmap", "undo", filepath.Join(dir, "plan.undo.ldif"), "--yes")
-	if code != ExitOK || !strings.Contains(stderr, fmt.Sprintf("%d changes: %d applied", n, n)) {
+	_, stderr, code = runCLI(t, "--config", cfg, "sidmap", "undo", filepath.Join(dir, "plan.undo.ldif"), "--yes", "--no-txn")
+	if code != ExitOK || !strings.Contains(stderr, fmt.Sprintf("%d changes: %d applied", n, n)) || transactionCount(t, stderr) != 0 {
 		t.Fatalf("undo exit %d: %s", code, stderr)
 	}
 	restored := readDirState(t, url, admin, bulk)

@@ -186,7 +186,8 @@ sidmap: {user_forest: users, resource_forest: res, match: [master-sid, sam, mail
 	}
 
 	_, stderr := cli(ExitOK, "sidmap", "apply", planPath, "--yes")
-	if !strings.Contains(stderr, "5 changes: 5 applied, 0 already done, 0 failed") {
+	// Samba does not offer LDAP transactions: the changes go one by one.
+	if !strings.Contains(stderr, "5 changes: 5 applied, 0 already done, 0 failed, 0 not attempted; 0 transactions") {
 		t.Errorf("apply: %s", stderr)
 	}
 	// Zero findings except the planted conflicts.
