@@ -116,7 +116,7 @@ func TestWriterRejects(t *testing.T) {
 		{"NUL in string", Full, []Value{{AttrID: idTitle, Str: "a\x00b"}}, "NUL"},
 		{"empty in full", Full, []Value{{AttrID: idTitle, Kind: ValueEmpty}}, "only in compact"},
 		{"empty string in compact", Compact, []Value{{AttrID: idTitle, Str: ""}}, "empty attribute in a compact"},
-		{"binary kind on string", Full, []Value{{AttrID: idTitle, Kind: ValueBinary, Bin: []byte{1}}}, "holds strings"},
+		{"binary kind on string", Full, []Value{{AttrID: idTitle, Kind: ValueBinary, Str: "\x01"}}, "holds strings"},
 		{"string on boolean", Full, []Value{{AttrID: idHide, Str: "x"}}, "holds booleans"},
 		{"deleted in full", Full, nil, "no deleted objects"},
 	}

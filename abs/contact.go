@@ -1,7 +1,6 @@
 package abs
 
 import (
-	"bytes"
 	"encoding/hex"
 	"slices"
 	"strconv"
@@ -15,7 +14,7 @@ type ValueKind uint8
 const (
 	ValueString     ValueKind = iota // a string as stored (for phone attributes: the raw number)
 	ValueNormalized                  // the server's normalized copy of the raw value before it
-	ValueBinary                      // bytes (Bin)
+	ValueBinary                      // bytes (Str holds them raw; Bytes copies them)
 	ValueBoolean                     // a boolean (Bool)
 	ValueEmpty                       // compact deltas: the object no longer has the attribute
 )
@@ -37,21 +36,24 @@ func (k ValueKind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Value is one ABF_CONTACT_ATTRIBUTE record.
+// Value is one ABF_CONTACT_ATTRIBUTE record. It is 24 bytes: one string holds the value of
+// strings and binary values alike.
 type Value struct {
 	AttrID uint16
 	Kind   ValueKind
 	Bool   bool   // ValueBoolean
-	Str    string // ValueString, ValueNormalized
-	Bin    []byte // ValueBinary
+	Str    string // ValueString, ValueNormalized: the text; ValueBinary: the raw bytes
 }
+
+// Bytes returns a copy of the value's bytes (for ValueBinary; the text's bytes for strings).
+func (v Value) Bytes() []byte { return []byte(v.Str) }
 
 // Text formats the value as the dump prints it: strings as they are, binary in lower-case hex,
 // booleans as TRUE/FALSE, empty as "(empty)".
 func (v Value) Text() string {
 	switch v.Kind {
 	case ValueBinary:
-		return hex.EncodeToString(v.Bin)
+		return hex.EncodeToString([]byte(v.Str))
 	case ValueBoolean:
 		if v.Bool {
 			return "TRUE"
@@ -65,7 +67,7 @@ func (v Value) Text() string {
 
 // Equal reports whether v and w hold the same record.
 func (v Value) Equal(w Value) bool {
-	return v.AttrID == w.AttrID && v.Kind == w.Kind && v.Bool == w.Bool && v.Str == w.Str && bytes.Equal(v.Bin, w.Bin)
+	return v.AttrID == w.AttrID && v.Kind == w.Kind && v.Bool == w.Bool && v.Str == w.Str
 }
 
 // Contact is one ABF_CONTACT: a user, contact or group, or in a delta a deleted object.
@@ -168,8 +170,7 @@ func (c *Contact) Equal(d *Contact) bool {
 	return true
 }
 
-// Clone returns a copy of c with its own Values slice (strings and byte slices are shared; they
-// are never modified by the package).
+// Clone returns a copy of c with its own Values slice (the strings are shared).
 func (c *Contact) Clone() *Contact {
 	d := *c
 	d.Values = slices.Clone(c.Values)

@@ -96,9 +96,10 @@ func (w *window) u32(at int) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-// decoder turns ABF_CONTACT records into Contacts. Fresh contacts come from slabs (Contacts,
-// Values and binary bytes), so decoding allocates a few large blocks rather than many small
-// ones; with reuse set, one Contact and its Values are recycled for every record.
+// decoder turns ABF_CONTACT records into Contacts. Fresh contacts come from slabs (Contacts and
+// Values), so decoding allocates a few large blocks rather than many small ones; with reuse set,
+// one Contact and its Values are recycled for every record. Values of every kind point into the
+// window's data.
 type decoder struct {
 	r     *Reader
 	w     *window
@@ -107,7 +108,6 @@ type decoder struct {
 	vals  []Value // the current Value slab; the contact being decoded starts at vals[start]
 	start int
 	conts []Contact // free tail of the current Contact slab
-	bins  []byte    // free tail of the current binary slab
 	slab  int       // size of the next slabs: grows from small to slabMax
 	seen  uint32    // seen* bits
 }
@@ -135,17 +135,6 @@ func (d *decoder) grow() {
 	copy(nv, d.vals[d.start:])
 	d.vals, d.start = nv, 0
 	d.slab = min(2*d.slab, slabMax)
-}
-
-// bytes returns a copy of s from the binary slab.
-func (d *decoder) bytes(s string) []byte {
-	if len(s) > len(d.bins) {
-		d.bins = make([]byte, max(len(s), 16*d.slab))
-	}
-	b := d.bins[:len(s):len(s)]
-	d.bins = d.bins[len(s):]
-	copy(b, s)
-	return b
 }
 
 // next decodes the next contact; (nil, nil) at the end of the file.
@@ -227,7 +216,6 @@ func (d *decoder) records(b string, base int64) error {
 		var (
 			kind ValueKind // ValueString unless set
 			str  string
-			bin  []byte
 			bv   bool
 		)
 		if in.class == classString {
@@ -242,7 +230,7 @@ func (d *decoder) records(b string, base int64) error {
 			}
 			p += k + 2
 		} else {
-			n, err := d.value(b, p, base, in, compact, &kind, &bin, &bv)
+			n, err := d.value(b, p, base, in, compact, &kind, &str, &bv)
 			if err != nil {
 				return err
 			}
@@ -266,15 +254,15 @@ func (d *decoder) records(b string, base int64) error {
 		// Field by field: a whole-struct store goes through the runtime's bulk write barrier
 		// (wbMove) whenever the garbage collector is marking.
 		v := d.add()
-		v.AttrID, v.Kind, v.Bool, v.Str, v.Bin = in.id, kind, bv, str, bin
+		v.AttrID, v.Kind, v.Bool, v.Str = in.id, kind, bv, str
 		prev, prevKind = int(idb), kind
 	}
 	return nil
 }
 
 // value decodes the record at b[p] whose Id has a class other than classString, setting kind, bin
-// and bv, and returns the index of the next record.
-func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, kind *ValueKind, bin *[]byte, bv *bool) (int, error) {
+// (a binary value's bytes) and bv, and returns the index of the next record.
+func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, kind *ValueKind, bin *string, bv *bool) (int, error) {
 	recOff := base + int64(p)
 	p++
 	switch in.class {
@@ -293,7 +281,7 @@ func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, 
 		if n > len(b)-p {
 			return 0, d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
 		}
-		*kind, *bin = ValueBinary, d.bytes(b[p:p+n])
+		*kind, *bin = ValueBinary, b[p:p+n]
 		return p + n, nil
 	case classBoolean:
 		d.seen |= seenBoolean

@@ -6,8 +6,8 @@
 // normalization rules text and the attribute table, and Contacts streams the contacts as a Go
 // iterator without holding the file in memory (ContactsReused is the faster variant for callers
 // that look at each contact once). Each Value says whether it is a raw string, the server's
-// normalized copy of the phone number before it, a binary or boolean value, or (compact deltas)
-// an empty attribute. Contact helpers find values by attribute name, tell groups apart and list
+// normalized copy of the phone number before it, a binary value (its raw bytes in Str, like a
+// string's text) or a boolean, or (compact deltas) an empty attribute. Contact helpers find values by attribute name, tell groups apart and list
 // normalized SIP addresses; Summarize counts users, groups and deleted objects.
 //
 // A Writer writes full, delta and compact files (attributes and records in descending Id order,

@@ -276,7 +276,7 @@ func (g *generator) user() *Contact {
 	}
 	if len(g.users) > 0 && g.rng.IntN(5) < 3 {
 		m := g.users[g.rng.IntN(len(g.users))].ID
-		add(Value{AttrID: idManager, Kind: ValueBinary, Bin: m[:]})
+		add(Value{AttrID: idManager, Kind: ValueBinary, Str: string(m[:])})
 	}
 	add(str(idProxy, "SMTP:"+addr), str(idProxy, "smtp:"+strings.ToLower(ascii.Replace(first[:1]+last))+strconv.Itoa(g.rng.IntN(100))+"@contoso.com"), str(idProxy, "sip:"+addr))
 	if g.rng.IntN(20) == 0 {

@@ -323,7 +323,7 @@ func (r *Reader) Contacts() iter.Seq2[*Contact, error] { return r.contacts(false
 
 // ContactsReused is Contacts for callers that look at each contact once, as dump and search do:
 // the yielded *Contact and its Values slice are overwritten by the next iteration (the strings
-// and Bin slices in them stay valid). Use Clone to keep a contact. It is the fastest way through
+// in them stay valid). Use Clone to keep a contact. It is the fastest way through
 // a file.
 func (r *Reader) ContactsReused() iter.Seq2[*Contact, error] { return r.contacts(true) }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // fileBuilder assembles files byte by byte, independently of Writer, from the [SPEC]/[EX] layout.
@@ -356,10 +357,24 @@ func checkError(t *testing.T, err error, want string, is error, unsup bool) int6
 	return off
 }
 
+// TestValueLayout: a Value is three words (Id, kind and boolean in one, the string header in two),
+// and Bytes gives a binary value's bytes as a copy.
+func TestValueLayout(t *testing.T) {
+	if got, want := unsafe.Sizeof(Value{}), 3*unsafe.Sizeof(uintptr(0)); got != want {
+		t.Errorf("Value is %d bytes, want %d", got, want)
+	}
+	v := Value{AttrID: 2, Kind: ValueBinary, Str: "\xAB\x01"}
+	b := v.Bytes()
+	b[0] = 0
+	if !bytes.Equal(b, []byte{0, 1}) || v.Str != "\xAB\x01" || v.Text() != "ab01" {
+		t.Errorf("Bytes %x, Str %q, Text %q", b, v.Str, v.Text())
+	}
+}
+
 func TestDumpEscapes(t *testing.T) {
 	b := &Book{Header: Header{Kind: Full}, Attributes: []Attribute{{1, "title", 0}, {2, "bin", 1}}}
 	b.Contacts = []*Contact{{ID: guidA, OuPathID: 3, Values: []Value{
-		{AttrID: 2, Kind: ValueBinary, Bin: []byte{0xAB, 0x01}},
+		{AttrID: 2, Kind: ValueBinary, Str: "\xAB\x01"},
 		{AttrID: 1, Str: "Boss\nContactId 00000000-0000-0000-0000-000000000000"},
 	}}, {ID: GUID{2}, OuPathID: 4, Values: []Value{{AttrID: 1, Str: "Zoë \xff"}}}}
 	var out bytes.Buffer

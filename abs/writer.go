@@ -166,11 +166,11 @@ func (w *Writer) WriteContact(c *Contact) error {
 			if v.Kind != ValueBinary {
 				return bad("the attribute holds binary values")
 			}
-			if len(v.Bin) > 0xFFFF || (len(v.Bin) == binaryEmptyLen && w.header.Kind == Compact) {
+			if len(v.Str) > 0xFFFF || (len(v.Str) == binaryEmptyLen && w.header.Kind == Compact) {
 				return bad("binary value too long for its u16 length")
 			}
-			b = binary.LittleEndian.AppendUint16(b, uint16(len(v.Bin)))
-			b = append(b, v.Bin...)
+			b = binary.LittleEndian.AppendUint16(b, uint16(len(v.Str)))
+			b = append(b, v.Str...)
 		case typ == TypeBoolean:
 			if v.Kind != ValueBoolean {
 				return bad("the attribute holds booleans")

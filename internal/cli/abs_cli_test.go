@@ -481,7 +481,7 @@ func TestAbsContactJSONGathersSplitAttributes(t *testing.T) {
 		{AttrID: 19, Kind: abs.ValueString, Str: "smtp:a@x.test"},
 		{AttrID: 20, Kind: abs.ValueBoolean, Bool: true},
 		{AttrID: 4, Kind: abs.ValueEmpty},
-		{AttrID: 18, Kind: abs.ValueBinary, Bin: []byte{0xAB, 0x01}},
+		{AttrID: 18, Kind: abs.ValueBinary, Str: "\xAB\x01"},
 	}}
 	got := string(newContactJSON(tbl).append(nil, c))
 	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"contact",` +

@@ -90,7 +90,7 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			n++
 			switch v.Kind {
 			case abs.ValueBinary:
-				b = append(hex.AppendEncode(append(b, '"'), v.Bin), '"')
+				b = append(hex.AppendEncode(append(b, '"'), []byte(v.Str)), '"')
 			case abs.ValueBoolean:
 				b = strconv.AppendBool(b, v.Bool)
 			case abs.ValueEmpty:
