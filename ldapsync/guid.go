@@ -1,11 +1,10 @@
 package ldapsync
 
 import (
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
+
+	"github.com/abkit/abkit/internal/winguid"
 )
 
 // GUID is a 16-byte GUID in Windows layout (first three fields little-endian): the bytes AD
@@ -38,20 +37,10 @@ func GUIDFromBytes(b []byte) (GUID, error) {
 // ParseGUID parses the text form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, with or without braces,
 // in either case.
 func ParseGUID(s string) (GUID, error) {
-	var g GUID
-	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "{"), "}")
-	if len(t) != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-' {
-		return g, &GUIDError{Input: strconv.Quote(s), Reason: "want xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"}
-	}
-	raw, err := hex.DecodeString(t[0:8] + t[9:13] + t[14:18] + t[19:23] + t[24:])
+	g, err := winguid.Parse(s)
 	if err != nil {
-		return g, &GUIDError{Input: strconv.Quote(s), Reason: "not hexadecimal"}
+		return GUID{}, &GUIDError{Input: strconv.Quote(s), Reason: err.Error()}
 	}
-	// Text order is big-endian; Windows layout stores the first three fields little-endian.
-	binary.LittleEndian.PutUint32(g[0:], binary.BigEndian.Uint32(raw[0:]))
-	binary.LittleEndian.PutUint16(g[4:], binary.BigEndian.Uint16(raw[4:]))
-	binary.LittleEndian.PutUint16(g[6:], binary.BigEndian.Uint16(raw[6:]))
-	copy(g[8:], raw[8:])
 	return g, nil
 }
 
@@ -68,11 +57,7 @@ func MustParseGUID(s string) GUID {
 func (g GUID) IsZero() bool { return g == GUID{} }
 
 // String formats g the Windows way, lower case: 96bd221f-8492-4450-abb2-2bd6828db27a.
-func (g GUID) String() string {
-	return fmt.Sprintf("%08x-%04x-%04x-%x-%x",
-		binary.LittleEndian.Uint32(g[0:]), binary.LittleEndian.Uint16(g[4:]),
-		binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
-}
+func (g GUID) String() string { return winguid.Format(g) }
 
 // FilterValue returns g escaped for an LDAP filter as raw bytes.
 func (g GUID) FilterValue() string { return escapeBytes(g[:]) }
