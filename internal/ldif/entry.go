@@ -58,3 +58,20 @@ func (r *Record) Entry() *ldap.Entry {
 	}
 	return &ldap.Entry{DN: r.DN, Attributes: ptrs}
 }
+
+// modOps are the ldap operation codes of Mod.Op.
+var modOps = map[string]uint{"add": ldap.AddAttribute, "delete": ldap.DeleteAttribute,
+	"replace": ldap.ReplaceAttribute, "increment": ldap.IncrementAttribute}
+
+// ModifyRequest returns a Modify record as a request that outlives the record (no controls).
+func ModifyRequest(r *Record) *ldap.ModifyRequest {
+	m := ldap.NewModifyRequest(r.DN, nil)
+	for _, mod := range r.Mods {
+		vals := make([]string, len(mod.Values))
+		for i, v := range mod.Values {
+			vals[i] = string(v.Value)
+		}
+		m.Changes = append(m.Changes, ldap.Change{Operation: modOps[mod.Op], Modification: ldap.PartialAttribute{Type: mod.Name, Vals: vals}})
+	}
+	return m
+}

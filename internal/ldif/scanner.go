@@ -379,7 +379,7 @@ func (s *Scanner) modLine(name, val []byte, b64 bool, n int) *Error {
 			return s.errorf(n, "want add:, delete:, replace: or increment:, got %s:", truncate(name, 30))
 		}
 		if b64 || !validAttrName(val) {
-			return s.errorf(n, "%s: wants an attribute name, got %q", op, truncate(val, 60))
+			return s.errorf(n, "%s: bad attribute name %q", op, truncate(val, 60))
 		}
 		s.mod = len(s.rec.Mods)
 		s.rec.Mods = append(s.rec.Mods, Mod{Op: op, Name: s.intern(val), Line: n})

@@ -33,7 +33,7 @@ func rewrite(t testing.TB, text []byte) []byte {
 		case Entry:
 			err = w.WriteAttrs(r.DN, r.Attrs)
 		case Modify:
-			err = w.WriteModify(modifyRequest(r))
+			err = w.WriteModify(ModifyRequest(r))
 		default:
 			t.Fatalf("unexpected %v record", r.Kind)
 		}
@@ -45,19 +45,6 @@ func rewrite(t testing.TB, text []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
-}
-
-func modifyRequest(r *Record) *ldap.ModifyRequest {
-	m := ldap.NewModifyRequest(r.DN, nil)
-	for _, mod := range r.Mods {
-		var vals []string
-		for _, v := range mod.Values {
-			vals = append(vals, string(v.Value))
-		}
-		op := map[string]uint{"add": ldap.AddAttribute, "delete": ldap.DeleteAttribute, "replace": ldap.ReplaceAttribute, "increment": ldap.IncrementAttribute}[mod.Op]
-		m.Changes = append(m.Changes, ldap.Change{Operation: op, Modification: ldap.PartialAttribute{Type: mod.Name, Vals: vals}})
-	}
-	return m
 }
 
 func sampleEntries() []*ldap.Entry {
@@ -117,7 +104,7 @@ func TestWriterRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if m := modifyRequest(&recs[3]); len(m.Changes) != 3 || m.Changes[1].Modification.Vals[1] != strings.Repeat("y", 200) {
+	if m := ModifyRequest(&recs[3]); len(m.Changes) != 3 || m.Changes[1].Modification.Vals[1] != strings.Repeat("y", 200) {
 		t.Errorf("modify read back as %+v", m)
 	}
 	body := text[bytes.Index(text, []byte("version")):]
