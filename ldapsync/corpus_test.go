@@ -52,9 +52,9 @@ func indepGUID(b []byte) (string, bool) {
 
 // corpusRead is what both readers made of one LDIF file.
 type corpusRead struct {
-	objs []*Object
-	rep  ReadReport
-	sids map[string]bool // every SID read (objectSid and the SID-valued OCS/Exchange attributes)
+	objs  []*Object
+	rep   ReadReport
+	sids  map[string]bool // every SID read (objectSid and the SID-valued OCS/Exchange attributes)
 	guids int
 }
 
