@@ -25,6 +25,7 @@ const (
 
 var kindNames = [...]string{"entry", "modify", "delete", "moddn", "search reference", "search result"}
 
+// String names the kind for messages.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -65,10 +66,10 @@ type Record struct {
 // Error is a record that cannot be read, or an input that cannot be read at all. It names the
 // file, the line and, once read, the record's DN.
 type Error struct {
-	Path string // file name ("" when read from a stream)
-	Line int    // 1-based line
-	DN   string // DN of the record, when its dn: line was read
-	Msg  string // what is wrong
+	Path string `json:"path,omitempty"` // file name ("" when read from a stream)
+	Line int    `json:"line"`           // 1-based line
+	DN   string `json:"dn,omitempty"`   // DN of the record, when its dn: line was read
+	Msg  string `json:"message"`        // what is wrong
 }
 
 func (e *Error) Error() string {
