@@ -382,14 +382,11 @@ func (s *Scanner) addLine(l []byte, n int, inRec *bool) *Error {
 		return s.errorf(n, "controls are not accepted")
 	}
 	if !s.keep(name) {
-		// Not returned, but checked like the others: a record reads the same whatever is kept.
-		if !b64 {
-			return nil
+		// Not decoded, but checked: a record reads the same whatever is kept.
+		if b64 && !validBase64(val) {
+			return s.errorf(n, "bad base64 value of %s", truncate(name, 60))
 		}
-		start := len(s.vals)
-		err := s.decode(name, val, b64, n)
-		s.vals = s.vals[:start]
-		return err
+		return nil
 	}
 	return s.appendAttr(name, val, b64, n)
 }
@@ -560,6 +557,29 @@ func (s *Scanner) keep(name []byte) bool {
 		s.byPos = append(s.byPos, pn)
 	}
 	return pn.keep
+}
+
+// validBase64 reports whether base64.StdEncoding decodes v (trailing spaces aside) without
+// decoding it: alphabet characters, '=' padding only at the end, a multiple of four of them
+// (the decoder skips CR and LF).
+func validBase64(v []byte) bool {
+	v = bytes.TrimRight(v, " ")
+	n, pad := 0, 0
+	for _, c := range v {
+		switch {
+		case c == '\r' || c == '\n':
+			continue
+		case c == '=':
+			pad++
+		case pad > 0:
+			return false
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+		n++
+	}
+	return n%4 == 0 && pad <= 2 && (pad == 0 || n-pad > 0 && (n-pad)%4 >= 2)
 }
 
 // intern returns name as a string, allocating each distinct name once.

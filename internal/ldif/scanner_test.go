@@ -2,6 +2,7 @@ package ldif
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
@@ -212,4 +213,15 @@ func foldedRecord(n int) string {
 		b.WriteString(" yz\n")
 	}
 	return b.String()
+}
+
+// TestValidBase64 holds validBase64 to what base64.StdEncoding decodes.
+func TestValidBase64(t *testing.T) {
+	for _, v := range []string{"", "AQ==", "AQI=", "AQID", "AQIDBA==", "A===", "====", "AA=A", "AA==AA==", "AQ", "A", "!!AA",
+		"AQ== ", "AQ\r\nID", "AB=", "AAA=", "AA+/", "AA_-", " AQ=="} {
+		_, err := base64.StdEncoding.DecodeString(strings.TrimRight(v, " "))
+		if got := validBase64([]byte(v)); got != (err == nil) {
+			t.Errorf("validBase64(%q) = %v, decoder: %v", v, got, err)
+		}
+	}
 }
