@@ -479,14 +479,13 @@ func TestAbsContactJSONGathersSplitAttributes(t *testing.T) {
 		{AttrID: 19, Kind: abs.ValueString, Str: "sip:a@x.test"},
 		{AttrID: 9, Kind: abs.ValueString, Str: "4444"}, {AttrID: 9, Kind: abs.ValueNormalized, Str: "tel:+14255554444"},
 		{AttrID: 19, Kind: abs.ValueString, Str: "smtp:a@x.test"},
-		{AttrID: 20, Kind: abs.ValueBoolean, Bool: true},
 		{AttrID: 4, Kind: abs.ValueEmpty},
 		{AttrID: 18, Kind: abs.ValueBinary, Str: "\xAB\x01"},
 	}}
 	got := string(newContactJSON(tbl).append(nil, c))
 	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"contact",` +
-		`"attributes":{"proxyAddresses":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
-		`"msExchHideFromAddressLists":[true],"title":null,"manager":["ab01"]},` +
+		`"attributes":{"proxyAddress":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
+		`"title":null,"manager":["ab01"]},` +
 		`"normalized":{"telephoneNumber":{"4444":"tel:+14255554444"}}}`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

@@ -91,8 +91,6 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			switch v.Kind {
 			case abs.ValueBinary:
 				b = append(hex.AppendEncode(append(b, '"'), []byte(v.Str)), '"')
-			case abs.ValueBoolean:
-				b = strconv.AppendBool(b, v.Bool)
 			case abs.ValueEmpty:
 				b = append(b, "null"...)
 			default:
