@@ -23,9 +23,9 @@ import (
 
 // ContainerCheck is one check ProbeContainer made on a candidate, and whether it passed.
 type ContainerCheck struct {
-	Check  string // what was checked
-	Passed bool
-	Detail string // where, and what was found
+	Check  string `json:"check"` // what was checked
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail"` // where, and what was found
 }
 
 // ContainerCandidate is one container layout and decompressor that got past the first check.
@@ -38,10 +38,10 @@ type ContainerCandidate struct {
 
 // ContainerReport is what ProbeContainer found.
 type ContainerReport struct {
-	Tried      []string             // the candidates tried, by name
-	Candidates []ContainerCandidate // those that passed at least their first check
-	Named      string               // the proven candidate's name; "" when none is proven
-	FileType   GUID                 // the FileType the decoded stream starts with, when Named
+	Tried      []string             `json:"tried"`      // the candidates tried, by name
+	Candidates []ContainerCandidate `json:"candidates"` // those that passed at least their first check
+	Named      string               `json:"named"`      // the proven candidate's name; "" when none is proven
+	FileType   GUID                 `json:"file_type"`  // the FileType the decoded stream starts with, when Named
 }
 
 // Bounds of the container probe: what one block and a whole decoded stream may expand to.

@@ -92,9 +92,9 @@ type Reader struct {
 // trailer (an ABF_FULL_TRAILER or ABF_DELTA_TRAILER, kept as opaque bytes) and the u32
 // LengthOfTrailer that ends the file.
 type Trailer struct {
-	Present bool   // false: a file without a trailer (abkit's files before the trailer was known)
-	Offset  int64  // file offset of the trailer's body: the end of the contact records
-	Length  uint32 // LengthOfTrailer: the body's size in bytes (0 when not Present)
+	Present bool   `json:"present"` // false: a file without a trailer (abkit's files before the trailer was known)
+	Offset  int64  `json:"offset"`  // file offset of the trailer's body: the end of the contact records
+	Length  uint32 `json:"length"`  // LengthOfTrailer: the body's size in bytes (0 when not Present)
 }
 
 // recInfo is what decoding a record with a given Id byte needs, precomputed from the table.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,7 +73,11 @@ func TestAbsGolden(t *testing.T) {
 		{"info_F-0A10.tsv", []string{"abs", "info", absSample("F-0A10.lsabs")}, ExitOK},
 		{"info_D-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("D-0A10-0A11.lsabs")}, ExitOK},
 		{"info_C-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("C-0A10-0A11.lsabs")}, ExitOK},
-		{"find_sip.tsv", []string{"abs", "find", absSample("F-0A10.lsabs"), "--sip", "SVEN.XU@contoso.com"}, ExitOK},
+		{"find_sip.tsv", []string{"abs", "find", absSample("F-0A10.lsabs"), "--sip", "EMIL.OBRIEN@contoso.com"}, ExitOK},
+		{"info_check_legacy.tsv", []string{"abs", "info", "--check", absSample("legacy/F-0A10.lsabs")}, ExitOK},
+		{"info_trailer.json", []string{"abs", "info", "-o", "json", absSample("trailer/F-0A10.lsabs")}, ExitOK},
+		{"dump_trailer.json", []string{"abs", "dump", "-o", "json", absSample("trailer/F-0A10.lsabs")}, ExitOK},
+		{"probe_trailer.txt", []string{"abs", "probe", absSample("trailer/F-0A10.lsabs")}, ExitOK},
 		{"find_phone.json", []string{"abs", "find", absSample("F-0A10.lsabs"), "--phone", "(206) 943-8128", "-o", "json"}, ExitOK},
 		{"find_name.tsv", []string{"abs", "find", absSample("F-0A11.lsabs"), "--name", "garcía"}, ExitOK},
 		{"diff_F-0A10_F-0A11.tsv", []string{"abs", "diff", absSample("F-0A10.lsabs"), absSample("F-0A11.lsabs")}, ExitFindings},
@@ -117,6 +122,15 @@ func TestAbsDumpJSONMatchesReader(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		// The last element is the trailer: abkit's empty one.
+		var trailer []absTrailer
+		if err := json.Unmarshal([]byte(stdout), &trailer); err != nil || len(trailer) == 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if tr := trailer[len(trailer)-1]; tr.Type != "trailer" || !tr.Present || tr.Length != 0 || tr.Hex != "" || tr.Offset <= 0 {
+			t.Errorf("%s: last element %+v, want abkit's empty trailer", name, tr)
+		}
+		got = got[:len(got)-1]
 		af, err := abs.Open(absSample(name))
 		if err != nil {
 			t.Fatal(err)
@@ -197,17 +211,17 @@ func TestAbsBrokenFiles(t *testing.T) {
 		stdoutLast string // stdout must end with this
 	}{
 		{[]string{"abs", "dump", absSample("broken/truncated.lsabs")},
-			[]string{"broken/truncated.lsabs", "offset 0x35B"}, "ContactId ", false, ""},
+			[]string{"broken/truncated.lsabs", "offset 0x380"}, "ContactId ", false, ""},
 		{[]string{"abs", "dump", "-o", "json", absSample("broken/truncated.lsabs")},
-			[]string{"broken/truncated.lsabs", "offset 0x35B"}, `"contact_id"`, true, "]\n"},
+			[]string{"broken/truncated.lsabs", "offset 0x380"}, `"contact_id"`, true, "]\n"},
 		{[]string{"abs", "dump", "-o", "csv", absSample("broken/no-nul.lsabs")},
 			[]string{"broken/no-nul.lsabs", "offset 0x"}, "contact_id,ou_path_id", false, ""},
 		{[]string{"abs", "info", absSample("broken/unknown-layout.lsabs")},
 			[]string{"unknown-layout.lsabs", "offset 0x98", "compressed"}, "", false, ""},
 		{[]string{"abs", "info", "-o", "json", absSample("broken/bad-length.lsabs")},
-			[]string{"bad-length.lsabs", "offset 0x2A0"}, `"offset": 672`, true, ""},
+			[]string{"bad-length.lsabs", "offset 0x2D9"}, `"offset": 729`, true, ""},
 		{[]string{"abs", "find", absSample("broken/truncated.lsabs"), "--name", "x"},
-			[]string{"offset 0x35B"}, "", false, ""},
+			[]string{"offset 0x380"}, "", false, ""},
 		{[]string{"abs", "dump", absSample("no-such-file.lsabs")},
 			[]string{"no-such-file.lsabs"}, "", false, ""},
 		{[]string{"abs", "info", absData},
@@ -345,7 +359,7 @@ func TestAbsGen(t *testing.T) {
 	if !bytes.Equal(n1, n2) {
 		t.Errorf("applying the generated compact delta does not give the generated next full file")
 	}
-	// Duplicates: groups whose proxyAddresses carry a user's SIP address.
+	// Duplicates: groups whose msRTCSIP-PrimaryUserAddress is a user's SIP address.
 	dump, _, _ := runCLI(t, "abs", "dump", "-o", "json", again)
 	var contacts []struct {
 		Type       string           `json:"type"`
@@ -367,7 +381,7 @@ func TestAbsGen(t *testing.T) {
 		if c.Type != "group" {
 			continue
 		}
-		for _, p := range c.Attributes["proxyAddresses"] {
+		for _, p := range c.Attributes["msRTCSIP-PrimaryUserAddress"] {
 			if userSIP[strings.ToLower(p.(string))] {
 				shared++
 			}
@@ -409,7 +423,7 @@ func TestAbsFindAndDiffExitStatus(t *testing.T) {
 		t.Errorf("diff of a file with itself: exit %d, stdout %q; want 0 and only the header", code, stdout)
 	}
 	// The SIP address that a user and a group share finds both.
-	stdout, _, _ = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "sip:sven.xu@CONTOSO.com", "-o", "csv")
+	stdout, _, _ = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "sip:emil.OBrien@CONTOSO.com", "-o", "csv")
 	if !strings.Contains(stdout, ",user,") || !strings.Contains(stdout, ",group,") {
 		t.Errorf("shared SIP address does not find a user and a group:\n%s", stdout)
 	}
@@ -541,7 +555,7 @@ func TestAbsDumpMatchesLibrary(t *testing.T) {
 		wantJSON = enc.append(append(wantJSON, '\n'), c)
 		n++
 	}
-	wantJSON = append(wantJSON, "\n]\n"...)
+	wantJSON = append(wantJSON, fmt.Sprintf(",\n{\"type\":\"trailer\",\"present\":true,\"offset\":%d,\"length\":0,\"hex\":\"\"}\n]\n", af.Size()-4)...)
 	if n != 3000 || js != string(wantJSON) {
 		t.Errorf("JSON dump (%d bytes) differs from the per-contact encoding of %d contacts (%d bytes)", len(js), n, len(wantJSON))
 	}
