@@ -60,7 +60,7 @@ func recs(parts ...any) []byte {
 	return b
 }
 
-func open(t *testing.T, data []byte) *Reader {
+func open(t testing.TB, data []byte) *Reader {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {

@@ -591,3 +591,77 @@ func TestAbsDumpWriteErrorStops(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsInfoCheck: a value that its attribute's type excludes (an smtp: proxy address turned
+// into xmtp:) is listed by info --check, with exit 1; without --check the file is fine.
+func TestAbsInfoCheck(t *testing.T) {
+	data, err := os.ReadFile(absSample("F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte("\x13SMTP:"))
+	if i < 0 {
+		t.Fatal("no proxyAddresses value in the sample")
+	}
+	copy(data[i+1:], "XMTP:")
+	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI(t, "abs", "info", path); code != ExitOK {
+		t.Fatalf("info: exit %d: %s", code, stderr)
+	}
+	stdout, _, code := runCLI(t, "abs", "info", "--check", "-o", "json", path)
+	var info absInfo
+	if err := json.Unmarshal([]byte(stdout), &info); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitFindings || len(info.Issues) != 1 {
+		t.Fatalf("info --check: exit %d, issues %+v", code, info.Issues)
+	}
+	if is := info.Issues[0]; is.Attribute != "proxyAddress" || !strings.HasPrefix(is.Value, "XMTP:") || is.Type != "0x5 tel-or-smtp-string" ||
+		!strings.Contains(is.Allowed, "smtp: value containing @") || is.Offset < info.Layout["contacts_offset"] || is.Offset > int64(i) {
+		t.Errorf("issue %+v", is)
+	}
+	stdout, _, _ = runCLI(t, "abs", "info", "--check", "-o", "tsv", path)
+	if !strings.Contains(stdout, "\tproxyAddress\t0x5 tel-or-smtp-string\tXMTP:") {
+		t.Errorf("info --check table:\n%s", stdout)
+	}
+}
+
+// TestAbsApplyCarriesTrailer: apply writes the full file's trailer into the new full file.
+func TestAbsApplyCarriesTrailer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "F-0A11.lsabs")
+	_, stderr, code := runCLI(t, "abs", "apply", absSample("trailer/F-0A10.lsabs"), absSample("D-0A10-0A11.lsabs"), "-w", out)
+	if code != ExitOK || !strings.Contains(stderr, "trailer: 24 bytes from") {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	base, err := abs.Open(absSample("trailer/F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	next, err := abs.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	want, err1 := base.TrailerBody()
+	got, err2 := next.TrailerBody()
+	if err1 != nil || err2 != nil || len(want) != 24 || !bytes.Equal(got, want) {
+		t.Errorf("trailer %q (%v), want %q (%v)", got, err2, want, err1)
+	}
+	// The contacts are those of the next day's full file.
+	b1, err1 := abs.ReadBook(next.Reader)
+	f11, _ := abs.Open(absSample("F-0A11.lsabs"))
+	defer f11.Close()
+	b2, err2 := abs.ReadBook(f11.Reader)
+	if err1 != nil || err2 != nil || len(b1.Contacts) != len(b2.Contacts) {
+		t.Fatalf("%v %v", err1, err2)
+	}
+	for i := range b1.Contacts {
+		if !b1.Contacts[i].Equal(b2.Contacts[i]) {
+			t.Fatalf("contact %d differs", i)
+		}
+	}
+}
