@@ -109,7 +109,7 @@ func (f *Factory) rulesFromABS(ctx context.Context, path string) (abs.Rules, err
 }
 
 // progressReaderAt reports the furthest offset read so far to a progress.Reporter, and fails
-// every read once ctx is done.
+// every read once ctx (when set) is done.
 type progressReaderAt struct {
 	r   io.ReaderAt
 	pr  progress.Reporter
@@ -120,8 +120,10 @@ type progressReaderAt struct {
 }
 
 func (p *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
-	if err := p.ctx.Err(); err != nil {
-		return 0, err
+	if p.ctx != nil {
+		if err := p.ctx.Err(); err != nil {
+			return 0, err
+		}
 	}
 	n, err := p.r.ReadAt(b, off)
 	if end := off + int64(n); n > 0 {
