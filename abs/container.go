@@ -30,10 +30,10 @@ type ContainerCheck struct {
 
 // ContainerCandidate is one container layout and decompressor that got past the first check.
 type ContainerCandidate struct {
-	Name     string // e.g. "blocks [csize u32, usize u32, crc32 u32] + raw deflate"
-	Checks   []ContainerCheck
-	Proven   bool // every check passed: the file is this container
-	FileType GUID // the first 16 decoded bytes
+	Name     string           `json:"name"` // e.g. "blocks [stored size u32, decoded size u32, CRC-32 u32] + raw deflate"
+	Checks   []ContainerCheck `json:"checks"`
+	Proven   bool             `json:"proven"`    // every check passed: the file is this container
+	FileType GUID             `json:"file_type"` // the first 16 decoded bytes
 }
 
 // ContainerReport is what ProbeContainer found.

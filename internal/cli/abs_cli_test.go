@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -662,6 +663,51 @@ func TestAbsApplyCarriesTrailer(t *testing.T) {
 	for i := range b1.Contacts {
 		if !b1.Contacts[i].Equal(b2.Contacts[i]) {
 			t.Fatalf("contact %d differs", i)
+		}
+	}
+}
+
+// TestAbsProbeNamesContainer: probe -o json names a zlib-wrapped delta, and claims nothing on
+// random bytes.
+func TestAbsProbeNamesContainer(t *testing.T) {
+	data, err := os.ReadFile(absSample("D-0A10-0A11.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	dir := t.TempDir()
+	random := make([]byte, 5000)
+	for i := range random {
+		random[i] = byte(i*7919 + i*i*31)
+	}
+	for name, want := range map[string]string{"z.lsabs": "whole file: zlib", "random.lsabs": ""} {
+		content := z.Bytes()
+		if name == "random.lsabs" {
+			content = random
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stdout, _, code := runCLI(t, "abs", "probe", "-o", "json", path)
+		var rep struct {
+			Container struct {
+				Named      string `json:"named"`
+				FileType   string `json:"file_type"`
+				Candidates []struct {
+					Name   string `json:"name"`
+					Proven bool   `json:"proven"`
+				} `json:"candidates"`
+			} `json:"container"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != ExitBadInput {
+			t.Fatalf("%s: exit %d, %v", name, code, err)
+		}
+		if rep.Container.Named != want || (want != "" && rep.Container.FileType != abs.DeltaFileType.String()) {
+			t.Errorf("%s: named %q (%s), want %q", name, rep.Container.Named, rep.Container.FileType, want)
 		}
 	}
 }
