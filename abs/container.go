@@ -48,6 +48,7 @@ type ContainerReport struct {
 const (
 	containerMaxBlock  = 64 << 20
 	containerMaxStream = 1 << 30
+	containerMaxBlocks = 1 << 16 // 4 GiB in blocks of 64 KiB: more blocks are not a container tried here
 	msZipWindow        = 32 << 10
 )
 
@@ -92,13 +93,13 @@ type block struct {
 }
 
 // tile walks headers of layout l from offset 0 and returns the blocks when their sizes tile the
-// file exactly, with at least one block of at least 16 stored bytes.
+// file exactly in at most containerMaxBlocks blocks, the first of at least 16 stored bytes.
 func tile(r io.ReaderAt, size int64, l blockLayout) []block {
 	var out []block
 	hs := int64(l.size())
 	var hb [12]byte
 	for off := int64(0); off < size; {
-		if size-off < hs || len(out) > int(size/hs) {
+		if size-off < hs || len(out) >= containerMaxBlocks {
 			return nil
 		}
 		if n, _ := r.ReadAt(hb[:hs], off); int64(n) < hs {
@@ -124,14 +125,11 @@ func tile(r io.ReaderAt, size int64, l blockLayout) []block {
 			}
 		}
 		b.off = off + hs
-		if b.c == 0 || b.c > size-b.off || b.u > containerMaxBlock || (b.u >= 0 && b.u == 0) {
+		if b.c == 0 || b.c > size-b.off || b.u > containerMaxBlock || b.u == 0 || (len(out) == 0 && b.c < 16) {
 			return nil
 		}
 		out = append(out, b)
 		off = b.off + b.c
-	}
-	if len(out) == 0 || out[0].c < 16 {
-		return nil
 	}
 	return out
 }
