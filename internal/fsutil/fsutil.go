@@ -136,7 +136,7 @@ func destination(path string, overwrite bool) (string, error) {
 		}
 	}
 	if !st.Mode().IsRegular() {
-		what := ErrNotRegular
+		var what error
 		if dest != path {
 			what = fmt.Errorf("%w: symbolic link to %s (%s)", ErrNotRegular, dest, kind(st.Mode()))
 		} else {
