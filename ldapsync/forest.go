@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/go-ldap/ldap/v3/gssapi"
 	"github.com/jcmturner/gokrb5/v8/client"

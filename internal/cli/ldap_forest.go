@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
