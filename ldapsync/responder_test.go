@@ -256,3 +256,55 @@ func TestResponderTransactions(t *testing.T) {
 		t.Error("SupportsTransactions true on a server without the operation")
 	}
 }
+
+// TestResponderAbandonAndTimeout: a cancelled search is abandoned on the wire (RFC 4511 4.11)
+// and the shared connection goes on serving; a server that stalls longer than the timeout ends
+// the search with an error naming the timeout.
+func TestResponderAbandonAndTimeout(t *testing.T) {
+	s := startResponder(t, 30)
+	s.EntryDelay = 2 * time.Millisecond
+	f := dialResponder(t, s, adminBind, 50)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	var last error
+	for _, err := range f.SearchEntries(ctx, SearchRequest{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n == 3 {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) || n != 3 {
+		t.Errorf("cancelled search: %d entries, %v; want 3 and context.Canceled", n, last)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for s.Stats().Abandons == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s.Stats().Abandons != 1 {
+		t.Errorf("abandon requests %d, want 1", s.Stats().Abandons)
+	}
+	if dns, err := collectDNs(t, f, SearchRequest{}); err != nil || len(dns) != 30 {
+		t.Errorf("search after the abandon: %d entries, %v", len(dns), err)
+	}
+
+	s.EntryDelay = 0
+	s.Hook = func(r ldapsynctest.Request) *ldapsynctest.Result {
+		if r.Op == "search" && r.Page == 2 {
+			return &ldapsynctest.Result{Delay: time.Second}
+		}
+		return nil
+	}
+	slow, err := Dial(context.Background(), Options{Name: "resp", URL: s.URL, PageSize: 10, Timeout: 200 * time.Millisecond, Bind: adminBind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	dns, err := collectDNs(t, slow, SearchRequest{})
+	if !errors.Is(err, errIdle) || len(dns) != 10 {
+		t.Errorf("stalled second page: %d entries, %v; want 10 and the idle timeout", len(dns), err)
+	}
+}
