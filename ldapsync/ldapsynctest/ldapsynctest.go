@@ -6,8 +6,9 @@
 // and RFC 5805 transaction extended operations (start, transaction specification control, end
 // with commit or abort), and a rootDSE listing the supported controls and extensions.
 //
-// Requests on one connection are served concurrently, like a real server: a search runs while
-// the next request is read, so several outstanding searches interleave their results. Every
+// Searches on one connection run concurrently, like a real server's: a search runs while the
+// next request is read, so several outstanding searches interleave their results and a modify
+// is answered while a search is still sending. Other requests are answered in order. Every
 // request passes the test's Hook first, which can script a failure (a result code, a delay or a
 // dropped connection). Entries live in memory; filters support and, or, not, equality,
 // substrings and presence (case-insensitive on strings, exact on bytes).
