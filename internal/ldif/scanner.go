@@ -598,7 +598,8 @@ func (s *Scanner) intern(name []byte) string {
 }
 
 // validAttrName reports whether b is an attribute description: a letter then letters, digits,
-// '-' and ';' (options), or a numeric OID.
+// '-' and ';' (options, which may also hold '=' and '*' as Active Directory's range option
+// does: member;range=1500-*), or a numeric OID.
 func validAttrName(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -617,10 +618,13 @@ func validAttrName(b []byte) bool {
 		}
 		return !dot
 	}
+	opts := false
 	for i, c := range b {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
 		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == ';'):
+			opts = opts || c == ';'
+		case opts && (c == '=' || c == '*'):
 		default:
 			return false
 		}

@@ -225,3 +225,13 @@ func TestValidBase64(t *testing.T) {
 		}
 	}
 }
+
+func TestAttrNames(t *testing.T) {
+	for name, ok := range map[string]bool{"cn": true, "msRTCSIP-PrimaryUserAddress": true, "objectGUID;binary": true,
+		"member;range=1500-*": true, "1.2.840.113556.1.4.221": true, "cn=x": false, "bad:name": false, "-cn": false,
+		"1..2": false, "c n": false, "": false, "member=1;range": false} {
+		if validAttrName([]byte(name)) != ok {
+			t.Errorf("validAttrName(%q) = %v", name, !ok)
+		}
+	}
+}
