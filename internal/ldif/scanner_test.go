@@ -235,3 +235,14 @@ func TestAttrNames(t *testing.T) {
 		}
 	}
 }
+
+// TestScannerBOM: a UTF-8 byte order mark before the first line (PowerShell, Notepad) is skipped.
+func TestScannerBOM(t *testing.T) {
+	text := "\ufeffdn: cn=a\r\ncn: a\r\n"
+	for _, scan := range []func(testing.TB, string, Options) ([]Record, []*Error){scanAll, scanBytes} {
+		recs, errs := scan(t, text, Options{})
+		if len(errs) != 0 || len(recs) != 1 || recs[0].DN != "cn=a" || recs[0].Line != 1 {
+			t.Errorf("records %+v errors %v", recs, errs)
+		}
+	}
+}
