@@ -33,7 +33,7 @@ func TestExitCodeMapping(t *testing.T) {
 		{"config error", &config.Error{Err: errors.New("x")}, ExitBadInput},
 		{"runtime", runtimeFailure(errors.New("down")), ExitRuntime},
 		{"unclassified", errors.New("boom"), ExitRuntime},
-		{"cancelled", context.Canceled, ExitRuntime},
+		{"cancelled", context.Canceled, ExitInterrupted},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {
