@@ -88,7 +88,7 @@ func absProbeRun(opts *absProbeOptions) error {
 
 	w := f.IO.Out
 	fmt.Fprintf(w, "%s: %d bytes, %s file\n\n", opts.Path, rep.Size, rep.Kind)
-	t := Table{Columns: []string{"offset", "length", "structure", "details"}}
+	t := Table{Columns: []string{"offset", "length", "structure", "detail"}}
 	for _, s := range rep.Steps {
 		t.Append(fmt.Sprintf("0x%X", s.Offset), fmt.Sprint(s.Length), s.Structure, s.Detail)
 	}

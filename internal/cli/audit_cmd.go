@@ -311,7 +311,7 @@ func auditRules(file, folder string) func(context.Context) (abs.Rules, error) {
 
 // auditTable is the terminal summary: one row per check.
 func auditTable(rep *audit.Report) Table {
-	t := Table{Columns: []string{"CHECK", "FINDINGS", "STATUS", "DESCRIPTION"}}
+	t := Table{Columns: []string{"name", "count", "status", "description"}}
 	for _, c := range rep.Checks {
 		count, status := strconv.Itoa(c.Count), "ok"
 		switch {
