@@ -30,7 +30,8 @@ ones this file was read under are listed, so that a real server file that stops 
 points to the rule to correct. A file that may be compressed is reported as such: abkit does not
 guess a compression format.
 
--o json gives the same as one object. The exit
+-o json gives the same as one object; -o csv and -o tsv give the structure list only (the
+mismatch is then the error message on stderr). The exit
 status is 0 when the whole file matches and 2 when it does not.`),
 		Example: `  abkit abs probe F-0A8C.lsabs
   abkit abs probe --context 128 suspicious.lsabs`,
@@ -86,12 +87,18 @@ func absProbeRun(opts *absProbeOptions) error {
 		return readErr
 	}
 
-	w := f.IO.Out
-	fmt.Fprintf(w, "%s: %d bytes, %s file\n\n", opts.Path, rep.Size, rep.Kind)
 	t := Table{Columns: []string{"offset", "length", "structure", "detail"}}
 	for _, s := range rep.Steps {
 		t.Append(fmt.Sprintf("0x%X", s.Offset), fmt.Sprint(s.Length), s.Structure, s.Detail)
 	}
+	if fm := f.format(); f.Output != "" && fm != FormatTable { // -o csv|tsv: the steps only; the mismatch is the error on stderr
+		if err := writeFormatted(f.IO.Out, fm, t, nil); err != nil {
+			return runtimeFailure(err)
+		}
+		return readErr
+	}
+	w := f.IO.Out
+	fmt.Fprintf(w, "%s: %d bytes, %s file\n\n", opts.Path, rep.Size, rep.Kind)
 	if err := writeTable(w, t); err != nil {
 		return runtimeFailure(err)
 	}
