@@ -134,6 +134,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	}
 
 	rep := audit.Run(ctx, plan.checks, audit.Options{Now: opts.Now, Progress: f.progressReporter("audit")})
+	describeAuditRun(rep, f, cfg, opts)
 	written, werr := audit.Write(rep, audit.WriteOptions{Dir: opts.Out, HistoryDir: opts.History})
 	if err := f.writeData(auditTable(rep), rep); err != nil {
 		return err

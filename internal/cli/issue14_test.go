@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/abkit/abkit/internal/audit"
 	"github.com/clipperhouse/displaywidth"
 )
 
@@ -110,5 +112,102 @@ func TestFitTable(t *testing.T) {
 	}
 	if same, d := fitTable(tbl, 0); d != 0 || same.Rows[0][0] != tbl.Rows[0][0] {
 		t.Errorf("width 0 changed the table")
+	}
+}
+
+// splitCommand splits a command line written by commandLine (words, single-quoted strings).
+func splitCommand(t *testing.T, line string) []string {
+	t.Helper()
+	var args []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case quoted && r == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteRune(r)
+		case r == '\'':
+			quoted, inWord = true, true
+		case r == ' ':
+			if inWord {
+				args = append(args, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %q", line)
+	}
+	if inWord {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// TestAuditFindingCommandsRun: every finding of the demo audit carries an abkit command, in the
+// JSON report and the CSV files, and each of them runs (from another folder) without a usage or
+// runtime error: it shows the finding (exit 1 when it finds it again) or plans its fix.
+func TestAuditFindingCommandsRun(t *testing.T) {
+	out := t.TempDir()
+	stdout, stderr, code := runAudit(t, demoConfig(t), demoRunTime, "--out", out) // -o json
+	if code != ExitFindings {
+		t.Fatalf("audit: exit %d: %s", code, stderr)
+	}
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := filepath.Abs(demoConfig(t)); rep.Config != want {
+		t.Errorf("report config %q, want %q", rep.Config, want)
+	}
+	kinds := map[string]int{}
+	for _, in := range rep.Inputs {
+		kinds[in.Kind]++
+		if !filepath.IsAbs(in.Source) {
+			t.Errorf("input %+v: source not absolute", in)
+		}
+	}
+	if kinds["forest"] != 2 || kinds["address book folder"] != 1 || kinds["normalization rules"] != 1 {
+		t.Errorf("inputs %+v", rep.Inputs)
+	}
+	t.Chdir(t.TempDir()) // the commands must not depend on the folder they are run from
+	wantPrefix := map[string]string{
+		audit.CheckDuplicateSIP:   "abkit dupes fix --config ",
+		audit.CheckDuplicatePhone: "abkit dupes --config ",
+		audit.CheckSidmap:         "abkit sidmap plan --config ",
+		audit.CheckHiddenSIP:      "abkit ldap find --config ",
+		audit.CheckDisabledSIP:    "abkit ldap find --config ",
+		audit.CheckABSFreshness:   "abkit abs ",
+		audit.CheckPhoneRules:     "abkit phone test --rules ",
+	}
+	n := 0
+	for _, c := range rep.Checks {
+		csvData, err := os.ReadFile(filepath.Join(out, audit.NamesFor(rep.Time).CSV(c.Name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fd := range c.Findings {
+			n++
+			if !strings.HasPrefix(fd.Command, wantPrefix[c.Name]) {
+				t.Errorf("%s %s: command %q, want %q...", c.Name, fd.Object, fd.Command, wantPrefix[c.Name])
+				continue
+			}
+			if !strings.Contains(string(csvData), strings.ReplaceAll(fd.Command, `"`, `""`)) {
+				t.Errorf("%s CSV lacks the command %q", c.Name, fd.Command)
+			}
+			args := splitCommand(t, fd.Command)
+			_, stderr, code := runCLI(t, args[1:]...)
+			if code != ExitOK && code != ExitFindings {
+				t.Errorf("%s: %s: exit %d: %s", c.Name, fd.Command, code, stderr)
+			}
+		}
+	}
+	if n != 12 {
+		t.Errorf("%d findings, want the demo's 12", n)
 	}
 }
