@@ -4,7 +4,7 @@ GO       ?= go
 BIN      ?= bin/abkit
 FUZZTIME ?= 30s
 
-.PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo clean
+.PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo dist man clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/abkit
@@ -38,9 +38,18 @@ lint:
 	$(GO) vet ./...
 	bash scripts/staticcheck.sh
 
+# Release archives for windows/linux/darwin x amd64/arm64 in dist/, version stamped, with man
+# pages, completions and SHA-256 sums (VERSION=v1.2.3 to name the release; see scripts/dist.sh).
+dist:
+	bash scripts/dist.sh
+
+# Man pages and shell completions from the command tree, into out/man and out/completions.
+man:
+	$(GO) run ./internal/cli/gendocs -man out/man -completions out/completions
+
 # The main job on the committed sample data, no server needed.
 demo: build
 	bash scripts/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -69,6 +69,14 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 	return exitCode(err)
 }
 
+// CommandTree returns abkit's whole command tree as Run executes it, for generators of
+// documentation (man pages, completions); running it is Run's job.
+func CommandTree() *cobra.Command {
+	root := newRootCmd(&Factory{IO: SystemStreams()})
+	enforceUsage(root, func() {})
+	return root
+}
+
 func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "abkit",
