@@ -6,8 +6,11 @@ FUZZTIME ?= 30s
 
 .PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo dist man clean
 
+# The binary says which commit it is (abkit --version) even where GOFLAGS has -buildvcs=false.
+STAMP = -X github.com/abkit/abkit/internal/cli.commit=$(shell git rev-parse HEAD 2>/dev/null)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/abkit
+	$(GO) build -ldflags "$(STAMP)" -o $(BIN) ./cmd/abkit
 
 # Everything CI runs: lint, the test servers (slapd, Samba), unit and integration tests, fuzz smoke.
 test: lint

@@ -25,7 +25,7 @@ type schemaCase struct {
 }
 
 // schemaCases run every command that works on the committed demo data (no server). Commands that
-// need a live server or the rtc database are not covered here (see docs/output.md).
+// need a live directory server are not covered here (see docs/output.md).
 func schemaCases(t *testing.T) []schemaCase {
 	demo := filepath.Join("..", "..", "testdata", "demo")
 	cfg := filepath.Join(demo, "abkit.yaml")
@@ -52,6 +52,17 @@ func schemaCases(t *testing.T) []schemaCase {
 	}
 }
 
+// rtcSchemaCases run the rtc commands against the wire-level fake back end (rtcdbtest).
+func rtcSchemaCases(t *testing.T) []schemaCase {
+	_, cfg := rtcFake(t)
+	return []schemaCase{
+		{"rtc-info", []string{cfg, "rtc", "info"}},
+		{"rtc-attributes", []string{cfg, "rtc", "attributes"}},
+		{"rtc-entry", []string{cfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2, "--guid", "00000000-0000-0000-0000-000000000001"}},
+		{"rtc-delete", []string{cfg, "rtc", "delete", "--guid", rtcG1}},
+	}
+}
+
 // mapProperties hold data keyed by names from the data (LDAP attribute names, forest names), not
 // fields: their keys are not checked for snake_case and their schema is additionalProperties.
 var mapProperties = map[string]bool{"attributes": true, "normalized": true, "undo_ldif": true}
@@ -66,7 +77,7 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 func TestOutputSchemas(t *testing.T) {
 	docs := map[string][]any{}
 	var order []string
-	for _, tc := range schemaCases(t) {
+	for _, tc := range append(schemaCases(t), rtcSchemaCases(t)...) {
 		args := append(slices.Clone(tc.args), "-o", "json")
 		stdout, stderr, code := runCLI(t, args...)
 		if code != ExitOK && code != ExitFindings {
