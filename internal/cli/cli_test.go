@@ -63,7 +63,7 @@ func TestHelpListsExitStatus(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"EXIT STATUS", "1  findings", "2  bad input", "3  runtime"} {
+	for _, want := range []string{"EXIT STATUS", "1  findings", "2  bad input", "3  runtime", "130  interrupted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}

@@ -19,10 +19,11 @@ const (
 )
 
 const exitStatusHelp = `EXIT STATUS
-  0  ok: the command ran and there is nothing to report
-  1  findings: the command ran and found problems (duplicates, differences, audit findings)
-  2  bad input or usage: unknown flag, bad configuration, a file that does not decode
-  3  runtime or partial failure: a server could not be reached, a change failed or was cut short
+    0  ok: the command ran and there is nothing to report
+    1  findings: the command ran and found problems (duplicates, differences, audit findings)
+    2  bad input or usage: unknown command or flag, wrong arguments, bad configuration, a file
+       that does not decode
+    3  runtime or partial failure: a server could not be reached, a change failed or was cut short
   130  interrupted: stopped by Ctrl-C (SIGINT) or SIGTERM before it finished`
 
 // errInterrupted marks the error of a run whose context was cancelled by a signal (see Run).

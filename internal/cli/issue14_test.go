@@ -211,3 +211,26 @@ func TestAuditFindingCommandsRun(t *testing.T) {
 		t.Errorf("%d findings, want the demo's 12", n)
 	}
 }
+
+// TestAuditInterrupted: an audit whose context is cancelled exits ExitInterrupted (not 3, as a
+// server failure would) and still writes its report, the unfinished checks marked.
+func TestAuditInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := Run(ctx, []string{"--config", demoConfig(t), "audit", "--out", out, "-o", "json"}, TestStreams(strings.NewReader(""), &stdout, &stderr))
+	if code != ExitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("exit %d, want %d; stderr %s", code, ExitInterrupted, stderr.String())
+	}
+	var rep audit.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors == 0 || rep.Errors != len(rep.Checks) {
+		t.Errorf("%d of %d checks marked as not run", rep.Errors, len(rep.Checks))
+	}
+	if _, err := os.Stat(filepath.Join(out, audit.PromFile)); err != nil {
+		t.Errorf("no report written: %v", err)
+	}
+}
