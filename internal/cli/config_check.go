@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/schollz/progressbar/v3"
 )
 
