@@ -182,7 +182,7 @@ func TestInterruptedRunExitCode(t *testing.T) {
 	cancel()
 	var out, errOut bytes.Buffer
 	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
-	ln := hangingListener(t)
+	ln, _ := hangingListener(t)
 	writeFile(t, cfg, fmt.Sprintf("forests:\n  - name: f\n    url: ldap://%s\n    base: dc=x\n    bind: {method: none}\n", ln))
 	code := Run(ctx, []string{"ldap", "ping", "--config", cfg, "--forest", "f"}, TestStreams(strings.NewReader(""), &out, &errOut))
 	if code != ExitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
@@ -190,21 +190,25 @@ func TestInterruptedRunExitCode(t *testing.T) {
 	}
 }
 
-// hangingListener accepts LDAP connections and never answers; it returns its address.
-func hangingListener(t *testing.T) string {
+// hangingListener accepts LDAP connections and never answers; it returns its address and a
+// channel closed at the first connection.
+func hangingListener(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var conns []net.Conn
-	done := make(chan struct{})
+	done, accepted := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if len(conns) == 0 {
+				close(accepted)
 			}
 			conns = append(conns, c)
 		}
@@ -216,7 +220,7 @@ func hangingListener(t *testing.T) string {
 			c.Close()
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), accepted
 }
 
 func writeFile(t *testing.T, path, text string) {
@@ -247,10 +251,11 @@ func TestSignalExitCode(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Windows has no SIGINT to send to another process; Ctrl-C reaches abkit as os.Interrupt")
 	}
-	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
-	writeFile(t, cfg, fmt.Sprintf("forests:\n  - name: f\n    url: ldap://%s\n    base: dc=x\n    bind: {method: none}\n", hangingListener(t)))
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
+			addr, connected := hangingListener(t)
+			cfg := filepath.Join(t.TempDir(), "abkit.yaml")
+			writeFile(t, cfg, fmt.Sprintf("forests:\n  - name: f\n    url: ldap://%s\n    base: dc=x\n    bind: {method: none}\n", addr))
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$", "--", "ldap", "ping", "--config", cfg, "--forest", "f")
 			cmd.Env = append(os.Environ(), "ABKIT_TEST_MAIN=1")
 			var stderr bytes.Buffer
@@ -258,7 +263,12 @@ func TestSignalExitCode(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(500 * time.Millisecond)
+			select { // abkit is running (its signal handler set up) once it has connected
+			case <-connected:
+			case <-time.After(60 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("abkit did not connect within 60s")
+			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
