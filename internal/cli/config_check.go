@@ -57,9 +57,9 @@ type checkResult struct {
 	Detail string  `json:"detail"`
 	Millis float64 `json:"ms"`
 	// A snapshot's records that could not be read and were skipped, and search references.
-	Partial    bool `json:"partial,omitempty"`
-	Skipped    int  `json:"skipped,omitempty"`
-	References int  `json:"references,omitempty"`
+	Partial    bool `json:"partial"`
+	Skipped    int  `json:"skipped"`
+	References int  `json:"references"`
 }
 
 func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
