@@ -5,7 +5,8 @@
 // A Reader decodes a file held in an io.ReaderAt: NewReader (or Open) reads the header, the
 // normalization rules text and the attribute table, and Contacts streams the contacts as a Go
 // iterator without holding the file in memory (ContactsReused is the faster variant for callers
-// that look at each contact once). Each Value says whether it is a raw string, the server's
+// that look at each contact once, ContactsTransient the fastest, for callers done with each
+// contact's strings too before the next). Each Value says whether it is a raw string, the server's
 // normalized copy of the phone number before it, a binary value (its raw bytes in Str, like a
 // string's text), or (compact deltas) an empty attribute. A type-0x3 (Boolean string) attribute
 // never has a value in a contact: a file with one is reported (ErrBooleanValue). Trailer and
