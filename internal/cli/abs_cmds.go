@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/abkit/abkit/abs"
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
