@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/abkit/abkit/progress"
@@ -91,13 +92,9 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 		}
 		results = append(results, r)
 	}
-	t := Table{Columns: []string{"forest", "target", "status", "detail", "ms"}}
+	t := Table{Columns: []string{"forest", "target", "ok", "detail", "ms"}}
 	for _, r := range results {
-		status := "ok"
-		if !r.OK {
-			status = "FAILED"
-		}
-		t.Append(r.Forest, r.Target, status, r.Detail, fmt.Sprintf("%.0f", r.Millis))
+		t.Append(r.Forest, r.Target, strconv.FormatBool(r.OK), r.Detail, fmt.Sprintf("%.0f", r.Millis))
 	}
 	if err := f.writeData(t, results); err != nil {
 		return err

@@ -40,8 +40,8 @@ const (
 type Manifest struct {
 	Created   time.Time         `json:"created"`
 	Plan      string            `json:"plan"`
-	UndoLDIF  map[string]string `json:"undoLdif"`            // forest name -> file in the folder
-	RTCBackup string            `json:"rtcBackup,omitempty"` // file in the folder, when rows are deleted
+	UndoLDIF  map[string]string `json:"undo_ldif"`            // forest name -> file in the folder
+	RTCBackup string            `json:"rtc_backup,omitempty"` // file in the folder, when rows are deleted
 }
 
 // ApplyOptions are Apply's inputs besides the plan.
@@ -66,11 +66,11 @@ type ItemFailure struct {
 
 // Result is what Apply did.
 type Result struct {
-	UndoDir     string        `json:"undoDir,omitempty"`
+	UndoDir     string        `json:"undo_dir,omitempty"`
 	Modified    int           `json:"modified"`
 	Failed      []ItemFailure `json:"failed,omitempty"`
-	RowsDeleted []GUID        `json:"rowsDeleted,omitempty"`
-	RowsError   string        `json:"rowsError,omitempty"` // the row deletion failed (none deleted); the modifies still ran
+	RowsDeleted []GUID        `json:"rows_deleted,omitempty"`
+	RowsError   string        `json:"rows_error,omitempty"` // the row deletion failed (none deleted); the modifies still ran
 }
 
 // Partial reports whether some change or the row deletion failed.
@@ -238,10 +238,10 @@ type UndoOptions struct {
 // UndoResult is what Undo did.
 type UndoResult struct {
 	Restored       int           `json:"restored"`
-	AlreadyPresent int           `json:"alreadyPresent"` // the values were there already (change never applied)
+	AlreadyPresent int           `json:"already_present"` // the values were there already (change never applied)
 	Failed         []ItemFailure `json:"failed,omitempty"`
-	RowsRestored   bool          `json:"rowsRestored"`
-	RowsError      string        `json:"rowsError,omitempty"`
+	RowsRestored   bool          `json:"rows_restored"`
+	RowsError      string        `json:"rows_error,omitempty"`
 }
 
 // ReadManifest reads an undo folder's manifest.
