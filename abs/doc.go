@@ -14,7 +14,8 @@
 // normalized SIP addresses; Summarize counts users, groups and deleted objects.
 //
 // A Writer writes full, delta and compact files (attributes and records in descending Id order,
-// like the server); Book, ReadBook, Apply and Diff work on whole files in memory; Generate and
+// like the server); Book, ReadBook, Apply, Diff and Changes work on whole files in memory
+// (ChangesStream compares two Readers as they stream); Generate and
 // NextDay make deterministic synthetic books; Dump prints the `ABServer.exe -dumpfile` text;
 // Probe and HexView say how far a file matches the layout and show the bytes where it stops;
 // ProbeContainer looks for a compression container and names one only when checks prove it;
