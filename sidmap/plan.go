@@ -361,14 +361,7 @@ func loadForests(ctx context.Context, user, resource ldapsync.Source, rules []Ru
 	if err != nil {
 		return nil, err
 	}
-	candFilter := CandidateFilter
-	if filter != "" {
-		if !strings.HasPrefix(strings.TrimSpace(filter), "(") {
-			filter = "(" + filter + ")"
-		}
-		candFilter = "(&" + CandidateFilter + filter + ")"
-	}
-	err = read(resource, ldapsync.SearchRequest{Base: base, Filter: candFilter, Attributes: withObjectAttrs(resAttrs)}, func(o *ldapsync.Object) {
+	err = read(resource, ldapsync.SearchRequest{Base: base, Filter: candidateFilter(filter), Attributes: withObjectAttrs(resAttrs)}, func(o *ldapsync.Object) {
 		if isCandidate(o) {
 			f.candidates = append(f.candidates, o)
 		}
@@ -386,6 +379,17 @@ func loadForests(ctx context.Context, user, resource ldapsync.Source, rules []Ru
 	}
 	sort.Slice(f.candidates, func(i, j int) bool { return f.candidates[i].DN < f.candidates[j].DN })
 	return f, nil
+}
+
+// candidateFilter returns CandidateFilter ANDed with the extra filter ("" = none).
+func candidateFilter(filter string) string {
+	if filter == "" {
+		return CandidateFilter
+	}
+	if !strings.HasPrefix(strings.TrimSpace(filter), "(") {
+		filter = "(" + filter + ")"
+	}
+	return "(&" + CandidateFilter + filter + ")"
 }
 
 // isCandidate repeats CandidateFilter on the decoded object, so that a source with loose filter

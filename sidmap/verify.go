@@ -41,12 +41,15 @@ type VerifyOptions struct {
 // agrees with msExchMasterAccountSid when that is set, and is carried by no other resource object.
 // Findings are sorted by DN, then check.
 func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOptions) ([]Finding, error) {
-	f, err := loadForests(ctx, user, resource, nil, opts.Base, opts.Filter, nil, opts.Progress)
+	rep := progress.OrNop(opts.Progress)
+	rep.Start(-1, "objects")
+	defer rep.Done()
+	f, err := loadVerifyIndex(ctx, user, resource, rep)
 	if err != nil {
 		return nil, err
 	}
 	var out []Finding
-	for _, c := range f.candidates {
+	err = f.eachCandidate(ctx, resource, opts.Base, opts.Filter, func(c *ldapsync.Object) {
 		add := func(check, format string, args ...any) {
 			out = append(out, Finding{DN: c.DN, GUID: c.GUID, SID: c.OriginatorSID, Check: check, Detail: fmt.Sprintf(format, args...)})
 		}
@@ -54,7 +57,7 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 		if len(raw) > 0 {
 			if _, asText, err := ldapsync.DecodeSIDValue(raw[0]); err != nil {
 				add(CheckNotBinary, "value cannot be decoded: %v", err)
-				continue
+				return
 			} else if asText {
 				add(CheckNotBinary, "stored as the text %q; OCS needs the binary SID", string(raw[0]))
 			}
@@ -66,9 +69,9 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 			} else {
 				add(CheckMissing, "no msRTCSIP-OriginatorSid; msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
 			}
-			continue
+			return
 		}
-		switch u := f.bySID[sid]; {
+		switch u := f.user(sid); {
 		case u == nil:
 			add(CheckUnresolved, "no user-forest account has objectSid %s", sid)
 		case u.Disabled():
@@ -77,16 +80,13 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 		if !c.MasterSID.IsZero() && c.MasterSID != sid {
 			add(CheckMasterMismatch, "msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
 		}
-		var others []string
-		for _, dn := range f.originators[sid] {
-			if !strings.EqualFold(dn, c.DN) {
-				others = append(others, dn)
-			}
-		}
-		if len(others) > 0 {
+		if others := f.originators(sid, c.DN); len(others) > 0 {
 			sort.Strings(others)
 			add(CheckDuplicate, "also on %s", strings.Join(others, "; "))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DN < out[j].DN })
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/abkit/abkit/internal/compact"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )
@@ -243,7 +244,7 @@ type keyVia struct {
 
 type index struct {
 	objs         objectStore
-	text         textArena // DNs and names of objs
+	text         compact.Text // DNs and names of objs
 	sip          *valueIndex
 	phone        *valueIndex
 	byGUID       map[GUID]uint32 // built only when an address book is merged in
@@ -280,7 +281,7 @@ func (ix *index) addObject(f *fact) (uint32, error) {
 	if ix.objs.len() >= maxObjects {
 		return 0, &InputError{Msg: fmt.Sprintf("more than %d objects", maxObjects)}
 	}
-	id := ix.objs.add(object{guid: f.guid, dn: ix.text.add(f.dn), name: ix.text.add(f.name), forest: f.forest,
+	id := ix.objs.add(object{guid: f.guid, dn: ix.text.Add(f.dn), name: ix.text.Add(f.name), forest: f.forest,
 		kind: kindCode(f.kind), flags: f.flags})
 	ix.indexValues(id, f)
 	return id, nil
@@ -560,8 +561,8 @@ func (ix *index) addEntry(f *fact) error {
 		// than the directory); its phone line comes from the directory alone.
 		o := ix.objs.at(id)
 		o.flags |= fInABS
-		if o.name.n == 0 {
-			o.name = ix.text.add(f.name)
+		if o.name.Len() == 0 {
+			o.name = ix.text.Add(f.name)
 		}
 		f.phone = nil
 		ix.indexValues(id, f)

@@ -4,50 +4,13 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+
+	"github.com/abkit/abkit/internal/compact"
 )
 
 // The index holds a million objects for the whole run. Its parts are kept free of pointers
 // (texts in an arena, maps keyed by hashes), so that the garbage collector, which runs often
 // while sources are parsed, has nothing of it to scan.
-
-// textRef locates a string in a textArena; the zero value is "".
-type textRef struct {
-	chunk, off, n uint32
-}
-
-// textArena stores strings back to back in pointer-free chunks.
-type textArena struct {
-	chunks [][]byte
-}
-
-const arenaChunk = 1 << 20
-
-// add copies s into the arena.
-func (a *textArena) add(s string) textRef {
-	if s == "" {
-		return textRef{}
-	}
-	last := len(a.chunks) - 1
-	if last < 0 || len(a.chunks[last])+len(s) > cap(a.chunks[last]) {
-		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(s))))
-		last++
-	}
-	c := &a.chunks[last]
-	ref := textRef{chunk: uint32(last), off: uint32(len(*c)), n: uint32(len(s))}
-	*c = append(*c, s...)
-	return ref
-}
-
-// bytes returns the text of r, without copying.
-func (a *textArena) bytes(r textRef) []byte {
-	if r.n == 0 {
-		return nil
-	}
-	return a.chunks[r.chunk][r.off : r.off+r.n]
-}
-
-// get returns the text of r as a new string.
-func (a *textArena) get(r textRef) string { return string(a.bytes(r)) }
 
 // Kinds by code, as objects store them.
 var kinds = []Kind{KindOther, KindUser, KindContact, KindSecurityGroup, KindDistributionGroup, KindEntry, KindGroup}
@@ -62,8 +25,8 @@ func kindCode(k Kind) uint8 {
 // object is the compact fact kept per object; it holds no pointers.
 type object struct {
 	guid   GUID
-	dn     textRef
-	name   textRef
+	dn     compact.TextRef
+	name   compact.TextRef
 	forest int16 // index into Inputs.Forests; -1 when known only from the address book
 	kind   uint8 // index into kinds
 	flags  uint16
@@ -99,7 +62,7 @@ func (s *objectStore) add(o object) uint32 {
 // the same hash (vanishingly rare) go to a small map keyed by the text itself.
 type valueIndex struct {
 	hash  func(string) uint64
-	text  textArena
+	text  compact.Text
 	first map[uint64]headRef  // hash -> first reference
 	more  map[uint64][]uint32 // hash -> further references
 	alt   map[string][]uint32 // values whose hash another value took: all references
@@ -107,7 +70,7 @@ type valueIndex struct {
 
 // headRef is the first reference to a value and where its text is.
 type headRef struct {
-	key textRef
+	key compact.TextRef
 	ref uint32 // id<<viaBits | via
 }
 
@@ -123,9 +86,9 @@ func (v *valueIndex) add(key string, id, via uint32) {
 	head, ok := v.first[h]
 	switch {
 	case !ok:
-		v.first[h] = headRef{key: v.text.add(key), ref: ref}
+		v.first[h] = headRef{key: v.text.Add(key), ref: ref}
 		return
-	case string(v.text.bytes(head.key)) != key:
+	case string(v.text.Bytes(head.key)) != key:
 		v.alt[key] = addRef(v.alt[key], ref)
 		return
 	case head.ref>>viaBits == id:
@@ -157,7 +120,7 @@ func (v *valueIndex) collisions() []collision {
 	out := make([]collision, 0, len(v.more)+len(v.alt))
 	for h, more := range v.more {
 		head := v.first[h]
-		out = append(out, collision{key: v.text.get(head.key), refs: append([]uint32{head.ref}, more...)})
+		out = append(out, collision{key: v.text.String(head.key), refs: append([]uint32{head.ref}, more...)})
 	}
 	for k, refs := range v.alt {
 		if len(refs) > 1 {

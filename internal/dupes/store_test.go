@@ -33,14 +33,3 @@ func TestValueIndex(t *testing.T) {
 		}
 	}
 }
-
-func TestTextArena(t *testing.T) {
-	var a textArena
-	big := strings.Repeat("x", arenaChunk+10)
-	refs := []textRef{a.add("cn=A,dc=x"), a.add(""), a.add(big), a.add("é")}
-	for i, want := range []string{"cn=A,dc=x", "", big, "é"} {
-		if got := a.get(refs[i]); got != want {
-			t.Errorf("text %d: %d bytes, want %d", i, len(got), len(want))
-		}
-	}
-}
