@@ -11,61 +11,77 @@ import (
 )
 
 // Verify remembers only what its checks look up across objects, in pointer-free form (see
-// internal/compact): per user-forest account its DN and whether it is disabled, keyed by
-// objectSid, and per msRTCSIP-OriginatorSid the resource DNs carrying it. The candidates are
-// streamed and checked one by one, so memory grows by tens of bytes per account, not by a
+// internal/compact): per user-forest account its DN, whether it is disabled and (central
+// topology) its sip: proxyAddresses, keyed by objectSid and by sIDHistory; the domain SIDs of the
+// user forests; and per msRTCSIP-OriginatorSid the resource DNs carrying it. The candidates are
+// streamed and checked one at a time, so memory grows by tens of bytes per account, not by a
 // decoded object.
-
-// Attributes Verify asks for.
-var (
-	verifyUserAttrs = []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid, ldapsync.AttrUserAccountControl}
-	verifyCandAttrs = []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectGUID, ldapsync.AttrObjectSid,
-		ldapsync.AttrUserAccountControl, ldapsync.AttrUserEnabled, ldapsync.AttrOriginatorSid, ldapsync.AttrMasterAccountSid}
-)
 
 // verifyIndex is what Verify keeps of the forests.
 type verifyIndex struct {
+	userDomains
 	sids      compact.SIDTable
-	text      compact.Text                         // DNs
+	text      compact.Text                         // DNs and proxy addresses
 	users     map[compact.SIDKey]accountRec        // objectSid → user-forest account (the last read)
+	history   map[compact.SIDKey]compact.TextRef   // sIDHistory value → DN of the account (the last read)
+	proxies   []compact.TextRef                    // accountRec.proxy indexes this
 	origFirst map[compact.SIDKey]compact.TextRef   // OriginatorSid → first resource DN carrying it
 	origMore  map[compact.SIDKey][]compact.TextRef // OriginatorSid → further resource DNs
 	rep       progress.Reporter
 }
 
+// accountRec is a user-forest account: DN, ACCOUNTDISABLE, and its sip: proxyAddresses as
+// proxies[proxy : proxy+nProxy].
 type accountRec struct {
-	dn       compact.TextRef
-	disabled bool
+	dn            compact.TextRef
+	proxy, nProxy uint32
+	disabled      bool
 }
 
-// account is a user-forest account as a lookup returns it.
-type account struct {
-	DN       string
-	disabled bool
-}
-
-// Disabled reports whether the account has ACCOUNTDISABLE set.
-func (a *account) Disabled() bool { return a.disabled }
-
-// loadVerifyIndex reads the user forest's accounts and the resource objects carrying an
-// OriginatorSid.
-func loadVerifyIndex(ctx context.Context, user, resource ldapsync.Source, rep progress.Reporter) (*verifyIndex, error) {
+// loadVerifyIndex reads every user forest's accounts and domain SIDs and the resource objects
+// carrying an OriginatorSid; with proxies, it keeps the accounts' sip: proxyAddresses too.
+func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldapsync.Source, proxies bool, rep progress.Reporter) (*verifyIndex, error) {
 	ix := &verifyIndex{
-		users:     map[compact.SIDKey]accountRec{},
-		origFirst: map[compact.SIDKey]compact.TextRef{},
-		origMore:  map[compact.SIDKey][]compact.TextRef{},
-		rep:       progress.OrNop(rep),
+		userDomains: userDomains{domains: map[ldapsync.SID]string{}},
+		users:       map[compact.SIDKey]accountRec{},
+		history:     map[compact.SIDKey]compact.TextRef{},
+		origFirst:   map[compact.SIDKey]compact.TextRef{},
+		origMore:    map[compact.SIDKey][]compact.TextRef{},
+		rep:         progress.OrNop(rep),
 	}
-	err := ix.read(ctx, user, ldapsync.SearchRequest{Filter: userFilter, Attributes: verifyUserAttrs}, func(o *ldapsync.Object) {
-		if o.Kind != ldapsync.KindUser || o.SID.IsZero() {
-			return
+	attrs := []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid, ldapsync.AttrUserAccountControl, attrSIDHistory}
+	if proxies {
+		attrs = append(attrs, ldapsync.AttrProxyAddresses)
+	}
+	for _, src := range users {
+		name := src.Name()
+		ix.userForests = append(ix.userForests, name)
+		err := ix.read(ctx, src, ldapsync.SearchRequest{Filter: userFilter, Attributes: attrs}, func(o *ldapsync.Object) {
+			if o.Kind != ldapsync.KindUser || o.SID.IsZero() {
+				return
+			}
+			a := accountRec{dn: ix.text.Add(o.DN), disabled: o.Disabled(), proxy: uint32(len(ix.proxies))}
+			if proxies {
+				for _, p := range o.ProxySIP {
+					ix.proxies = append(ix.proxies, ix.text.Add(p))
+				}
+				a.nProxy = uint32(len(o.ProxySIP))
+			}
+			ix.users[ix.sids.Key(o.SID)] = a
+			ix.claim(o.SID, name)
+			for _, h := range sidValues(o, attrSIDHistory) {
+				ix.history[ix.sids.Key(h)] = a.dn
+				ix.claim(h, name)
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
-		ix.users[ix.sids.Key(o.SID)] = accountRec{dn: ix.text.Add(o.DN), disabled: o.Disabled()}
-	})
-	if err != nil {
-		return nil, err
+		if err := ix.read(ctx, src, domainSearch, func(o *ldapsync.Object) { ix.addDomain(o, name) }); err != nil {
+			return nil, err
+		}
 	}
-	err = ix.read(ctx, resource, ldapsync.SearchRequest{Filter: originatorFilter, Attributes: []string{ldapsync.AttrOriginatorSid}}, func(o *ldapsync.Object) {
+	err := ix.read(ctx, resource, ldapsync.SearchRequest{Filter: originatorFilter, Attributes: []string{ldapsync.AttrOriginatorSid}}, func(o *ldapsync.Object) {
 		if o.OriginatorSID.IsZero() {
 			return
 		}
@@ -94,27 +110,50 @@ func (ix *verifyIndex) read(ctx context.Context, src ldapsync.Source, req ldapsy
 	return nil
 }
 
-// eachCandidate streams the resource forest's candidates under base and filter to each.
-func (ix *verifyIndex) eachCandidate(ctx context.Context, resource ldapsync.Source, base, filter string, each func(*ldapsync.Object)) error {
-	req := ldapsync.SearchRequest{Base: base, Filter: candidateFilter(filter), Attributes: verifyCandAttrs}
+// verifyCandAttrs are the attributes Verify reads of a candidate.
+var verifyCandAttrs = []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectGUID, ldapsync.AttrObjectSid,
+	ldapsync.AttrUserAccountControl, ldapsync.AttrUserEnabled, ldapsync.AttrOriginatorSid, ldapsync.AttrMasterAccountSid,
+	ldapsync.AttrPrimaryUserAddress}
+
+// eachCandidate streams the resource forest's candidates of layout under base and filter to each.
+func (ix *verifyIndex) eachCandidate(ctx context.Context, resource ldapsync.Source, layout Layout, base, filter string, each func(*ldapsync.Object)) error {
+	req := ldapsync.SearchRequest{Base: base, Filter: layout.candidateFilter(filter), Attributes: verifyCandAttrs}
 	return ix.read(ctx, resource, req, func(o *ldapsync.Object) {
-		if isCandidate(o) {
+		if layout.isCandidate(o) {
 			each(o)
 		}
 	})
 }
 
-// user returns the user-forest account whose objectSid is sid, or nil.
-func (ix *verifyIndex) user(sid ldapsync.SID) *account {
-	k, ok := ix.sids.Lookup(sid)
+// lookup returns the key of sid when some account or OriginatorSid of its domain was indexed.
+func (ix *verifyIndex) lookup(sid ldapsync.SID) (compact.SIDKey, bool) {
+	if sid.IsZero() {
+		return compact.SIDKey{}, false
+	}
+	return ix.sids.Lookup(sid)
+}
+
+// user returns the user-forest account whose objectSid is sid, or nil. The object holds what
+// Verify kept: DN, userAccountControl's ACCOUNTDISABLE bit, and the sip: proxyAddresses when they
+// were read.
+func (ix *verifyIndex) user(sid ldapsync.SID) *ldapsync.Object {
+	k, ok := ix.lookup(sid)
 	if !ok {
 		return nil
 	}
-	r, ok := ix.users[k]
+	a, ok := ix.users[k]
 	if !ok {
 		return nil
 	}
-	return &account{DN: ix.text.String(r.dn), disabled: r.disabled}
+	uac := int64(0)
+	if a.disabled {
+		uac = 2 // ACCOUNTDISABLE
+	}
+	u := &ldapsync.Object{DN: ix.text.String(a.dn), Kind: ldapsync.KindUser, SID: sid, UserAccountControl: &uac}
+	for _, p := range ix.proxies[a.proxy : a.proxy+a.nProxy] {
+		u.ProxySIP = append(u.ProxySIP, ix.text.String(p))
+	}
+	return u
 }
 
 // describeSID names the user-forest account holding sid, for findings.
@@ -122,13 +161,27 @@ func (ix *verifyIndex) describeSID(sid ldapsync.SID) string {
 	if u := ix.user(sid); u != nil {
 		return u.DN
 	}
+	if r := wellKnownReason(sid); r != "" {
+		return r
+	}
 	return "no user-forest account"
+}
+
+// explainMissing says why no user-forest account has objectSid sid.
+func (ix *verifyIndex) explainMissing(sid ldapsync.SID) string {
+	historyDN := ""
+	if k, ok := ix.lookup(sid); ok {
+		if r, ok := ix.history[k]; ok {
+			historyDN = ix.text.String(r)
+		}
+	}
+	return ix.userDomains.explainMissing(sid, historyDN)
 }
 
 // originators returns the DNs of the resource objects whose OriginatorSid is sid, other than dn
 // (compared without regard to case).
 func (ix *verifyIndex) originators(sid ldapsync.SID, dn string) []string {
-	k, ok := ix.sids.Lookup(sid)
+	k, ok := ix.lookup(sid)
 	if !ok {
 		return nil
 	}
