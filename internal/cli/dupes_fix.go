@@ -68,7 +68,6 @@ type fixOutput struct {
 
 func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 	f := opts.f
-	dupesTuneGC()
 	s, err := openDupesSources(ctx, f, &opts.src, "reading objects")
 	if err != nil {
 		return err
