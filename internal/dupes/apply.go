@@ -1,9 +1,12 @@
 package dupes
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,10 +14,10 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/fsutil"
+	"github.com/abkit/abkit/internal/ldif"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/go-ldap/ldap/v3"
-	"github.com/go-ldap/ldif"
 )
 
 // EntryDeleter deletes AbUserEntry rows. Implementations write a backup of every row to
@@ -195,17 +198,17 @@ func writeUndo(dir string, plan *Plan, undo map[string][]*ldap.ModifyRequest, ro
 		return err
 	}
 	for forest, reqs := range undo {
-		l := &ldif.LDIF{Version: 1}
+		var text bytes.Buffer
+		lw := ldif.NewWriter(&text)
+		lw.Header("abkit dupes undo for forest " + forest + ": adds back the values the fix deleted.")
 		for _, r := range reqs {
-			l.Entries = append(l.Entries, &ldif.Entry{Modify: r})
+			lw.WriteModify(r)
 		}
-		text, err := ldif.Marshal(l)
-		if err != nil {
+		if err := lw.Flush(); err != nil {
 			return fmt.Errorf("dupes: undo LDIF for forest %s: %w", forest, err)
 		}
 		name := "undo-" + unsafeName.ReplaceAllString(forest, "_") + ".ldif"
-		header := "# abkit dupes undo for forest " + forest + ": adds back the values the fix deleted.\n"
-		if err := writeSynced(filepath.Join(dir, name), []byte(header+text)); err != nil {
+		if err := writeSynced(filepath.Join(dir, name), text.Bytes()); err != nil {
 			return err
 		}
 		m.UndoLDIF[forest] = name
@@ -263,22 +266,25 @@ func ReadUndo(dir string, m *Manifest, forest string) ([]*ldap.ModifyRequest, er
 	if name == "" || name != filepath.Base(name) {
 		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: no undo LDIF for forest %q", dir, forest)}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}
-	l, err := ldif.Parse(string(data))
-	if err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("%s: %v", name, err)}
-	}
+	defer f.Close()
 	var out []*ldap.ModifyRequest
-	for _, e := range l.Entries {
-		if e.Modify == nil {
-			return nil, &InputError{Msg: fmt.Sprintf("%s: only modify records are expected", name)}
+	sc := ldif.NewScanner(f, ldif.Options{Path: name})
+	for {
+		rec, err := sc.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case err != nil:
+			return nil, &InputError{Msg: err.Error()}
+		case rec.Kind != ldif.Modify:
+			return nil, &InputError{Msg: fmt.Sprintf("%s:%d: only modify records are expected", name, rec.Line)}
 		}
-		out = append(out, e.Modify)
+		out = append(out, ldif.ModifyRequest(rec))
 	}
-	return out, nil
 }
 
 // Undo adds back, object by object, the values a fix deleted (each add fails if the attribute
