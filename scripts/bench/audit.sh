@@ -22,15 +22,10 @@ RUNS=${RUNS:-5}
 SMALL=${SMALL:-20000}
 LARGE=${LARGE:-100000}
 BIG=${BIG:-1000000}
+. scripts/bench/lib/common.sh
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/abkit
-[ -x /usr/bin/time ] || { echo "audit.sh needs GNU time (apt-get install time)" >&2; exit 1; }
-if [ -n "${WORK:-}" ]; then
-  work=$WORK
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/abkit-bench-audit.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
+bench_need_time
+bench_workdir abkit-bench-audit
 
 gen() { # N: generates $work/N (once)
   [ -s "$work/$1/abkit.yaml" ] || go run ./scripts/bench/genaudit -n "$1" -demo testdata/demo -o "$work/$1"
@@ -38,29 +33,23 @@ gen() { # N: generates $work/N (once)
 
 # run N: one audit over the N-people snapshots; appends "cpu wall rss_kb" to $work/N.times.
 run() {
-  local dir="$work/$1" rc=0
-  env -u GOGC -u GOMEMLIMIT /usr/bin/time -f '%U %S %e %M' -o "$dir/time" \
-    "$BIN" --config "$dir/abkit.yaml" --no-progress -o tsv audit --out "$dir/out" >"$dir/summary" 2>"$dir/stderr" || rc=$?
+  local dir="$work/$1"
   # Exit 1: findings (the demo folder's stale file, missing delta and two SIP duplicates).
-  if [ "$rc" != 1 ] || ! grep -q $'^sidmap\t0\t' "$dir/summary" || ! grep -q $'^duplicate-sip\t2\t' "$dir/summary" ||
+  BENCH_STDOUT="$dir/summary" bench_timed "$work/$1.times" 1 "$BIN" --config "$dir/abkit.yaml" --no-progress -o tsv audit --out "$dir/out"
+  if ! grep -q $'^sidmap\t0\t' "$dir/summary" || ! grep -q $'^duplicate-sip\t2\t' "$dir/summary" ||
     ! grep -q $'^phone-normalization\t0\t' "$dir/summary"; then
-    echo "audit over $1 people: exit $rc, unexpected summary:" >&2
-    cat "$dir/summary" "$dir/stderr" >&2
+    echo "audit over $1 people: unexpected summary:" >&2
+    cat "$dir/summary" >&2
     exit 1
   fi
-  # (GNU time writes "Command exited with non-zero status 1" first: the figures are the last line.)
-  tail -n1 "$dir/time" | awk '{ printf "%.2f %.2f %d\n", $1 + $2, $3, $4 }' >>"$work/$1.times"
 }
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-col() { cut -d' ' -f"$2" "$work/$1.times" | median; } # N COLUMN: median of a column
-maxrss() { cut -d' ' -f3 "$work/$1.times" | sort -n | tail -1; }
+col() { bench_col "$work/$1.times" "$2"; } # N COLUMN: the median of a column of N's runs
+maxrss() { bench_max "$work/$1.times" 3; }  # N: the largest peak RSS of N's runs
 report() { # N
   printf '  %9d people: cpu %7.2f s (%.1f us/person)  wall %7.2f s  peak RSS median %6.0f MB, max %6.0f MB\n' \
     "$1" "$(col "$1" 1)" "$(awk -v c="$(col "$1" 1)" -v n="$1" 'BEGIN { print c / n * 1e6 }')" "$(col "$1" 2)" \
     "$(awk -v k="$(col "$1" 3)" 'BEGIN { print k / 1024 }')" "$(awk -v k="$(maxrss "$1")" 'BEGIN { print k / 1024 }')"
 }
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "NOT met" }'; }
 
 gen "$SMALL"
 gen "$LARGE"
@@ -76,12 +65,12 @@ report "$SMALL"
 report "$LARGE"
 ratio=$(awk -v a="$(col "$LARGE" 1)" -v b="$(col "$SMALL" 1)" -v na="$LARGE" -v nb="$SMALL" 'BEGIN { printf "%.2f", (a / na) / (b / nb) }')
 large_mb=$(awk -v k="$(maxrss "$LARGE")" 'BEGIN { printf "%.0f", k / 1024 }')
-echo "  CPU per person, $LARGE vs $SMALL people: ${ratio}x   target <= 1.25: $(verdict "$ratio" 1.25)"
-echo "  peak RSS at $LARGE people (largest of the runs): $large_mb MB   target <= 400 MB: $(verdict "$large_mb" 400)"
+echo "  CPU per person, $LARGE vs $SMALL people: ${ratio}x   target <= 1.25: $(bench_verdict "$ratio" 1.25)"
+echo "  peak RSS at $LARGE people (largest of the runs): $large_mb MB   target <= 400 MB: $(bench_verdict "$large_mb" 400)"
 if [ "$BIG" != 0 ]; then
   for ((i = 0; i < RUNS; i++)); do run "$BIG"; done
   report "$BIG"
   big_mb=$(awk -v k="$(maxrss "$BIG")" 'BEGIN { printf "%.0f", k / 1024 }')
-  echo "  peak RSS at $BIG people (largest of the runs): $big_mb MB   target <= 1024 MB: $(verdict "$big_mb" 1024)"
+  echo "  peak RSS at $BIG people (largest of the runs): $big_mb MB   target <= 1024 MB: $(bench_verdict "$big_mb" 1024)"
 fi
 echo "  load average at end $(cut -d' ' -f1-3 /proc/loadavg)"

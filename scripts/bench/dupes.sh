@@ -20,16 +20,10 @@ BIN=${BIN:-bin/abkit}
 RUNS=${RUNS:-5}
 OBJECTS=${OBJECTS:-1000000}
 CONTACTS=${CONTACTS:-200000}
+. scripts/bench/lib/common.sh
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/abkit
-[ -x /usr/bin/time ] || { echo "dupes.sh needs GNU time (apt-get install time)" >&2; exit 1; }
-
-if [ -n "${WORK:-}" ]; then
-  work=$WORK
-  mkdir -p "$work"
-else
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-fi
+bench_need_time
+bench_workdir abkit-bench-dupes
 snap="$work/snap-$OBJECTS.ldif"
 book="$work/F-0A10.lsabs"
 if ! [ -s "$snap" ]; then
@@ -40,37 +34,26 @@ if ! [ -s "$book" ]; then
 fi
 printf 'forests:\n  - name: bench\n    ldif: %s\n' "$snap" >"$work/abkit.yaml"
 
-# timed FILE CMD...: runs CMD (stdout to /dev/null; exit 1, duplicates found, is accepted) and
-# appends "cpu wall rss_kb" to FILE.
-timed() {
-  local out=$1 rc=0
-  shift
-  env -u GOGC -u GOMEMLIMIT /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$@" >/dev/null || rc=$?
-  [ "$rc" -le 1 ] || { echo "$* failed with status $rc" >&2; exit 1; }
-  tail -n1 "$work/time" | awk '{ printf "%.2f %.2f %d\n", $1 + $2, $3, $4 }' >>"$out"
-}
 # two_greps: the baseline of the snapshot row, one sample of both passes summed.
 two_greps() {
-  timed "$work/g1" grep -c '^dn: ' "$snap"
-  timed "$work/g2" grep -ci 'sip:' "$snap"
+  bench_timed "$work/g1" 0 grep -c '^dn: ' "$snap"
+  bench_timed "$work/g2" 0 grep -ci 'sip:' "$snap"
   paste -d' ' <(tail -n1 "$work/g1") <(tail -n1 "$work/g2") |
     awk '{ printf "%.2f %.2f %d\n", $1 + $4, $2 + $5, ($3 > $6 ? $3 : $6) }' >>"$work/base.times"
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-col() { cut -d' ' -f"$2" "$1" | median; } # FILE COLUMN
-maxcol() { cut -d' ' -f"$2" "$1" | sort -n | tail -1; }
+col() { bench_col "$@"; }
+maxcol() { bench_max "$@"; }
 line() { # LABEL FILE
   printf '  %-44s cpu %6.2f s   wall %6.2f s   peak RSS median %5.0f MB, max %5.0f MB\n' "$1" "$(col "$2" 1)" "$(col "$2" 2)" \
     "$(awk -v k="$(col "$2" 3)" 'BEGIN { print k / 1024 }')" "$(awk -v k="$(maxcol "$2" 3)" 'BEGIN { print k / 1024 }')"
 }
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "NOT met" }'; }
 
 echo "snapshot: $(stat -L -c %s "$snap" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $OBJECTS objects; address book: $(stat -L -c %s "$book" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $CONTACTS contacts"
 echo "median of $RUNS runs alternating with the baseline; load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$work"/*.times "$work"/g1 "$work"/g2
 cat "$snap" "$book" >/dev/null # page cache
 for ((i = 0; i < RUNS; i++)); do
-  timed "$work/snap.times" "$BIN" dupes --config "$work/abkit.yaml" -o json --no-progress
+  bench_timed "$work/snap.times" 1 "$BIN" dupes --config "$work/abkit.yaml" -o json --no-progress
   two_greps
 done
 echo "dupes, snapshot of $OBJECTS objects:"
@@ -78,12 +61,12 @@ line "abkit dupes -o json" "$work/snap.times"
 line "baseline: grep -c '^dn: ' + grep -ci 'sip:'" "$work/base.times"
 ratio=$(awk -v a="$(col "$work/snap.times" 1)" -v b="$(col "$work/base.times" 1)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
 rss_mb=$(awk -v k="$(maxcol "$work/snap.times" 3)" 'BEGIN { printf "%.0f", k / 1024 }')
-echo "  CPU ratio abkit/baseline: ${ratio}x   target <= 6: $(verdict "$ratio" 6)"
-echo "  abkit peak RSS (largest of the runs): $rss_mb MB   target <= 1024 MB: $(verdict "$rss_mb" 1024)"
+echo "  CPU ratio abkit/baseline: ${ratio}x   target <= 6: $(bench_verdict "$ratio" 6)"
+echo "  abkit peak RSS (largest of the runs): $rss_mb MB   target <= 1024 MB: $(bench_verdict "$rss_mb" 1024)"
 
 for ((i = 0; i < RUNS; i++)); do
-  timed "$work/abs.times" "$BIN" dupes --abs "$book" -o json --no-progress
-  timed "$work/cat.times" cat "$book"
+  bench_timed "$work/abs.times" 1 "$BIN" dupes --abs "$book" -o json --no-progress
+  bench_timed "$work/cat.times" 0 cat "$book"
 done
 echo "dupes --abs, address book file of $CONTACTS contacts:"
 line "abkit dupes --abs -o json" "$work/abs.times"
