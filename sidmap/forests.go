@@ -189,7 +189,12 @@ func loadForests(ctx context.Context, user, resource ldapsync.Source, spec loadS
 		if err != nil {
 			return nil, err
 		}
-		err = read(src, domainSearch, func(o *ldapsync.Object) { f.addDomain(o, name) })
+		err = read(src, ldapsync.SearchRequest{Filter: domainFilter, Attributes: []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid}}, func(o *ldapsync.Object) {
+			if o.SID.IsZero() || !hasValue(o, ldapsync.AttrObjectClass, "domain") {
+				return
+			}
+			f.domains[o.SID] = name
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -301,33 +306,23 @@ type userDomains struct {
 	userForests []string
 }
 
-// domainSearch finds a forest's domain objects (see addDomain).
-var domainSearch = ldapsync.SearchRequest{Filter: domainFilter, Attributes: []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid}}
-
 // claim gives the domain of account SID sid to user forest name, unless a forest has it.
-func (d *userDomains) claim(sid ldapsync.SID, name string) {
-	if dom, ok := domainOf(sid); ok {
-		if _, taken := d.domains[dom]; !taken {
-			d.domains[dom] = name
+func (f *userDomains) claim(sid ldapsync.SID, name string) {
+	if d, ok := domainOf(sid); ok {
+		if _, taken := f.domains[d]; !taken {
+			f.domains[d] = name
 		}
-	}
-}
-
-// addDomain records domain object o (domainSearch) of user forest name.
-func (d *userDomains) addDomain(o *ldapsync.Object, name string) {
-	if !o.SID.IsZero() && hasValue(o, ldapsync.AttrObjectClass, "domain") {
-		d.domains[o.SID] = name
 	}
 }
 
 // unknownDomain reports whether sid is an account SID of a domain no configured user forest
 // holds.
-func (d *userDomains) unknownDomain(sid ldapsync.SID) bool {
-	dom, ok := domainOf(sid)
+func (f *userDomains) unknownDomain(sid ldapsync.SID) bool {
+	d, ok := domainOf(sid)
 	if !ok {
 		return false
 	}
-	_, known := d.domains[dom]
+	_, known := f.domains[d]
 	return !known
 }
 
@@ -343,26 +338,26 @@ func (f *forests) explainMissing(sid ldapsync.SID) string {
 
 // explainMissing says why no user-forest account has objectSid sid; historyDN is the account
 // whose sIDHistory holds sid, or "".
-func (d *userDomains) explainMissing(sid ldapsync.SID, historyDN string) string {
-	dom, ok := domainOf(sid)
+func (f *userDomains) explainMissing(sid ldapsync.SID, historyDN string) string {
+	d, ok := domainOf(sid)
 	if !ok {
 		return fmt.Sprintf("%s is %s", sid, wellKnownReason(sid))
 	}
-	forest, known := d.domains[dom]
+	forest, known := f.domains[d]
 	if !known {
 		per := map[string][]string{}
-		for dm, name := range d.domains {
-			per[name] = append(per[name], dm.String())
+		for dom, name := range f.domains {
+			per[name] = append(per[name], dom.String())
 		}
-		ds := make([]string, len(d.userForests))
-		for i, name := range d.userForests {
+		ds := make([]string, len(f.userForests))
+		for i, name := range f.userForests {
 			sort.Strings(per[name])
 			ds[i] = name + " " + strings.Join(per[name], ", ")
 		}
-		return fmt.Sprintf("SID %s is of domain %s, which belongs to no configured user forest (%s)", sid, dom, strings.Join(ds, "; "))
+		return fmt.Sprintf("SID %s is of domain %s, which belongs to no configured user forest (%s)", sid, d, strings.Join(ds, "; "))
 	}
 	msg := fmt.Sprintf("no account has objectSid %s", sid)
-	if len(d.userForests) > 1 {
+	if len(f.userForests) > 1 {
 		msg = fmt.Sprintf("no account in user forest %s has objectSid %s", forest, sid)
 	}
 	if historyDN != "" {

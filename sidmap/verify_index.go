@@ -53,10 +53,21 @@ func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldap
 	if proxies {
 		attrs = append(attrs, ldapsync.AttrProxyAddresses)
 	}
+	// One search per user forest finds its accounts and its domain objects (a snapshot is read
+	// once, not twice). A forest's domain objects override what its accounts' SIDs claimed, as in
+	// loadForests.
+	usersAndDomains := ldapsync.SearchRequest{Filter: "(|" + userFilter + domainFilter + ")", Attributes: attrs}
 	for _, src := range users {
 		name := src.Name()
 		ix.userForests = append(ix.userForests, name)
-		err := ix.read(ctx, src, ldapsync.SearchRequest{Filter: userFilter, Attributes: attrs}, func(o *ldapsync.Object) {
+		var domains []ldapsync.SID
+		err := ix.read(ctx, src, usersAndDomains, func(o *ldapsync.Object) {
+			if hasValue(o, ldapsync.AttrObjectClass, "domain") {
+				if !o.SID.IsZero() {
+					domains = append(domains, o.SID)
+				}
+				return
+			}
 			if o.Kind != ldapsync.KindUser || o.SID.IsZero() {
 				return
 			}
@@ -77,8 +88,8 @@ func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldap
 		if err != nil {
 			return nil, err
 		}
-		if err := ix.read(ctx, src, domainSearch, func(o *ldapsync.Object) { ix.addDomain(o, name) }); err != nil {
-			return nil, err
+		for _, d := range domains {
+			ix.domains[d] = name
 		}
 	}
 	err := ix.read(ctx, resource, ldapsync.SearchRequest{Filter: originatorFilter, Attributes: []string{ldapsync.AttrOriginatorSid}}, func(o *ldapsync.Object) {
