@@ -201,6 +201,11 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 					}
 					if prob != nil {
 						if s.opt.Strict {
+							s.mu.Lock()
+							if s.report.Refused == nil {
+								s.report.Refused = prob
+							}
+							s.mu.Unlock()
 							yield(nil, prob)
 							return
 						}

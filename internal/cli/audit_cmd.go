@@ -250,6 +250,8 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 		} else {
 			p.checks = append(p.checks, audit.PhoneRulesCheck(p.forests, rules))
 		}
+		// Last: the snapshots have been read by the checks above.
+		p.checks = append(p.checks, audit.SnapshotRecordsCheck(p.forests))
 	}
 	return p
 }

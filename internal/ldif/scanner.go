@@ -306,12 +306,14 @@ func (s *Scanner) addLine(l []byte, n int, inRec *bool) *Error {
 		return s.errorf(n, "controls are not accepted")
 	}
 	if s.opt.Keep != nil && !s.opt.Keep(s.intern(name)) {
-		if b64 {
-			if _, err := base64.StdEncoding.DecodeString(string(bytes.TrimRight(val, " "))); err != nil {
-				return s.errorf(n, "bad base64 value of %s", name)
-			}
+		// Not returned, but checked like the others: a record reads the same whatever is kept.
+		if !b64 {
+			return nil
 		}
-		return nil
+		start := len(s.vals)
+		err := s.decode(name, val, b64, n)
+		s.vals = s.vals[:start]
+		return err
 	}
 	return s.appendAttr(name, val, b64, n)
 }
