@@ -94,7 +94,7 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 				add(CheckAddressNotInMailbox, "%s", detail)
 			}
 		}
-		if !c.MasterSID.IsZero() && !selfLike && c.MasterSID != sid {
+		if !c.MasterSID.IsZero() && !selfLike && c.MasterSID != sid && (u == nil || f.byHistory[c.MasterSID] != u) {
 			add(CheckMasterMismatch, "msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
 		}
 		var others []string
