@@ -151,7 +151,7 @@ func PlanSync(ctx context.Context, user, resource ldapsync.Source, opts SyncOpti
 		UserForest: userForestNames(user, opts.Layout), ResourceForest: resource.Name(), Created: now(opts.Now),
 		Options: PlanSettings{Match: ruleStrings(rules), Base: opts.Base, Filter: opts.Filter, Attributes: attrs,
 			Topology: topologyOption(opts.Topology)},
-		Rows:    rows,
+		Rows: rows,
 	}, nil
 }
 
