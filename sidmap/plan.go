@@ -187,8 +187,8 @@ func (p *Plan) validate() error {
 				switch {
 				case !validAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
-				case protectedAttrs[strings.ToLower(c.Attr)]:
-					return bad(fmt.Sprintf("attribute %s is never changed by sync-attrs", c.Attr))
+				case !syncAllowed(c.Attr):
+					return bad(fmt.Sprintf("attribute %s is not one sync-attrs may change", c.Attr))
 				}
 			}
 		default:

@@ -19,15 +19,6 @@ var DefaultSyncAttrs = []string{
 	"company", "mail", "l", "st", "c", "department",
 }
 
-// protectedAttrs may never be copied: identity, security and the mapping itself.
-var protectedAttrs = map[string]bool{
-	"objectsid": true, "objectguid": true, "objectclass": true, "samaccountname": true,
-	"userprincipalname": true, "useraccountcontrol": true, "msexchmasteraccountsid": true,
-	"msrtcsip-originatorsid": true, "sidhistory": true, "distinguishedname": true, "cn": true,
-	"name": true, "member": true, "memberof": true, "unicodepwd": true, "userpassword": true,
-	"ntsecuritydescriptor": true,
-}
-
 // SyncOptions configures PlanSync.
 type SyncOptions struct {
 	Match      []Rule   // how to pair accounts that carry no OriginatorSid yet; nil = DefaultMatch
@@ -69,8 +60,8 @@ func PlanSync(ctx context.Context, user, resource ldapsync.Source, opts SyncOpti
 		switch {
 		case !validAttrName(a):
 			return nil, &SyncAttrsError{Attr: a, Reason: "not an attribute name"}
-		case protectedAttrs[strings.ToLower(a)]:
-			return nil, &SyncAttrsError{Attr: a, Reason: "identity and security attributes are never copied"}
+		case !syncAllowed(a):
+			return nil, &SyncAttrsError{Attr: a, Reason: "not a descriptive attribute sync-attrs may copy (see sidmap.SyncAttrAllowlist)"}
 		case seen[strings.ToLower(a)]:
 			return nil, &SyncAttrsError{Attr: a, Reason: "given twice"}
 		}

@@ -1,4 +1,4 @@
-package sidmap
+package change
 
 import (
 	"bufio"
@@ -11,26 +11,10 @@ import (
 // maxLDIFLine bounds one physical line of a change LDIF.
 const maxLDIFLine = 1 << 20
 
-// item is one entry's conditional change: for every attribute, the values expected now (Old)
-// and the values to leave (New).
-type item struct {
-	dn      string
-	changes []AttrChange
-}
-
-// reversed returns the change that undoes it.
-func (it item) reversed() item {
-	r := item{dn: it.dn, changes: make([]AttrChange, len(it.changes))}
-	for i, c := range it.changes {
-		r.changes[i] = AttrChange{Attr: c.Attr, Old: c.New, New: c.Old}
-	}
-	return r
-}
-
-// writeChangeLDIF writes items as LDIF change records (RFC 2849): for each attribute a delete of
+// WriteLDIF writes items as LDIF change records (RFC 2849): for each attribute a delete of
 // the expected values, then an add of the new ones, so that ldapmodify applies them under the
-// same conditions as Apply. Values that are not safe strings (SIDs always) are base64.
-func writeChangeLDIF(w io.Writer, comment string, items []item) error {
+// same conditions as Run. Values that are not safe strings (SIDs always) are base64.
+func WriteLDIF(w io.Writer, comment string, items []Item) error {
 	bw := bufio.NewWriter(w)
 	for _, line := range strings.Split(comment, "\n") {
 		fmt.Fprintf(bw, "# %s\n", line)
@@ -38,9 +22,9 @@ func writeChangeLDIF(w io.Writer, comment string, items []item) error {
 	bw.WriteString("version: 1\n")
 	for _, it := range items {
 		bw.WriteString("\n")
-		writeLDIFLine(bw, "dn", []byte(it.dn))
+		writeLDIFLine(bw, "dn", []byte(it.DN))
 		bw.WriteString("changetype: modify\n")
-		for _, c := range it.changes {
+		for _, c := range it.Changes {
 			if len(c.Old) > 0 {
 				bw.WriteString("delete: " + c.Attr + "\n")
 				for _, v := range c.Old {
@@ -91,7 +75,7 @@ type LDIFError struct {
 	Reason string
 }
 
-func (e *LDIFError) Error() string { return fmt.Sprintf("sidmap: LDIF line %d: %s", e.Line, e.Reason) }
+func (e *LDIFError) Error() string { return fmt.Sprintf("change: LDIF line %d: %s", e.Line, e.Reason) }
 
 // BadInput marks an unreadable LDIF as bad input.
 func (e *LDIFError) BadInput() bool { return true }
@@ -101,14 +85,14 @@ type ldifLine struct {
 	text string
 }
 
-// readChangeLDIF reads change records in the form writeChangeLDIF writes: changetype modify with
+// ReadLDIF reads change records in the form WriteLDIF writes: changetype modify with
 // add and delete operations carrying explicit values. Replace, delete without values, URL values
 // and other change types are refused, since they are not conditional.
-func readChangeLDIF(r io.Reader) ([]item, error) {
+func ReadLDIF(r io.Reader) ([]Item, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), maxLDIFLine)
 	var (
-		items   []item
+		items   []Item
 		record  []ldifLine
 		n       int
 		comment bool
@@ -169,38 +153,38 @@ func readChangeLDIF(r io.Reader) ([]item, error) {
 	return items, nil
 }
 
-func parseChangeRecord(lines []ldifLine) (item, error) {
+func parseChangeRecord(lines []ldifLine) (Item, error) {
 	attr, val, err := splitLDIFLine(lines[0])
 	if err != nil {
-		return item{}, err
+		return Item{}, err
 	}
 	if !strings.EqualFold(attr, "dn") {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "record does not start with dn:"}
+		return Item{}, &LDIFError{Line: lines[0].n, Reason: "record does not start with dn:"}
 	}
-	it := item{dn: string(val)}
+	it := Item{DN: string(val)}
 	if len(lines) < 2 {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "dn without changes"}
+		return Item{}, &LDIFError{Line: lines[0].n, Reason: "dn without changes"}
 	}
 	if a, v, err := splitLDIFLine(lines[1]); err != nil || !strings.EqualFold(a, "changetype") || string(v) != "modify" {
-		return item{}, &LDIFError{Line: lines[1].n, Reason: "want changetype: modify"}
+		return Item{}, &LDIFError{Line: lines[1].n, Reason: "want changetype: modify"}
 	}
 	byAttr := map[string]int{}
 	for i := 2; i < len(lines); {
 		op, name, err := splitLDIFLine(lines[i])
 		if err != nil {
-			return item{}, err
+			return Item{}, err
 		}
 		if op != "add" && op != "delete" {
-			return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("operation %q: only add and delete with values are accepted", op)}
+			return Item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("operation %q: only add and delete with values are accepted", op)}
 		}
-		if !validAttrName(string(name)) {
-			return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("bad attribute name %q", name)}
+		if !ValidAttrName(string(name)) {
+			return Item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("bad attribute name %q", name)}
 		}
 		start := lines[i].n
-		var values []Value
+		var values [][]byte
 		for i++; ; i++ {
 			if i == len(lines) {
-				return item{}, &LDIFError{Line: start, Reason: "operation not closed with -"}
+				return Item{}, &LDIFError{Line: start, Reason: "operation not closed with -"}
 			}
 			if lines[i].text == "-" {
 				i++
@@ -208,31 +192,31 @@ func parseChangeRecord(lines []ldifLine) (item, error) {
 			}
 			a, v, err := splitLDIFLine(lines[i])
 			if err != nil {
-				return item{}, err
+				return Item{}, err
 			}
 			if !strings.EqualFold(a, string(name)) {
-				return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("value of %s inside the %s of %s", a, op, name)}
+				return Item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("value of %s inside the %s of %s", a, op, name)}
 			}
-			values = append(values, Value(v))
+			values = append(values, v)
 		}
 		if len(values) == 0 {
-			return item{}, &LDIFError{Line: start, Reason: op + " without values is not conditional"}
+			return Item{}, &LDIFError{Line: start, Reason: op + " without values is not conditional"}
 		}
 		key := strings.ToLower(string(name))
 		k, ok := byAttr[key]
 		if !ok {
-			k = len(it.changes)
+			k = len(it.Changes)
 			byAttr[key] = k
-			it.changes = append(it.changes, AttrChange{Attr: string(name)})
+			it.Changes = append(it.Changes, AttrChange{Attr: string(name)})
 		}
 		if op == "delete" {
-			it.changes[k].Old = append(it.changes[k].Old, values...)
+			it.Changes[k].Old = append(it.Changes[k].Old, values...)
 		} else {
-			it.changes[k].New = append(it.changes[k].New, values...)
+			it.Changes[k].New = append(it.Changes[k].New, values...)
 		}
 	}
-	if len(it.changes) == 0 {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "no changes"}
+	if len(it.Changes) == 0 {
+		return Item{}, &LDIFError{Line: lines[0].n, Reason: "no changes"}
 	}
 	return it, nil
 }
@@ -254,4 +238,28 @@ func splitLDIFLine(l ldifLine) (string, []byte, error) {
 		return "", nil, &LDIFError{Line: l.n, Reason: "URL values are not accepted"}
 	}
 	return attr, []byte(strings.TrimLeft(rest, " ")), nil
+}
+
+// ValidAttrName reports whether s is an LDAP attribute description without options: a name
+// (letter, then letters, digits, hyphens) or a numeric OID.
+func ValidAttrName(s string) bool {
+	if s == "" {
+		return false
+	}
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	isLetter := func(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+	oid := isDigit(s[0])
+	if !oid && !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case oid && (isDigit(c) || c == '.'):
+		case !oid && (isLetter(c) || isDigit(c) || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
