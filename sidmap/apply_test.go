@@ -254,9 +254,9 @@ func TestApplyResumesAfterFailures(t *testing.T) {
 		res.Applied+res.AlreadyDone+len(res.InFlight)+res.NotAttempted != res.Items {
 		t.Fatalf("first run %+v, %v", res, err)
 	}
-	for _, dn := range res.InFlight {
-		if _, ok := r.fail[strings.ToLower(dn)]; !ok {
-			t.Errorf("%s reported in flight though its change succeeded", dn)
+	for _, fl := range res.InFlight {
+		if _, ok := r.fail[strings.ToLower(fl.DN)]; !ok {
+			t.Errorf("%s reported in flight though its change succeeded", fl.DN)
 		}
 	}
 	// The server is back. One of the failed changes actually reached it before the

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ type Result struct {
 	AlreadyDone  int       `json:"already_done"`  // done by an earlier run, or already holding the target values
 	Refused      []Failure `json:"refused"`       // the entry changed since the plan: not overwritten
 	Failed       []Failure `json:"failed"`        // the server refused the change for another reason
-	InFlight     []string  `json:"in_flight"`     // sent when the run was cut: outcome unknown until a re-run reads them back
+	InFlight     []Failure `json:"in_flight"`     // sent when the run was cut: outcome unknown until a re-run reads them back
 	NotAttempted int       `json:"not_attempted"` // never sent (run cut short, or skipped)
 	NeverApplied int       `json:"never_applied"` // of NotAttempted: undo rows whose apply never made them
 	Transactions int       `json:"transactions"`  // LDAP transactions committed (0: changes sent one by one)
@@ -119,7 +120,7 @@ type outcome struct {
 // short or its journal could not be written; the Result then says how far it got.
 func Run(ctx context.Context, op Operation, m ldapsync.Modifier, opts Options) (*Result, error) {
 	items := op.Items
-	res := &Result{Items: len(items), DryRun: opts.DryRun, Refused: []Failure{}, Failed: []Failure{}, InFlight: []string{}}
+	res := &Result{Items: len(items), DryRun: opts.DryRun, Refused: []Failure{}, Failed: []Failure{}, InFlight: []Failure{}}
 	if err := op.Policy.Check(items); err != nil {
 		return nil, err
 	}
@@ -213,7 +214,7 @@ func Run(ctx context.Context, op Operation, m ldapsync.Modifier, opts Options) (
 		case StatusRefused:
 			res.Refused = append(res.Refused, o.fail)
 		case StatusInFlight:
-			res.InFlight = append(res.InFlight, o.fail.DN)
+			res.InFlight = append(res.InFlight, o.fail)
 		default:
 			res.Failed = append(res.Failed, o.fail)
 		}
@@ -360,7 +361,8 @@ func (e *engine) one(ctx context.Context, i int) outcome {
 func cutShort(ctx context.Context, err error) bool {
 	var ne net.Error
 	return ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		ldap.IsErrorWithCode(err, ldap.ErrorNetwork) || errors.As(err, &ne)
+		ldap.IsErrorWithCode(err, ldap.ErrorNetwork) || errors.As(err, &ne) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unable to read LDAP response packet")
 }
 
 // conditionFailed reports whether err says the entry no longer holds the values the change

@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -473,8 +473,8 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 		return err
 	}
 	t := Table{Columns: []string{"DN", "OUTCOME", "LDAP CODE", "ERROR"}}
-	for k, list := range [][]sidmap.Failure{res.Refused, res.Failed} {
-		outcome := [...]string{"refused", "failed"}[k]
+	for k, list := range [][]sidmap.Failure{res.Refused, res.Failed, res.InFlight} {
+		outcome := [...]string{"refused", "failed", "in flight"}[k]
 		for _, fl := range list {
 			code := ""
 			if fl.Code != 0 {
@@ -483,14 +483,14 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 			t.Append(fl.DN, outcome, code, fl.Error)
 		}
 	}
-	for _, dn := range res.InFlight {
-		t.Append(dn, "in flight", "", "outcome unknown: run the same command again to resolve it")
-	}
 	if werr := f.writeData(t, res); werr != nil {
 		return werr
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d refused, %d failed, %d in flight, %d not attempted; %d transactions; %s; journal %s\n",
 		res.Items, res.Applied, res.AlreadyDone, len(res.Refused), len(res.Failed), len(res.InFlight), res.NotAttempted, res.Transactions, undoNote, journal)
+	if len(res.InFlight) > 0 {
+		fmt.Fprintln(f.IO.ErrOut, "changes in flight may or may not have reached the server: run the same command again to resolve them")
+	}
 	if res.NeverApplied > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "%d of the not attempted were never applied by the run this undoes: nothing to undo there\n", res.NeverApplied)
 	}
@@ -648,17 +648,21 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 		opts.ApplyJournal = sidmap.ApplyJournalFor(opts.UndoPath)
 	}
 	aopts.ApplyJournal = opts.ApplyJournal
-	fh, err := os.Open(opts.UndoPath)
+	data, err := os.ReadFile(opts.UndoPath)
 	if err != nil {
 		return badInput(err)
 	}
-	defer fh.Close()
+	if _, err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
+		return err
+	}
+	if _, err := change.ReadLDIF(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("%s: %w", opts.UndoPath, err)
+	}
 	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
 		progress: "restoring", dryRun: "entries to restore in", reverseNote: "redo file " + opts.Redo,
 		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
-			res, err := sidmap.Undo(opts.ctx, fh, m, o)
-			var le *change.LDIFError
-			if m == nil && err != nil || errors.As(err, &le) {
+			res, err := sidmap.Undo(opts.ctx, bytes.NewReader(data), m, o)
+			if m == nil && err != nil {
 				return nil, fmt.Errorf("%s: %w", opts.UndoPath, err)
 			}
 			return res, err
