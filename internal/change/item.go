@@ -52,25 +52,26 @@ func strs(vs [][]byte) []string {
 	return out
 }
 
-// reached reports whether values have holds the target of c: every new value present and every
-// old value that is not also new absent.
+// reached reports whether values have holds the target of c: every new value present (exactly)
+// and every old value that is not also new absent (in any letter case, since many attributes
+// match case-insensitively: a value still there in another case is not gone).
 func (c AttrChange) reached(have [][]byte) bool {
 	for _, v := range c.New {
-		if !contains(have, v) {
+		if !contains(have, v, bytes.Equal) {
 			return false
 		}
 	}
 	for _, v := range c.Old {
-		if !contains(c.New, v) && contains(have, v) {
+		if !contains(c.New, v, bytes.Equal) && contains(have, v, bytes.EqualFold) {
 			return false
 		}
 	}
 	return true
 }
 
-func contains(vs [][]byte, v []byte) bool {
+func contains(vs [][]byte, v []byte, eq func(a, b []byte) bool) bool {
 	for _, x := range vs {
-		if bytes.Equal(x, v) {
+		if eq(x, v) {
 			return true
 		}
 	}

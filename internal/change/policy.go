@@ -15,6 +15,8 @@ type Policy struct {
 	Name string
 	// Attrs are the only attributes the operation may change (case-insensitive).
 	Attrs []string
+	// Match, when set, allows further attributes by name (an open family, e.g. msRTCSIP-*).
+	Match func(attr string) bool
 	// Base is the configured forest's base DN: every item's DN must lie strictly under it,
 	// compared as parsed DNs, case-insensitively.
 	Base string
@@ -42,7 +44,8 @@ func (e *RefusedError) BadInput() bool { return true }
 
 // Allows reports whether the policy allowlists attribute attr.
 func (p Policy) Allows(attr string) bool {
-	return slices.ContainsFunc(p.Attrs, func(a string) bool { return strings.EqualFold(a, attr) })
+	return slices.ContainsFunc(p.Attrs, func(a string) bool { return strings.EqualFold(a, attr) }) ||
+		p.Match != nil && p.Match(attr)
 }
 
 // Check refuses the first item whose DN is not under Base or that changes an attribute not in
