@@ -17,7 +17,9 @@ import (
 
 func TestPolicyCheck(t *testing.T) {
 	pol := Policy{Name: "op", Attrs: []string{"title"}, Base: "OU=Users,DC=rf,DC=test"}
-	ok := func(dn string) Item { return Item{DN: dn, Changes: []AttrChange{{Attr: "Title", New: [][]byte{[]byte("x")}}}} }
+	ok := func(dn string) Item {
+		return Item{DN: dn, Changes: []AttrChange{{Attr: "Title", New: [][]byte{[]byte("x")}}}}
+	}
 	for _, dn := range []string{"cn=a,ou=users,dc=rf,dc=test", "CN=b,OU=USERS,DC=RF,DC=TEST", "cn=c,  ou=Users , dc=rf,dc=test", `cn=d\,x,ou=Users,dc=rf,dc=test`} {
 		if err := pol.Check([]Item{ok(dn)}); err != nil {
 			t.Errorf("%s refused: %v", dn, err)
