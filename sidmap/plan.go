@@ -21,6 +21,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/abkit/abkit/internal/change"
 	"io"
 	"sort"
 	"strings"
@@ -185,7 +186,7 @@ func (p *Plan) validate() error {
 			}
 			for _, c := range r.Changes {
 				switch {
-				case !validAttrName(c.Attr):
+				case !change.ValidAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
 				case !syncAllowed(c.Attr):
 					return bad(fmt.Sprintf("attribute %s is not one sync-attrs may change", c.Attr))

@@ -3,6 +3,7 @@ package sidmap
 import (
 	"context"
 	"fmt"
+	"github.com/abkit/abkit/internal/change"
 	"sort"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func PlanSync(ctx context.Context, user, resource ldapsync.Source, opts SyncOpti
 	seen := map[string]bool{}
 	for _, a := range attrs {
 		switch {
-		case !validAttrName(a):
+		case !change.ValidAttrName(a):
 			return nil, &SyncAttrsError{Attr: a, Reason: "not an attribute name"}
 		case !syncAllowed(a):
 			return nil, &SyncAttrsError{Attr: a, Reason: "not a descriptive attribute sync-attrs may copy (see sidmap.SyncAttrAllowlist)"}
