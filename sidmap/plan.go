@@ -21,12 +21,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/abkit/abkit/internal/change"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )

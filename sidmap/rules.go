@@ -2,10 +2,10 @@ package sidmap
 
 import (
 	"fmt"
-	"github.com/abkit/abkit/internal/change"
 	"strconv"
 	"strings"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
 )
 

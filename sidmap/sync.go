@@ -3,11 +3,11 @@ package sidmap
 import (
 	"context"
 	"fmt"
-	"github.com/abkit/abkit/internal/change"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )
