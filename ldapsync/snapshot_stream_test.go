@@ -141,21 +141,24 @@ func TestStreamSnapshotBlocks(t *testing.T) {
 	}
 }
 
+// TestStreamSnapshotErrors: a record that cannot be read is skipped and reported with file and
+// line, the records around it are read; in strict mode it ends the search with that error.
 func TestStreamSnapshotErrors(t *testing.T) {
 	tests := []struct{ name, text, want string }{
-		{"bad base64", "dn: cn=a,dc=x\nobjectGUID:: !!!\n", "bad.ldif:5: objectGUID: bad base64"},
-		{"url value", "dn: cn=a,dc=x\njpegPhoto:< file:///etc/passwd\n", "file-URL"},
-		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nadd: cn\ncn: b\n", "change record"},
+		{"bad base64", "dn: cn=a,dc=x\nobjectGUID:: !!!\n", "bad.ldif:5: bad base64 value of objectGUID"},
+		{"url value", "dn: cn=a,dc=x\njpegPhoto:< file:///etc/passwd\n", "bad.ldif:5: URL values"},
+		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nadd: cn\ncn: b\n-\n", "bad.ldif:4: changetype: modify record"},
 		{"no colon", "dn: cn=a,dc=x\nobjectClass user\n", "bad.ldif:5:"},
 		{"no dn", "objectClass: user\n", "does not start with dn"},
 		{"orphan continuation", " folded\n", "continuation"},
+		{"duplicate DN", "dn: CN=OK,dc=x\nobjectClass: user\n", "bad.ldif:4: duplicate DN: the entry of line 1 again"},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(t.TempDir(), "bad.ldif")
-		if err := os.WriteFile(path, []byte("dn: cn=ok,dc=x\nobjectClass: user\n\n"+tt.text), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte("dn: cn=ok,dc=x\nobjectClass: user\n\n"+tt.text+"\ndn: cn=last,dc=x\nobjectClass: user\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, _ := OpenStreamSnapshot("f", path, "")
+		s, _ := OpenStreamSnapshotWith("f", path, "", ReadOptions{Strict: true})
 		var err error
 		for _, e := range s.Search(context.Background(), SearchRequest{Filter: "(objectClass=*)"}) {
 			if e != nil {
@@ -163,7 +166,20 @@ func TestStreamSnapshotErrors(t *testing.T) {
 			}
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: err %v, want %q and the path", tt.name, err, tt.want)
+			t.Errorf("%s strict: err %v, want %q and the path", tt.name, err, tt.want)
+		}
+		s, _ = OpenStreamSnapshot("f", path, "")
+		var dns []string
+		for o, err := range s.Search(context.Background(), SearchRequest{Filter: "(objectClass=*)"}) {
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			dns = append(dns, o.DN)
+		}
+		rep := s.ReadReport()
+		if strings.Join(dns, ";") != "cn=ok,dc=x;cn=last,dc=x" || rep.Skipped != 1 || !rep.Partial() ||
+			!strings.Contains(rep.Problems[0].Error(), tt.want) {
+			t.Errorf("%s: read %v, report %+v, want the two good records and the problem %q", tt.name, dns, rep, tt.want)
 		}
 	}
 }
@@ -208,6 +224,9 @@ func FuzzStreamSnapshot(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("stream and snapshot differ on %q:\n%v\n%v", data, got, want)
+		}
+		if sr, fr := stream.ReadReport(), full.ReadReport(); sr.Skipped != fr.Skipped || sr.References != fr.References {
+			t.Errorf("stream and snapshot skip differently on %q:\n%+v\n%+v", data, sr, fr)
 		}
 	})
 }

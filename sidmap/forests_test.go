@@ -121,7 +121,7 @@ func TestCentralTopology(t *testing.T) {
 		t.Fatalf("rows %+v", p.Rows)
 	}
 	dir := t.TempDir()
-	if res, err := Apply(ctx, p, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil || res.Applied != 2 {
+	if res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil || res.Applied != 2 {
 		t.Fatalf("apply %+v %v", res, err)
 	}
 	if got := r.sid("cn=alice,ou=Contacts,"+rfBase, ldapsync.AttrOriginatorSid); got != usid(1) {
@@ -180,7 +180,7 @@ func TestSyncManagerAndPhoto(t *testing.T) {
 		t.Errorf("carl %+v", row)
 	}
 	dir := t.TempDir()
-	if _, err := Apply(ctx, p, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil {
+	if _, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.get(rdn("alice"), "thumbnailPhoto"); len(got) != 1 || !bytes.Equal(got[0], photo) {

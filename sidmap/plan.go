@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )
@@ -188,10 +189,10 @@ func (p *Plan) validate() error {
 			}
 			for _, c := range r.Changes {
 				switch {
-				case !validAttrName(c.Attr):
+				case !change.ValidAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
-				case protectedAttrs[strings.ToLower(c.Attr)]:
-					return bad(fmt.Sprintf("attribute %s is never changed by sync-attrs", c.Attr))
+				case !syncAllowed(c.Attr):
+					return bad(fmt.Sprintf("attribute %s is not one sync-attrs may change", c.Attr))
 				}
 			}
 		default:

@@ -347,7 +347,7 @@ func TestReadPlanRejects(t *testing.T) {
 		{"twice", `{"version":1,"kind":"originator-sid","rows":[` + row + `,` + row + `]}`, "appears twice"},
 		{"action", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"delete"}]}`, `unknown action "delete"`},
 		{"sync without changes", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set"}]}`, "without changes"},
-		{"sync protected attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"objectSid","old":[],"new":["x"]}]}]}`, "never changed"},
+		{"sync protected attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"objectSid","old":[],"new":["x"]}]}]}`, "not one sync-attrs may change"},
 		{"changes in a SID plan", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set","proposed_sid":"S-1-5-21-1-2-3-4","changes":[{"attr":"title","old":[],"new":["x"]}]}]}`, "changes in an originator-sid plan"},
 		{"sync bad attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"a b","old":[],"new":["x"]}]}]}`, "bad attribute name"},
 	}
