@@ -41,9 +41,10 @@ if [ -f scripts/ensure-chromium.sh ]; then
 fi
 
 run=${TEST_RUN:-}
+# -race: the race detector runs on every test (multiplexed searches, apply workers).
 # -p 1: packages share the test servers; one package at a time keeps one package's planted
 # objects out of another's counts.
-go test -count=1 -p 1 ${run:+-run "$run"} ./...
+go test -race -count=1 -p 1 ${run:+-run "$run"} ./...
 if [ -z "$run" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with
   # "context deadline exceeded" at the deadline though nothing was found (golang/go#75804).

@@ -11,8 +11,9 @@
 // # Limits
 //
 // Candidates are user objects with userAccountControl ACCOUNTDISABLE set and
-// msRTCSIP-UserEnabled TRUE. Both forests' user objects are read once and held in memory while a
-// plan or verification is built (about 1 KB per account). SIDs are always written in binary.
+// msRTCSIP-UserEnabled TRUE, or, in a central forest (TopologyCentral), SIP-enabled contacts. The
+// user forests' accounts and the candidates are read once and held in memory while a plan or
+// verification is built (about 1 KB per account). SIDs are always written in binary.
 // sidmap defines its own interface and is not compatible with the OCS resource kit's sidmap.wsf.
 package sidmap
 
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )
@@ -160,6 +162,9 @@ func (p *Plan) validate() error {
 	if p.Kind != KindOriginatorSID && p.Kind != KindSyncAttrs {
 		return &PlanError{Reason: fmt.Sprintf("unknown kind %q", p.Kind)}
 	}
+	if t := p.Options.Topology; t != "" && t != TopologyCentral {
+		return &PlanError{Reason: fmt.Sprintf("unknown topology %q", t)}
+	}
 	seen := map[string]bool{}
 	for i := range p.Rows {
 		r := &p.Rows[i]
@@ -188,10 +193,10 @@ func (p *Plan) validate() error {
 			}
 			for _, c := range r.Changes {
 				switch {
-				case !validAttrName(c.Attr):
+				case !change.ValidAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
-				case protectedAttrs[strings.ToLower(c.Attr)]:
-					return bad(fmt.Sprintf("attribute %s is never changed by sync-attrs", c.Attr))
+				case !syncAllowed(c.Attr):
+					return bad(fmt.Sprintf("attribute %s is not one sync-attrs may change", c.Attr))
 				}
 			}
 		default:

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
 )
 
@@ -71,7 +72,7 @@ func ParseRule(spec string) (Rule, error) {
 		return Rule{}, &RuleError{Spec: spec, Reason: "use master-sid, master-sid-history, sid-history, sam, upn, mail, proxy or attr:<resource-attr>=<user-attr>"}
 	}
 	res, usr, ok := strings.Cut(rest, "=")
-	if !ok || !validAttrName(res) || !validAttrName(usr) {
+	if !ok || !change.ValidAttrName(res) || !change.ValidAttrName(usr) {
 		return Rule{}, &RuleError{Spec: spec, Reason: "want attr:<resource-attr>=<user-attr> with LDAP attribute names"}
 	}
 	return Rule{Name: RuleAttr, ResourceAttr: res, UserAttr: usr}, nil
@@ -106,30 +107,6 @@ func parseRules(specs []string, t Topology) ([]Rule, error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
-}
-
-// validAttrName accepts an attribute description: a letter followed by letters, digits and
-// hyphens (msRTCSIP-OriginatorSid), or a numeric OID (1.2.840.113556.1.4.221).
-func validAttrName(s string) bool {
-	if s == "" {
-		return false
-	}
-	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
-	isLetter := func(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
-	oid := isDigit(s[0])
-	if !oid && !isLetter(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case oid && (isDigit(c) || c == '.'):
-		case !oid && (isLetter(c) || isDigit(c) || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // resourceKeys returns the keys rule r looks up for resource account o; nil when o has none.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
 )
@@ -23,15 +24,6 @@ var DefaultSyncAttrs = []string{
 // of the manager's own resource-forest object, found through the same pairing, and reports a
 // manager that has none.
 const AttrManager = "manager"
-
-// protectedAttrs may never be copied: identity, security and the mapping itself.
-var protectedAttrs = map[string]bool{
-	"objectsid": true, "objectguid": true, "objectclass": true, "samaccountname": true,
-	"userprincipalname": true, "useraccountcontrol": true, "msexchmasteraccountsid": true,
-	"msrtcsip-originatorsid": true, "sidhistory": true, "distinguishedname": true, "cn": true,
-	"name": true, "member": true, "memberof": true, "unicodepwd": true, "userpassword": true,
-	"ntsecuritydescriptor": true,
-}
 
 // SyncOptions configures PlanSync.
 type SyncOptions struct {
@@ -73,10 +65,10 @@ func PlanSync(ctx context.Context, user, resource ldapsync.Source, opts SyncOpti
 	seen := map[string]bool{}
 	for _, a := range attrs {
 		switch {
-		case !validAttrName(a):
+		case !change.ValidAttrName(a):
 			return nil, &SyncAttrsError{Attr: a, Reason: "not an attribute name"}
-		case protectedAttrs[strings.ToLower(a)]:
-			return nil, &SyncAttrsError{Attr: a, Reason: "identity and security attributes are never copied"}
+		case !syncAllowed(a):
+			return nil, &SyncAttrsError{Attr: a, Reason: "not a descriptive attribute sync-attrs may copy (see sidmap.SyncAttrAllowlist)"}
 		case seen[strings.ToLower(a)]:
 			return nil, &SyncAttrsError{Attr: a, Reason: "given twice"}
 		}
@@ -151,7 +143,7 @@ func PlanSync(ctx context.Context, user, resource ldapsync.Source, opts SyncOpti
 		UserForest: userForestNames(user, opts.Layout), ResourceForest: resource.Name(), Created: now(opts.Now),
 		Options: PlanSettings{Match: ruleStrings(rules), Base: opts.Base, Filter: opts.Filter, Attributes: attrs,
 			Topology: topologyOption(opts.Topology)},
-		Rows:    rows,
+		Rows: rows,
 	}, nil
 }
 

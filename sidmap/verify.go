@@ -98,7 +98,7 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 				add(CheckAddressNotInMailbox, "%s", detail)
 			}
 		}
-		if !c.MasterSID.IsZero() && !selfLike && c.MasterSID != sid {
+		if !c.MasterSID.IsZero() && !selfLike && c.MasterSID != sid && (u == nil || !f.inHistoryOf(c.MasterSID, sid)) {
 			add(CheckMasterMismatch, "msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
 		}
 		if others := f.originators(sid, c.DN); len(others) > 0 {

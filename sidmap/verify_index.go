@@ -22,8 +22,9 @@ type verifyIndex struct {
 	userDomains
 	sids      compact.SIDTable
 	text      compact.Text                         // DNs and proxy addresses
-	users     map[compact.SIDKey]accountRec        // objectSid → user-forest account (the last read)
-	history   map[compact.SIDKey]compact.TextRef   // sIDHistory value → DN of the account (the last read)
+	accounts  []accountRec                         // user-forest accounts
+	users     map[compact.SIDKey]uint32            // objectSid → account (the last read)
+	history   map[compact.SIDKey]uint32            // sIDHistory value → account (the last read)
 	proxies   []compact.TextRef                    // accountRec.proxy indexes this
 	origFirst map[compact.SIDKey]compact.TextRef   // OriginatorSid → first resource DN carrying it
 	origMore  map[compact.SIDKey][]compact.TextRef // OriginatorSid → further resource DNs
@@ -43,8 +44,8 @@ type accountRec struct {
 func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldapsync.Source, proxies bool, rep progress.Reporter) (*verifyIndex, error) {
 	ix := &verifyIndex{
 		userDomains: userDomains{domains: map[ldapsync.SID]string{}},
-		users:       map[compact.SIDKey]accountRec{},
-		history:     map[compact.SIDKey]compact.TextRef{},
+		users:       map[compact.SIDKey]uint32{},
+		history:     map[compact.SIDKey]uint32{},
 		origFirst:   map[compact.SIDKey]compact.TextRef{},
 		origMore:    map[compact.SIDKey][]compact.TextRef{},
 		rep:         progress.OrNop(rep),
@@ -78,10 +79,12 @@ func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldap
 				}
 				a.nProxy = uint32(len(o.ProxySIP))
 			}
-			ix.users[ix.sids.Key(o.SID)] = a
+			id := uint32(len(ix.accounts))
+			ix.accounts = append(ix.accounts, a)
+			ix.users[ix.sids.Key(o.SID)] = id
 			ix.claim(o.SID, name)
 			for _, h := range sidValues(o, attrSIDHistory) {
-				ix.history[ix.sids.Key(h)] = a.dn
+				ix.history[ix.sids.Key(h)] = id
 				ix.claim(h, name)
 			}
 		})
@@ -144,18 +147,25 @@ func (ix *verifyIndex) lookup(sid ldapsync.SID) (compact.SIDKey, bool) {
 	return ix.sids.Lookup(sid)
 }
 
+// account looks sid up in by (users or history).
+func (ix *verifyIndex) account(by map[compact.SIDKey]uint32, sid ldapsync.SID) (uint32, bool) {
+	k, ok := ix.lookup(sid)
+	if !ok {
+		return 0, false
+	}
+	id, ok := by[k]
+	return id, ok
+}
+
 // user returns the user-forest account whose objectSid is sid, or nil. The object holds what
 // Verify kept: DN, userAccountControl's ACCOUNTDISABLE bit, and the sip: proxyAddresses when they
 // were read.
 func (ix *verifyIndex) user(sid ldapsync.SID) *ldapsync.Object {
-	k, ok := ix.lookup(sid)
+	id, ok := ix.account(ix.users, sid)
 	if !ok {
 		return nil
 	}
-	a, ok := ix.users[k]
-	if !ok {
-		return nil
-	}
+	a := ix.accounts[id]
 	uac := int64(0)
 	if a.disabled {
 		uac = 2 // ACCOUNTDISABLE
@@ -181,12 +191,17 @@ func (ix *verifyIndex) describeSID(sid ldapsync.SID) string {
 // explainMissing says why no user-forest account has objectSid sid.
 func (ix *verifyIndex) explainMissing(sid ldapsync.SID) string {
 	historyDN := ""
-	if k, ok := ix.lookup(sid); ok {
-		if r, ok := ix.history[k]; ok {
-			historyDN = ix.text.String(r)
-		}
+	if id, ok := ix.account(ix.history, sid); ok {
+		historyDN = ix.text.String(ix.accounts[id].dn)
 	}
 	return ix.userDomains.explainMissing(sid, historyDN)
+}
+
+// inHistoryOf reports whether h is in the sIDHistory of the account whose objectSid is sid.
+func (ix *verifyIndex) inHistoryOf(h, sid ldapsync.SID) bool {
+	a, ok := ix.account(ix.history, h)
+	b, ok2 := ix.account(ix.users, sid)
+	return ok && ok2 && a == b
 }
 
 // originators returns the DNs of the resource objects whose OriginatorSid is sid, other than dn

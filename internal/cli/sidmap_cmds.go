@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/sidmap"
 	"github.com/spf13/cobra"
@@ -149,17 +152,26 @@ func newCmdSidmapPlan(f *Factory, sync bool, runF func(*sidmapPlanOptions) error
 		Long: withExitStatus(`Pair every disabled, SIP-enabled resource-forest account with a user-forest account and
 propose msRTCSIP-OriginatorSid = that account's objectSid. Nothing is written to the directory.
 
-Match rules are tried in the order given (default master-sid,sam):
-  master-sid   msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
-  sam          same sAMAccountName
-  upn          same userPrincipalName local part (before @)
-  mail         same mail
-  attr:R=U     resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+With --topology central (or sidmap.topology) the candidates are SIP-enabled contacts instead.
+Several user forests (--user-forest a,b or sidmap.user_forests): a SID's domain picks the forest.
 
-Each row is set, none (already right) or conflict. Conflicts are never written: no match, more
-than one match, the SID already used by another resource object, the user-forest account
-disabled or missing, or a different OriginatorSid already set (a mismatch; planned for
-replacement only with --replace-mismatched).
+Match rules, in the order given (default master-sid,sam; central: proxy); the first that finds an
+account decides, and a later rule finding another account is a conflict naming both:
+  master-sid          msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
+  master-sid-history  an msExchMasterAccountHistory value = objectSid
+  sid-history         msExchMasterAccountSid (or its history) in the user's sIDHistory (migrated users)
+  sam                 same sAMAccountName
+  upn                 same userPrincipalName local part (before @)
+  mail                same mail
+  proxy               a shared address: mail, smtp:/sip: proxyAddresses, msRTCSIP-PrimaryUserAddress
+  attr:R=U            resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+
+Each row is set, none (already right), skip or conflict. An account whose msExchMasterAccountSid
+is SELF (S-1-5-10: room, shared, equipment and system mailboxes) or another well-known SID is
+skipped, with the reason. Conflicts are never written: no match, more than one match, rules that
+disagree, the SID already used by another resource object, the user-forest account disabled or
+missing, a SID of a domain in no configured user forest, or a different OriginatorSid already set
+(a mismatch; planned for replacement only with --replace-mismatched).
 
 -w writes the plan as JSON, the input of 'abkit sidmap apply'; -o json prints it.`),
 		Example: `  abkit sidmap plan -w plan.json
@@ -239,7 +251,7 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	if opts.WritePath != "" {
 		if err := writePlanFile(opts.WritePath, p); err != nil {
-			return runtimeFailure(err)
+			return err
 		}
 	}
 	if err := f.writeData(sidmapPlanTable(p), p); err != nil {
@@ -257,20 +269,10 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	return nil
 }
 
+// writePlanFile writes the plan to path (a private file: it holds directory data), replacing an
+// earlier plan there.
 func writePlanFile(path string, p *sidmap.Plan) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := sidmap.WritePlan(fh, p); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
+	return writeFileAs(path, fsutil.Private, true, func(w io.Writer) error { return sidmap.WritePlan(w, p) })
 }
 
 func sidmapPlanTable(p *sidmap.Plan) Table {
@@ -317,6 +319,7 @@ type sidmapApplyOptions struct {
 	PlanPath  string
 	Undo      string
 	WriteLDIF string
+	Forests   sidmapForests
 	sidmapChangeFlags
 }
 
@@ -329,15 +332,20 @@ func newCmdSidmapApply(f *Factory, kind sidmap.PlanKind, runF func(*sidmapApplyO
 	cmd := &cobra.Command{
 		Use:   "apply PLAN.json",
 		Short: "Apply a plan's " + what + " changes (dry run unless --yes)",
-		Long: withExitStatus(`Apply exactly the set rows of a plan written by '` + planCmd + ` -w', to the resource
-forest the plan names. Without --yes nothing is written: the changes are listed.
+		Long: withExitStatus(`Apply exactly the set rows of a plan written by '` + planCmd + ` -w', to the configured
+resource forest (sidmap.resource_forest or --resource-forest; a plan made for another forest is
+refused). Without --yes nothing is written: the changes are listed. Every row must lie under the
+forest's base and change only ` + what + `; one row outside that refuses the whole plan.
 
 Before the first write an undo LDIF (--undo, default PLAN.undo.ldif) and a journal (--journal,
 default PLAN.journal) are written and fsynced. Each change is conditional on the value the plan
 saw (delete the old value and add the new one in one modify, or add alone when it was empty), so
-an entry changed since the plan fails instead of being overwritten. Changes run concurrently
-(--concurrency); a failed change never stops the others, and the command then exits 3. Running
-the same command again finishes the rest and skips what is done. Values are written as binary.
+an entry changed since the plan is refused instead of being overwritten. Changes run
+concurrently (--concurrency); a failed change never stops the others, and the command then exits
+3. A lost connection or an interrupt stops the run: the changes then in flight are reported as
+such (not as failed). Running the same command again finishes the rest, skips what is done and
+resolves the changes in flight by reading them back. A second run on the same journal while one
+is running is refused (PLAN.journal.lock). Values are written as binary.
 
 When the server offers LDAP transactions (RFC 5805; OpenLDAP does, Active Directory does not)
 the changes go in transactions of --batch, one at a time, each recorded in the journal once
@@ -364,6 +372,7 @@ or for ldapmodify, and writes nothing to the directory.`),
 			return sidmapApplyRun(opts)
 		},
 	}
+	opts.Forests.addFlags(cmd, false)
 	opts.addFlags(cmd, "PLAN")
 	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
 	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file (- for stdout) instead of applying them")
@@ -383,12 +392,12 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	if opts.WriteLDIF != "" {
 		return writeChangesFile(f, opts.WriteLDIF, p)
 	}
-	cfg, err := f.loadConfig()
+	cfg, err := f.sidmapConfig(&opts.Forests, false)
 	if err != nil {
 		return err
 	}
 	aopts := opts.applyOptions(strings.TrimSuffix(opts.PlanPath, ".json"), &opts.Undo, ".undo.ldif")
-	return opts.run(opts.ctx, f, cfg, p.ResourceForest, aopts, sidmapChange{
+	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
 		progress: "applying", dryRun: "changes to", reverseNote: "undo file " + opts.Undo,
 		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
 			return sidmap.Apply(opts.ctx, p, m, o)
@@ -455,9 +464,20 @@ type sidmapChange struct {
 // run makes the change to forest: without --yes a dry run that connects to nothing (the forest
 // must still be live), else through a writable connection, reported by reportApply.
 func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Config, forest string, aopts sidmap.ApplyOptions, ch sidmapChange) error {
+	aopts.Forest = forest
 	if !c.Yes {
-		if _, err := checkLive(cfg, forest); err != nil {
+		fc, err := checkLive(cfg, forest)
+		if err != nil {
 			return err
+		}
+		if aopts.Base = fc.Base; aopts.Base == "" {
+			// The base comes from the server's rootDSE: ask it.
+			src, err := f.sidmapOpenForest(ctx, cfg, forest)
+			if err != nil {
+				return err
+			}
+			aopts.Base = src.BaseDN()
+			src.Close()
 		}
 		res, err := ch.do(nil, aopts)
 		if err != nil {
@@ -469,7 +489,7 @@ func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Con
 			}
 		}
 		fmt.Fprintf(f.IO.ErrOut, "dry run: %d %s %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
-			res.Items, ch.dryRun, forest, res.AlreadyDone, c.Journal)
+			res.Items-res.NeverApplied, ch.dryRun, forest, res.AlreadyDone, c.Journal)
 		return nil
 	}
 	src, m, err := f.sidmapOpenWritable(ctx, cfg, forest)
@@ -477,6 +497,7 @@ func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Con
 		return err
 	}
 	defer src.Close()
+	aopts.Base = src.BaseDN()
 	aopts.Progress = f.progressReporter(ch.progress)
 	res, err := ch.do(m, aopts)
 	return reportApply(f, res, err, ch.reverseNote, c.Journal)
@@ -488,21 +509,33 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	if res == nil {
 		return err
 	}
-	t := Table{Columns: []string{"DN", "LDAP CODE", "ERROR"}}
-	for _, fl := range res.Failed {
-		code := ""
-		if fl.Code != 0 {
-			code = strconv.Itoa(int(fl.Code))
+	t := Table{Columns: []string{"DN", "OUTCOME", "LDAP CODE", "ERROR"}}
+	for k, list := range [][]sidmap.Failure{res.Refused, res.Failed, res.InFlight} {
+		outcome := [...]string{"refused", "failed", "in flight"}[k]
+		for _, fl := range list {
+			code := ""
+			if fl.Code != 0 {
+				code = strconv.Itoa(int(fl.Code))
+			}
+			t.Append(fl.DN, outcome, code, fl.Error)
 		}
-		t.Append(fl.DN, code, fl.Error)
 	}
 	if werr := f.writeData(t, res); werr != nil {
 		return werr
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d failed, %d not attempted; %d transactions; %s; journal %s\n",
-		res.Items, res.Applied, res.AlreadyDone, len(res.Failed), res.NotAttempted, res.Transactions, undoNote, journal)
+	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d refused, %d failed, %d in flight, %d not attempted; %d transactions; %s; journal %s\n",
+		res.Items, res.Applied, res.AlreadyDone, len(res.Refused), len(res.Failed), len(res.InFlight), res.NotAttempted, res.Transactions, undoNote, journal)
+	if len(res.InFlight) > 0 {
+		fmt.Fprintln(f.IO.ErrOut, "changes in flight may or may not have reached the server: run the same command again to resolve them")
+	}
+	if res.NeverApplied > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%d of the not attempted were never applied by the run this undoes: nothing to undo there\n", res.NeverApplied)
+	}
 	if err != nil {
-		return runtimeFailure(err)
+		return runtimeFailure(fmt.Errorf("%w; run the same command again to finish (changes in flight are read back)", err))
+	}
+	if n := len(res.Refused); n > 0 {
+		return runtimeFailure(fmt.Errorf("%d of %d changes refused: those entries changed since the plan; make a new plan for them", n, res.Items))
 	}
 	if n := len(res.Failed); n > 0 {
 		return runtimeFailure(fmt.Errorf("%d of %d changes failed; fix the cause and run the same command again to finish the rest", n, res.Items))
@@ -578,18 +611,7 @@ func writeChangesFile(f *Factory, path string, p *sidmap.Plan) error {
 	if path == "-" {
 		return sidmap.WriteChanges(f.IO.Out, p)
 	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return badInput(err)
-	}
-	err = sidmap.WriteChanges(fh, p)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return runtimeFailure(err)
-	}
-	return nil
+	return writeFileAs(path, fsutil.Private, true, func(w io.Writer) error { return sidmap.WriteChanges(w, p) })
 }
 
 // ---- undo -----------------------------------------------------------------------------------
@@ -598,9 +620,10 @@ type sidmapUndoOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	UndoPath string
-	Forests  sidmapForests
-	Redo     string
+	UndoPath     string
+	Forests      sidmapForests
+	Redo         string
+	ApplyJournal string
 	sidmapChangeFlags
 }
 
@@ -610,10 +633,14 @@ func newCmdSidmapUndo(f *Factory, runF func(*sidmapUndoOptions) error) *cobra.Co
 		Use:   "undo UNDO.ldif",
 		Short: "Restore the values an apply replaced (dry run unless --yes)",
 		Long: withExitStatus(`Apply an undo LDIF written by 'abkit sidmap apply' (or 'sync-attrs apply') to the resource
-forest. Each entry is changed back only while it still holds the value apply wrote; an entry
-changed since fails and is reported (exit 3). Like apply it keeps a journal (--journal, default
-UNDO.journal), writes a redo LDIF first (--redo, default UNDO.redo.ldif), and a re-run finishes
-the rest.`),
+forest. The undo file must be the one that apply wrote: its journal (--apply-journal, default
+PLAN.journal for PLAN.undo.ldif) records the file's SHA-256, and an edited or foreign file is
+refused. Only the entries that apply changed are restored, only under the configured forest's
+base and only in the attributes that apply may write; rows apply never made are reported as
+not attempted (never applied). Each entry is changed back only while it still holds the value
+apply wrote; an entry changed since is refused and reported (exit 3). Like apply it keeps a
+journal (--journal, default UNDO.journal), writes a redo LDIF first (--redo, default
+UNDO.redo.ldif), and a re-run finishes the rest.`),
 		Example: `  abkit sidmap undo plan.undo.ldif          # dry run
   abkit sidmap undo plan.undo.ldif --yes`,
 		Args: cobra.ExactArgs(1),
@@ -632,6 +659,7 @@ the rest.`),
 	opts.Forests.addFlags(cmd, false)
 	opts.addFlags(cmd, "UNDO")
 	cmd.Flags().StringVar(&opts.Redo, "redo", "", "redo LDIF written before the first change (default: UNDO.redo.ldif)")
+	cmd.Flags().StringVar(&opts.ApplyJournal, "apply-journal", "", "journal of the apply that wrote UNDO (default: PLAN.journal for PLAN.undo.ldif)")
 	return cmd
 }
 
@@ -642,17 +670,25 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 		return err
 	}
 	aopts := opts.applyOptions(strings.TrimSuffix(opts.UndoPath, ".ldif"), &opts.Redo, ".redo.ldif")
-	fh, err := os.Open(opts.UndoPath)
+	if opts.ApplyJournal == "" {
+		opts.ApplyJournal = sidmap.ApplyJournalFor(opts.UndoPath)
+	}
+	aopts.ApplyJournal = opts.ApplyJournal
+	data, err := os.ReadFile(opts.UndoPath)
 	if err != nil {
 		return badInput(err)
 	}
-	defer fh.Close()
+	if _, err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
+		return err
+	}
+	if _, err := change.ReadLDIF(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("%s: %w", opts.UndoPath, err)
+	}
 	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
 		progress: "restoring", dryRun: "entries to restore in", reverseNote: "redo file " + opts.Redo,
 		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
-			res, err := sidmap.Undo(opts.ctx, fh, m, o)
-			var le *sidmap.LDIFError
-			if m == nil && err != nil || errors.As(err, &le) {
+			res, err := sidmap.Undo(opts.ctx, bytes.NewReader(data), m, o)
+			if m == nil && err != nil {
 				return nil, fmt.Errorf("%s: %w", opts.UndoPath, err)
 			}
 			return res, err
@@ -676,10 +712,13 @@ func newCmdSidmapVerify(f *Factory, runF func(*sidmapVerifyOptions) error) *cobr
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check msRTCSIP-OriginatorSid of every disabled, SIP-enabled resource account",
-		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account, check that msRTCSIP-OriginatorSid
-is present and binary (missing, not-binary), resolves to an existing user-forest account
-(unresolved) that is enabled (user-disabled), agrees with msExchMasterAccountSid when that is set
-(master-mismatch), and is carried by no other resource-forest object (duplicate).
+		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account (SIP-enabled contact with --topology
+central), check that msRTCSIP-OriginatorSid is present and binary (missing, not-binary), resolves
+to an existing account of a configured user forest (unresolved, unknown-domain) that is enabled
+(user-disabled), agrees with msExchMasterAccountSid when that is set (master-mismatch), and is
+carried by no other resource-forest object (duplicate). For a contact, its
+msRTCSIP-PrimaryUserAddress must be in its mailbox's proxyAddresses (address-not-in-mailbox).
+Accounts whose msExchMasterAccountSid is SELF or another well-known SID need no OriginatorSid.
 Exits 1 when there is any finding.`),
 		Example: `  abkit sidmap verify
   abkit sidmap verify --base "OU=Sales,DC=res,DC=contoso,DC=com" -o json`,

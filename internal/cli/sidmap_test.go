@@ -159,7 +159,7 @@ func TestSidmapUsageErrors(t *testing.T) {
 		{[]string{"sidmap", "apply", filepath.Join(dir, "missing.json")}, "no such file"},
 		{[]string{"sidmap", "apply", syncPlan}, "sync-attrs plan: apply it with 'abkit sidmap sync-attrs apply'"},
 		{[]string{"sidmap", "apply", syncPlan, "--concurrency", "0"}, "--concurrency 0"},
-		{[]string{"sidmap", "sync-attrs", "plan", "--attrs", "objectSid"}, "never copied"},
+		{[]string{"sidmap", "sync-attrs", "plan", "--attrs", "objectSid"}, "not a descriptive attribute"},
 		{[]string{"sidmap", "undo", undo, "--resource-forest", "live"}, "line 3"},
 		{[]string{"sidmap", "undo", undo}, "LDIF snapshot"},
 	}

@@ -16,13 +16,19 @@ import (
 // memSource is an in-memory ldapsync.Source over LDAP entries.
 type memSource struct {
 	name    string
+	base    string // "" = dc=test
 	entries []*ldap.Entry
 	err     error // returned after the entries, when set
 }
 
-func (s *memSource) Name() string   { return s.name }
-func (s *memSource) BaseDN() string { return "dc=test" }
-func (s *memSource) Close() error   { return nil }
+func (s *memSource) Name() string { return s.name }
+func (s *memSource) BaseDN() string {
+	if s.base != "" {
+		return s.base
+	}
+	return "dc=test"
+}
+func (s *memSource) Close() error { return nil }
 func (s *memSource) Search(ctx context.Context, req ldapsync.SearchRequest) iter.Seq2[*ldapsync.Object, error] {
 	return func(yield func(*ldapsync.Object, error) bool) {
 		for _, e := range s.entries {

@@ -16,7 +16,7 @@ import (
 )
 
 func scenario() *liveSource {
-	return &liveSource{memSource: &memSource{name: "userforest", entries: []*ldap.Entry{
+	return &liveSource{memSource: &memSource{name: "userforest", base: "dc=u", entries: []*ldap.Entry{
 		user("cn=Alice,dc=u", gAlice, "sip:alice@contoso.com", "msRTCSIP-PrimaryHomeServer", "cn=pool,dc=u",
 			"msRTCSIP-OriginatorSid", "S-1-5-21-1-2-3-1105"),
 		group("cn=Sales,dc=u", gGroup, true, "SMTP:sales@contoso.com", "SIP:Alice@Contoso.com", "sip:sales@contoso.com"),
@@ -100,10 +100,17 @@ func TestFixApplyUndo(t *testing.T) {
 		}
 	}
 
-	// A second apply into the same folder is refused before any write.
+	// A second apply of the same plan into the same folder resumes: all done, nothing sent.
 	n := src.modifies
-	if _, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != n {
-		t.Errorf("apply into a used undo folder: %v, %d modifies", err, src.modifies-n)
+	if again, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err != nil ||
+		!again.Resumed || again.AlreadyDone != 2 || again.Modified != 0 || src.modifies != n {
+		t.Errorf("resumed apply: %+v, %v, %d modifies", again, err, src.modifies-n)
+	}
+	// Another plan into that folder is refused before any write.
+	other := *plan
+	other.Created = other.Created.Add(time.Second)
+	if _, err := Apply(context.Background(), &other, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != n {
+		t.Errorf("apply of another plan into a used undo folder: %v, %d modifies", err, src.modifies-n)
 	}
 
 	ures, err := Undo(context.Background(), dir, UndoOptions{Modifiers: map[string]ldapsync.Modifier{"userforest": src}, Rows: rows})
@@ -155,7 +162,7 @@ func TestApplyConditional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || !strings.Contains(res.Failed[0].Error, "no value") ||
+	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || res.Failed[0].Outcome != "refused" || !strings.Contains(res.Failed[0].Error, "no value") ||
 		!strings.Contains(res.Failed[0].Error, "User Replicator will write it again") {
 		t.Errorf("result %+v", res)
 	}
