@@ -12,8 +12,9 @@
 //
 // Candidates are user objects with userAccountControl ACCOUNTDISABLE set and
 // msRTCSIP-UserEnabled TRUE, or, in a central forest (TopologyCentral), SIP-enabled contacts. The
-// user forests' accounts and the candidates are read once and held in memory while a plan or
-// verification is built (about 1 KB per account). SIDs are always written in binary.
+// user forests' accounts and the candidates are read once and held in memory while a plan is
+// built (about 1 KB per account); a verification streams the candidates and keeps tens of bytes
+// per account (verify_index.go). SIDs are always written in binary.
 // sidmap defines its own interface and is not compatible with the OCS resource kit's sidmap.wsf.
 package sidmap
 
