@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/internal/compact"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // Verify remembers only what its checks look up across objects, in pointer-free form (see

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 

@@ -21,7 +21,7 @@ rtc.dbo.ResourcePhone, and delete AbUserEntry rows — the last step of the dupl
 in one checked transaction with a backup file that 'abkit rtc restore' puts back.
 
 The connection comes from the rtc section of the configuration file (server, instance or port,
-database, auth sql|ntlm|kerberos, user, password_env or password_file, encrypt, tls_min, ca_file)
+database, auth sql|ntlm|kerberos|current-user, user, password_env or password_file, encrypt, tls_min, ca_file)
 or from a go-mssqldb DSN in the variable named by dsn_env.`,
 	}
 	cmd.AddCommand(

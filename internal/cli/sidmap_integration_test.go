@@ -276,7 +276,7 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 			}
 			b, _ := os.ReadFile(journal)
 			if lines := bytes.Count(b, []byte("\n")); lines >= n/2 {
-				if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil {
+				if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil { // SIGKILL; portable for GOOS=windows vet
 					killedAt.Store(int64(lines))
 				}
 				return
