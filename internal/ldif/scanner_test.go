@@ -12,6 +12,19 @@ import (
 func scanAll(t testing.TB, text string, opt Options) (recs []Record, errs []*Error) {
 	t.Helper()
 	sc := NewScanner(strings.NewReader(text), opt)
+	return scanRest(t, sc)
+}
+
+// scanBytes is scanAll reading from memory (ResetBytes).
+func scanBytes(t testing.TB, text string, opt Options) (recs []Record, errs []*Error) {
+	t.Helper()
+	sc := NewScanner(nil, Options{})
+	sc.ResetBytes([]byte(text), opt)
+	return scanRest(t, sc)
+}
+
+func scanRest(t testing.TB, sc *Scanner) (recs []Record, errs []*Error) {
+	t.Helper()
 	for {
 		r, err := sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -140,9 +153,11 @@ func TestScannerModify(t *testing.T) {
 
 func TestScannerLongLine(t *testing.T) {
 	text := "dn: cn=a\ndescription: " + strings.Repeat("x", 100) + "\n\ndn: cn=b\n\n"
-	recs, errs := scanAll(t, text, Options{MaxLine: 50})
-	if len(recs) != 1 || recs[0].DN != "cn=b" || len(errs) != 1 || errs[0].Line != 2 {
-		t.Errorf("records %+v errors %v", recs, errs)
+	for _, scan := range []func(testing.TB, string, Options) ([]Record, []*Error){scanAll, scanBytes} {
+		recs, errs := scan(t, text, Options{MaxLine: 50})
+		if len(recs) != 1 || recs[0].DN != "cn=b" || len(errs) != 1 || errs[0].Line != 2 {
+			t.Errorf("records %+v errors %v", recs, errs)
+		}
 	}
 }
 
