@@ -46,7 +46,7 @@ col() { bench_col "$@"; }
 maxcol() { bench_max "$@"; }
 line() { # LABEL FILE
   printf '  %-44s cpu %6.2f s   wall %6.2f s   peak RSS median %5.0f MB, max %5.0f MB\n' "$1" "$(col "$2" 1)" "$(col "$2" 2)" \
-    "$(awk -v k="$(col "$2" 3)" 'BEGIN { print k / 1024 }')" "$(awk -v k="$(maxcol "$2" 3)" 'BEGIN { print k / 1024 }')"
+    "$(awk -v k="$(col "$2" 3)" 'BEGIN { print k * 1024 / 1e6 }')" "$(awk -v k="$(maxcol "$2" 3)" 'BEGIN { print k * 1024 / 1e6 }')"
 }
 
 echo "snapshot: $(stat -L -c %s "$snap" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $OBJECTS objects; address book: $(stat -L -c %s "$book" | awk '{ printf "%.0f MB", $1 / 1e6 }'), $CONTACTS contacts"
@@ -61,9 +61,9 @@ echo "dupes, snapshot of $OBJECTS objects:"
 line "abkit dupes -o json" "$work/snap.times"
 line "baseline: grep -c '^dn: ' + grep -ci 'sip:'" "$work/base.times"
 ratio=$(awk -v a="$(col "$work/snap.times" 1)" -v b="$(col "$work/base.times" 1)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
-rss_mb=$(awk -v k="$(maxcol "$work/snap.times" 3)" 'BEGIN { printf "%.0f", k / 1024 }')
+rss_mb=$(awk -v k="$(maxcol "$work/snap.times" 3)" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }')
 echo "  CPU ratio abkit/baseline: ${ratio}x   target <= 6: $(bench_verdict "$ratio" 6)"
-echo "  abkit peak RSS (largest of the runs): $rss_mb MB   target <= 1024 MB: $(bench_verdict "$rss_mb" 1024)"
+echo "  abkit peak RSS (largest of the runs): $rss_mb MB   target <= 1000 MB: $(bench_verdict "$rss_mb" 1000)"
 
 for ((i = 0; i < RUNS; i++)); do
   bench_timed "$work/abs.times" 1 "$BIN" dupes --abs "$book" -o json --no-progress
