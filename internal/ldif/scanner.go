@@ -158,6 +158,11 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 		s.r.Reset(r)
 	}
 	s.opt, s.line, s.first, s.err, s.inMem, s.data = opt, opt.FirstLine, true, nil, false, nil
+	if r != nil && opt.FirstLine == 1 {
+		if b, err := s.r.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
+			s.r.Discard(len(bom))
+		}
+	}
 }
 
 // ResetBytes makes s read data as a new input, keeping its memory. Lines that are not folded
@@ -165,7 +170,13 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 func (s *Scanner) ResetBytes(data []byte, opt Options) {
 	s.Reset(bytes.NewReader(nil), opt)
 	s.inMem, s.data = true, data
+	if opt.FirstLine <= 1 {
+		s.data = bytes.TrimPrefix(s.data, bom)
+	}
 }
+
+// bom is the UTF-8 byte order mark some Windows tools put before the first line; it is skipped.
+var bom = []byte{0xef, 0xbb, 0xbf}
 
 // Next returns the next record. At the end of the input it returns io.EOF. A record that cannot
 // be read is returned as an *Error after the scanner skipped it: calling Next again goes on with
@@ -382,14 +393,11 @@ func (s *Scanner) addLine(l []byte, n int, inRec *bool) *Error {
 		return s.errorf(n, "controls are not accepted")
 	}
 	if !s.keep(name) {
-		// Not returned, but checked like the others: a record reads the same whatever is kept.
-		if !b64 {
-			return nil
+		// Not decoded, but checked: a record reads the same whatever is kept.
+		if b64 && !validBase64(val) {
+			return s.errorf(n, "bad base64 value of %s", truncate(name, 60))
 		}
-		start := len(s.vals)
-		err := s.decode(name, val, b64, n)
-		s.vals = s.vals[:start]
-		return err
+		return nil
 	}
 	return s.appendAttr(name, val, b64, n)
 }
@@ -562,6 +570,29 @@ func (s *Scanner) keep(name []byte) bool {
 	return pn.keep
 }
 
+// validBase64 reports whether base64.StdEncoding decodes v (trailing spaces aside) without
+// decoding it: alphabet characters, '=' padding only at the end, a multiple of four of them
+// (the decoder skips CR and LF).
+func validBase64(v []byte) bool {
+	v = bytes.TrimRight(v, " ")
+	n, pad := 0, 0
+	for _, c := range v {
+		switch {
+		case c == '\r' || c == '\n':
+			continue
+		case c == '=':
+			pad++
+		case pad > 0:
+			return false
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+		n++
+	}
+	return n%4 == 0 && pad <= 2 && (pad == 0 || n-pad > 0 && (n-pad)%4 >= 2)
+}
+
 // intern returns name as a string, allocating each distinct name once.
 func (s *Scanner) intern(name []byte) string {
 	if v, ok := s.names[string(name)]; ok {
@@ -578,7 +609,8 @@ func (s *Scanner) intern(name []byte) string {
 }
 
 // validAttrName reports whether b is an attribute description: a letter then letters, digits,
-// '-' and ';' (options), or a numeric OID.
+// '-' and ';' (options, which may also hold '=' and '*' as Active Directory's range option
+// does: member;range=1500-*), or a numeric OID.
 func validAttrName(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -597,10 +629,13 @@ func validAttrName(b []byte) bool {
 		}
 		return !dot
 	}
+	opts := false
 	for i, c := range b {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
 		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == ';'):
+			opts = opts || c == ';'
+		case opts && (c == '=' || c == '*'):
 		default:
 			return false
 		}

@@ -153,6 +153,11 @@ func FuzzScanner(f *testing.F) {
 		if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(e1, e2) {
 			t.Fatalf("stream and memory differ:\n%+v %v\n%+v %v", r1, e1, r2, e2)
 		}
+		// Attributes that are not kept are checked all the same: the same records fail.
+		_, e3 := scanAll(t, string(data), Options{MaxLine: 1 << 12, Keep: func(string) bool { return false }})
+		if !reflect.DeepEqual(e1, e3) {
+			t.Fatalf("errors differ when nothing is kept:\n%v\n%v", e1, e3)
+		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		sc := NewScanner(bytes.NewReader(data), Options{MaxLine: 1 << 12})
 		for {
