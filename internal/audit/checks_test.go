@@ -13,6 +13,7 @@ import (
 	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/sidmap"
 )
 
 func mustName(t *testing.T, s string) abs.FileName {
@@ -180,7 +181,7 @@ func snapshotForest(t *testing.T, name, ldif string, resource bool) *Forest {
 func TestSidmapCheck(t *testing.T) {
 	user := snapshotForest(t, "userforest", sidmapUserLDIF, false)
 	res := snapshotForest(t, "resforest", sidmapResLDIF, true)
-	fs, err := SidmapCheck(user, res).Run(context.Background())
+	fs, err := SidmapCheck(res, sidmap.TopologyResource, user).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestSidmapCheck(t *testing.T) {
 		t.Errorf("findings %q, want %q", got, want)
 	}
 	broken := snapshotForest(t, "resforest", "dn: cn=x\nbad line without colon\n", true)
-	if _, err := SidmapCheck(user, broken).Run(context.Background()); err == nil {
+	if _, err := SidmapCheck(broken, sidmap.TopologyResource, user).Run(context.Background()); err == nil {
 		t.Error("an unreadable resource forest must make the check fail")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/sidmap"
 	"github.com/spf13/cobra"
 )
 
@@ -202,7 +204,8 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 		maxAge = opts.MaxAge
 	}
 
-	var userForest, resForest *audit.Forest
+	var userForests []*audit.Forest
+	var resForest *audit.Forest
 	for i := range cfg.Forests {
 		fc := &cfg.Forests[i]
 		resource := cfg.Sidmap != nil && strings.EqualFold(fc.Name, cfg.Sidmap.ResourceForest)
@@ -216,8 +219,8 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 			switch {
 			case resource:
 				resForest = fr
-			case strings.EqualFold(fc.Name, cfg.Sidmap.UserForest):
-				userForest = fr
+			case slices.ContainsFunc(cfg.Sidmap.Users(), func(n string) bool { return strings.EqualFold(n, fc.Name) }):
+				userForests = append(userForests, fr)
 			}
 		}
 	}
@@ -231,8 +234,9 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 	} else {
 		p.skipped = append(p.skipped, "duplicate-sip, duplicate-phone, hidden-sip, disabled-sip, phone-normalization: no forests configured")
 	}
-	if userForest != nil && resForest != nil {
-		p.checks = append(p.checks, audit.SidmapCheck(userForest, resForest))
+	if len(userForests) > 0 && resForest != nil {
+		topology, _ := sidmap.ParseTopology(cfg.Sidmap.Topology) // checked when the configuration was loaded
+		p.checks = append(p.checks, audit.SidmapCheck(resForest, topology, userForests...))
 	} else {
 		p.skipped = append(p.skipped, "sidmap: no sidmap section (user_forest, resource_forest) in the configuration")
 	}

@@ -36,32 +36,41 @@ entries of forests:, or --user-forest and --resource-forest do.`,
 	return cmd
 }
 
-// sidmapForests are the --user-forest and --resource-forest flags, defaulting to the
-// configuration's sidmap section.
+// sidmapForests are the --user-forest, --resource-forest and --topology flags, defaulting to
+// the configuration's sidmap section.
 type sidmapForests struct {
-	UserForest     string
+	UserForests    []string
 	ResourceForest string
+	Topology       string
 }
 
 func (s *sidmapForests) addFlags(cmd *cobra.Command, user bool) {
 	if user {
-		cmd.Flags().StringVar(&s.UserForest, "user-forest", "", "user (account) forest, a name from the configuration (default: sidmap.user_forest)")
+		cmd.Flags().StringSliceVar(&s.UserForests, "user-forest", nil, "user (account) forests, names from the configuration; a SID's domain picks one (default: sidmap.user_forest and sidmap.user_forests)")
+		cmd.Flags().StringVar(&s.Topology, "topology", "", "resource (disabled user accounts) or central (contacts) (default: sidmap.topology, else resource)")
 	}
 	cmd.Flags().StringVar(&s.ResourceForest, "resource-forest", "", "resource forest, a name from the configuration (default: sidmap.resource_forest)")
 }
 
-// resolve fills the forest names from the configuration where no flag gave them.
+// resolve fills the forest names and the topology from the configuration where no flag gave
+// them.
 func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 	if cfg.Sidmap != nil {
-		if s.UserForest == "" {
-			s.UserForest = cfg.Sidmap.UserForest
+		if len(s.UserForests) == 0 {
+			s.UserForests = cfg.Sidmap.Users()
 		}
 		if s.ResourceForest == "" {
 			s.ResourceForest = cfg.Sidmap.ResourceForest
 		}
+		if s.Topology == "" {
+			s.Topology = cfg.Sidmap.Topology
+		}
 	}
-	if user && s.UserForest == "" {
+	if user && len(s.UserForests) == 0 {
 		return badInputf("no user forest: pass --user-forest or set sidmap.user_forest in the configuration")
+	}
+	if _, err := sidmap.ParseTopology(s.Topology); err != nil {
+		return badInput(err)
 	}
 	if s.ResourceForest == "" {
 		return badInputf("no resource forest: pass --resource-forest or set sidmap.resource_forest in the configuration")
@@ -82,18 +91,40 @@ func (f *Factory) sidmapConfig(names *sidmapForests, user bool) (*config.Config,
 	return cfg, nil
 }
 
-// sidmapOpenBoth opens the user and the resource forest for reading.
-func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
-	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
-	if err != nil {
-		return nil, nil, err
+// sidmapSources are the open forests of a sidmap run.
+type sidmapSources struct {
+	user, res ldapsync.Source
+	layout    sidmap.Layout // the other user forests and the topology
+}
+
+func (s *sidmapSources) Close() {
+	for _, src := range append([]ldapsync.Source{s.user, s.res}, s.layout.MoreUserForests...) {
+		if src != nil {
+			src.Close()
+		}
 	}
-	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest)
-	if err != nil {
-		user.Close()
-		return nil, nil, err
+}
+
+// sidmapOpenBoth opens the user forests and the resource forest for reading.
+func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (*sidmapSources, error) {
+	s := &sidmapSources{}
+	s.layout.Topology, _ = sidmap.ParseTopology(names.Topology) // checked by resolve
+	for i, name := range append(append([]string(nil), names.UserForests...), names.ResourceForest) {
+		src, err := f.sidmapOpenForest(ctx, cfg, name)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		switch {
+		case i == 0:
+			s.user = src
+		case i == len(names.UserForests):
+			s.res = src
+		default:
+			s.layout.MoreUserForests = append(s.layout.MoreUserForests, src)
+		}
 	}
-	return user, res, nil
+	return s, nil
 }
 
 // ---- plan -----------------------------------------------------------------------------------
@@ -176,21 +207,23 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	if len(specs) == 0 && cfg.Sidmap != nil {
 		specs = cfg.Sidmap.Match
 	}
-	rules, err := sidmap.ParseRules(specs)
-	if err != nil {
-		return err
+	var rules []sidmap.Rule // none: the topology's default
+	if len(specs) > 0 {
+		if rules, err = sidmap.ParseRules(specs); err != nil {
+			return err
+		}
 	}
 	if opts.WritePath != "" {
 		if st, err := os.Stat(filepath.Dir(opts.WritePath)); err != nil || !st.IsDir() {
 			return badInputf("plan file %s: no such folder", opts.WritePath)
 		}
 	}
-	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	src, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
 	if err != nil {
 		return err
 	}
-	defer user.Close()
-	defer res.Close()
+	defer src.Close()
+	user, res := src.user, src.res
 	rep := f.progressReporter("reading forests")
 	var p *sidmap.Plan
 	if opts.Sync {
@@ -198,10 +231,10 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 		if len(attrs) == 0 && cfg.Sidmap != nil {
 			attrs = cfg.Sidmap.SyncAttrs
 		}
-		p, err = sidmap.PlanSync(opts.ctx, user, res, sidmap.SyncOptions{Match: rules, Attributes: attrs,
+		p, err = sidmap.PlanSync(opts.ctx, user, res, sidmap.SyncOptions{Layout: src.layout, Match: rules, Attributes: attrs,
 			Base: opts.Base, Filter: opts.Filter, Progress: rep})
 	} else {
-		p, err = sidmap.MakePlan(opts.ctx, user, res, sidmap.PlanOptions{Match: rules, Base: opts.Base,
+		p, err = sidmap.MakePlan(opts.ctx, user, res, sidmap.PlanOptions{Layout: src.layout, Match: rules, Base: opts.Base,
 			Filter: opts.Filter, ReplaceMismatched: opts.ReplaceMismatched, Progress: rep})
 	}
 	if err != nil {
@@ -217,6 +250,9 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	c := p.Counts()
 	msg := fmt.Sprintf("plan: %d to set, %d already right, %d conflicts", c[sidmap.ActionSet], c[sidmap.ActionNone], c[sidmap.ActionConflict])
+	if n := c[sidmap.ActionSkip]; n > 0 {
+		msg += fmt.Sprintf(", %d skipped (no user-forest account by design)", n)
+	}
 	if opts.WritePath != "" {
 		msg += "; written to " + opts.WritePath
 	}
@@ -695,13 +731,12 @@ func sidmapVerifyRun(opts *sidmapVerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	src, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
 	if err != nil {
 		return err
 	}
-	defer user.Close()
-	defer res.Close()
-	fs, err := sidmap.Verify(opts.ctx, user, res, sidmap.VerifyOptions{Base: opts.Base, Filter: opts.Filter,
+	defer src.Close()
+	fs, err := sidmap.Verify(opts.ctx, src.user, src.res, sidmap.VerifyOptions{Layout: src.layout, Base: opts.Base, Filter: opts.Filter,
 		Progress: f.progressReporter("reading forests")})
 	if err != nil {
 		return err

@@ -176,12 +176,12 @@ func TestSidmapFlagsReachOptions(t *testing.T) {
 	var plan *sidmapPlanOptions
 	cmd := newCmdSidmapPlan(f, false, func(o *sidmapPlanOptions) error { plan = o; return nil })
 	cmd.SetArgs([]string{"--match", "mail,attr:employeeID=employeeNumber", "--base", "ou=x", "--filter", "(sn=*)",
-		"--replace-mismatched", "-w", "p.json", "--user-forest", "u", "--resource-forest", "r"})
+		"--replace-mismatched", "-w", "p.json", "--user-forest", "u,u2", "--resource-forest", "r", "--topology", "central"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(plan.Match) != "[mail attr:employeeID=employeeNumber]" || plan.Base != "ou=x" || plan.Filter != "(sn=*)" ||
-		!plan.ReplaceMismatched || plan.WritePath != "p.json" || plan.Forests != (sidmapForests{"u", "r"}) || plan.Sync {
+		!plan.ReplaceMismatched || plan.WritePath != "p.json" || fmt.Sprint(plan.Forests) != "{[u u2] r central}" || plan.Sync {
 		t.Errorf("plan options %+v", plan)
 	}
 	sync := newCmdSidmapPlan(f, true, func(o *sidmapPlanOptions) error { plan = o; return nil })
