@@ -49,7 +49,7 @@ func TestScenariosResponder(t *testing.T) {
 			f := rtcdbtest.New(t)
 			s.run(t, &backend{
 				open:     func(t *testing.T) *DB { return openFake(t, f) },
-				seed:     func(_ *testing.T, rows map[GUID][]byte) { f.Seed(rows) },
+				seed:     func(_ *testing.T, rows map[GUID][]byte) { fakeSeed(f)(rows) },
 				row:      func(_ *testing.T, g GUID) ([]byte, bool) { return f.Row(g) },
 				database: "rtc",
 				fake:     f,
@@ -177,7 +177,7 @@ func scenarioDiscover(t *testing.T, b *backend) {
 		t.Errorf("columns %+v", disc.Columns)
 	}
 	if b.fake != nil {
-		want := []Candidate{{"rtc", true, true, true}}
+		want := []Candidate{{"rtc", true, true, true, false}}
 		if !slices.Equal(disc.Candidates, want) || disc.Version != "9.00.4035.00" {
 			t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
 		}
@@ -443,6 +443,15 @@ func scenarioRestore(t *testing.T, b *backend) {
 	if b.fake != nil {
 		if n := len(b.fake.Requests("INSERT")); n != 2 {
 			t.Errorf("%d INSERTs, want 2", n)
+		}
+	}
+}
+
+// fakeSeed adapts the fake's Seed to seedN.
+func fakeSeed(f *rtcdbtest.Fake) func(map[GUID][]byte) {
+	return func(m map[GUID][]byte) {
+		for g, d := range m {
+			f.Seed(g, d)
 		}
 	}
 }
