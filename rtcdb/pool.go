@@ -355,12 +355,18 @@ func (r *PoolDeleteResult) err() error {
 	if len(r.Failed) == 0 {
 		return nil
 	}
+	var why []string
+	for _, c := range r.Copies {
+		if c.Status == StatusFailed || c.Status == StatusUnknown {
+			why = append(why, c.Copy+": "+c.Error)
+		}
+	}
 	changed := "no copy was changed"
 	if len(r.Changed) > 0 {
 		changed = "changed: " + strings.Join(r.Changed, ", ")
 	}
 	return &Error{Op: "delete", Server: r.Pool, Object: "dbo." + TableEntry, Kind: KindSQL,
-		Err:  fmt.Errorf("%d of %d copies failed (%s); %s", len(r.Failed), len(r.Copies), strings.Join(r.Failed, ", "), changed),
+		Err:  fmt.Errorf("%d of %d copies failed (%s); %s", len(r.Failed), len(r.Copies), strings.Join(why, "; "), changed),
 		Hint: "the copies disagree now: fix the cause and run the delete again for the failed copies (`abkit rtc entry` shows where rows remain)"}
 }
 

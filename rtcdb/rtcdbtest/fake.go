@@ -205,6 +205,13 @@ func (f *Fake) DropOn(prefix string, nth int) {
 	f.inject(prefix, nth, tdstest.Response{Drop: true}, false)
 }
 
+// ClearFault removes the fault FailOn or DropOn injected.
+func (f *Fake) ClearFault() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Fault = nil
+}
+
 func (f *Fake) inject(prefix string, nth int, resp tdstest.Response, every bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
