@@ -234,3 +234,30 @@ func TestRTCPoolConfigStrict(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// A single rtcab (Lync) back end: info names the layout, delete prints Update-CsAddressBook.
+func TestRTCSingleRTCAB(t *testing.T) {
+	fs, _ := rtcPoolFake(t)
+	f := fs[0]
+	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
+	yaml := fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_env: ABKIT_TEST_RTC_PASSWORD\n  encrypt: disable\n", f.Port())
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "--config="+cfg, "rtc", "info")
+	if code != ExitOK || !strings.Contains(stdout, "layout\trtcab (Lync Server 2010 and later") || !strings.Contains(stdout, "AbDnMapping(UserId, AdDn)") {
+		t.Fatalf("info: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, _, code = runCLI(t, "--config="+cfg, "rtc", "attributes")
+	if code != ExitOK || !strings.Contains(stdout, "proxyAddresses") || !strings.Contains(stdout, "\tfalse") {
+		t.Errorf("attributes: exit %d\n%s", code, stdout)
+	}
+	backup := filepath.Join(t.TempDir(), "b.json")
+	stdout, stderr, code = runCLI(t, "--config="+cfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", backup)
+	if code != ExitOK || !strings.Contains(stdout, poolDN1) || !strings.Contains(stderr, "Update-CsAddressBook") || strings.Contains(stderr, "regenUR") {
+		t.Fatalf("delete: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, _, ok := f.RowAB(rtcdb.MustParseGUID(rtcG1)); ok {
+		t.Error("row still there")
+	}
+}
