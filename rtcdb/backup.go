@@ -97,27 +97,36 @@ func (b *Backup) setStatus(status, reason string) {
 	}
 }
 
-// maxBackupSize bounds the backup files ReadBackup accepts.
+// maxBackupSize bounds the backup and index files ReadBackup and ReadPoolBackup accept.
 const maxBackupSize = 1 << 30
+
+// readJSONFile decodes the JSON file at path (at most maxBackupSize bytes) into v; what names the
+// kind of file for messages. Problems are KindBadInput errors of operation op.
+func readJSONFile(op, path, what string, v any) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return &Error{Op: op, Kind: KindBadInput, Err: err}
+	}
+	if fi.Size() > maxBackupSize {
+		return badInput(op, "%d bytes, more than %s can hold", fi.Size(), what)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &Error{Op: op, Kind: KindBadInput, Err: err}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return badInput(op, "not %s: %v", what, err)
+	}
+	return nil
+}
 
 // ReadBackup reads and checks a backup file: format, GUIDs, and each entry's size and SHA-256
 // against its UserData. Problems are KindBadInput errors.
 func ReadBackup(path string) (*Backup, error) {
 	op := "read backup " + path
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, &Error{Op: op, Kind: KindBadInput, Err: err}
-	}
-	if fi.Size() > maxBackupSize {
-		return nil, badInput(op, "%d bytes, more than a backup can hold", fi.Size())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &Error{Op: op, Kind: KindBadInput, Err: err}
-	}
 	var b Backup
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, badInput(op, "not a backup file: %v", err)
+	if err := readJSONFile(op, path, "a backup file", &b); err != nil {
+		return nil, err
 	}
 	switch {
 	case b.Format == BackupFormat && b.Layout == "":

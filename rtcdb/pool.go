@@ -195,9 +195,9 @@ type PoolBackupCopy struct {
 
 // Pool delete statuses of a copy besides the backup statuses.
 const (
-	StatusFailed  = "failed"  // the copy could not be opened, checked or changed; see the error
-	StatusNoRows  = "no-rows" // the copy holds none of the GUIDs: nothing to delete there
-	StatusSkipped = "skipped" // dry run
+	StatusFailed = "failed"  // the copy could not be opened, checked or changed; see the error
+	StatusNoRows = "no-rows" // the copy holds none of the GUIDs: nothing to delete there
+	StatusDryRun = "dry-run" // a dry run: nothing was changed
 )
 
 // CopyDelete is what a pool delete did on one copy.
@@ -282,7 +282,7 @@ func (p *Pool) Delete(ctx context.Context, guids []GUID, indexPath string, dryRu
 	}
 	if len(res.Missing) > 0 {
 		return res, &Error{Op: "delete", Server: p.Name, Object: "dbo." + TableEntry, Kind: KindNotFound,
-			Err:  fmt.Errorf("no copy holds a row for %s", guidList(res.Missing)),
+			Err:  fmt.Errorf("no copy %sholds a row for %s", map[bool]string{true: "that could be checked "}[len(res.Failed) > 0], guidList(res.Missing)),
 			Hint: "nothing was changed; remove these GUIDs from the list (`abkit rtc entry` shows what is there)"}
 	}
 	if dryRun {
@@ -292,7 +292,7 @@ func (p *Pool) Delete(ctx context.Context, guids []GUID, indexPath string, dryRu
 				continue
 			}
 			dr, err := c.DB.Delete(ctx, todo[i], DeleteOptions{DryRun: true})
-			cd.Result, cd.Status = dr, StatusSkipped
+			cd.Result, cd.Status = dr, StatusDryRun
 			if err != nil {
 				cd.Status, cd.Error = StatusFailed, err.Error()
 				res.Failed = append(res.Failed, c.Name)
@@ -398,34 +398,19 @@ func (b *PoolBackup) encode(w io.Writer) error {
 
 // IsPoolBackup reports whether the file at path is a pool backup index (by its format field).
 func IsPoolBackup(path string) bool {
-	data, err := os.ReadFile(path)
-	if err != nil || len(data) > maxBackupSize {
-		return false
-	}
 	var head struct {
 		Format string `json:"format"`
 	}
-	return json.Unmarshal(data, &head) == nil && head.Format == PoolBackupFormat
+	return readJSONFile("", path, "", &head) == nil && head.Format == PoolBackupFormat
 }
 
 // ReadPoolBackup reads and checks a pool backup index: format, and copy backup names that stay
 // in the index's folder.
 func ReadPoolBackup(path string) (*PoolBackup, error) {
 	op := "read backup index " + path
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, &Error{Op: op, Kind: KindBadInput, Err: err}
-	}
-	if fi.Size() > maxBackupSize {
-		return nil, badInput(op, "%d bytes, more than an index can hold", fi.Size())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &Error{Op: op, Kind: KindBadInput, Err: err}
-	}
 	var b PoolBackup
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, badInput(op, "not a backup index: %v", err)
+	if err := readJSONFile(op, path, "a backup index", &b); err != nil {
+		return nil, err
 	}
 	if b.Format != PoolBackupFormat {
 		return nil, badInput(op, "format %q, want %q", b.Format, PoolBackupFormat)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/abkit/abkit/rtcdb/internal/tdstest"
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
@@ -53,45 +52,13 @@ func TestScenariosABResponder(t *testing.T) {
 // TestScenariosABRealServer is the opt-in real-server tier of the rtcab layout (the section of
 // schema.sql after "-- LAYOUT rtcab"); it skips, saying so, without RTCDB_TEST_DSN.
 func TestScenariosABRealServer(t *testing.T) {
-	dsn := os.Getenv("RTCDB_TEST_DSN")
-	if dsn == "" {
-		t.Skip("RTCDB_TEST_DSN is not set: the real SQL Server tier of the rtcab layout did not run; the responder tier checks the wire contract only")
-	}
-	schema, err := os.ReadFile(filepath.Join("..", "testdata", "rtcdb", "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ab, ok := strings.Cut(string(schema), "-- LAYOUT rtcab")
-	if !ok {
-		t.Fatal("schema.sql has no -- LAYOUT rtcab section")
-	}
-	raw, err := sql.Open("sqlserver", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	_, cfg, err := Options{DSN: dsn}.dsn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := openRealServer(t)
 	for _, s := range scenariosAB {
 		t.Run(s.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			for _, batch := range splitBatches(ab) {
-				if _, err := raw.ExecContext(ctx, batch); err != nil {
-					t.Fatalf("schema.sql: %v\n%s", err, batch)
-				}
-			}
+			ctx := rs.prepare(t, rs.schemaLync)
+			raw := rs.raw
 			s.run(t, &backendAB{
-				open: func(t *testing.T) *DB {
-					d, err := Open(ctx, Options{DSN: dsn, Timeout: 30 * time.Second})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { _ = d.Close() })
-					return d
-				},
+				open: rs.opener(ctx),
 				seed: func(t *testing.T, g GUID, id int64, data []byte, dn string) {
 					if _, err := raw.ExecContext(ctx, "SET IDENTITY_INSERT dbo.AbUserEntry ON; INSERT INTO dbo.AbUserEntry (UserId, UserGuid, UserData) VALUES (@id, @g, @d); SET IDENTITY_INSERT dbo.AbUserEntry OFF",
 						sql.Named("id", id), sql.Named("g", uid(g)), sql.Named("d", data)); err != nil {
@@ -116,7 +83,7 @@ func TestScenariosABRealServer(t *testing.T) {
 					}
 					return id, dn.String, true
 				},
-				database: cfg.Database,
+				database: rs.database,
 			})
 		})
 	}

@@ -49,17 +49,20 @@ func toRTC(guids []dupes.GUID) []rtcdb.GUID {
 	return out
 }
 
-// EntriesPresent reports which GUIDs have a row (in a pool: in any copy that could be read;
-// a copy that fails fails the call).
+// EntriesPresent reports which GUIDs have a row (in a pool: in any copy that could be opened;
+// those that could not were reported when the pool was opened, and fail the call when none
+// could be).
 func (r *dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
 	dbs := []*rtcdb.DB{r.db}
 	if r.pool != nil {
 		dbs = dbs[:0]
 		for _, c := range r.pool.Copies {
-			if c.Err != nil {
-				return nil, c.Err
+			if c.DB != nil {
+				dbs = append(dbs, c.DB)
 			}
-			dbs = append(dbs, c.DB)
+		}
+		if len(dbs) == 0 {
+			return nil, r.pool.Copies[0].Err
 		}
 	}
 	out := make(map[dupes.GUID]bool, len(guids))

@@ -230,6 +230,9 @@ func rtcRestoreRun(opts *rtcRestoreOptions) error {
 		defer p.Close()
 		return rtcRestorePoolRun(f, opts.ctx, p, opts.Backup, opts.Yes)
 	}
+	if rtcdb.IsPoolBackup(opts.Backup) {
+		return badInputf("%s is the index of a pool delete: the rtc section must name the pool's front_ends to restore it", opts.Backup)
+	}
 	db, err := f.openRTC(opts.ctx)
 	if err != nil {
 		return err

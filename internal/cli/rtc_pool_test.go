@@ -113,8 +113,15 @@ func TestRTCPoolDeleteFrontEndFailsThenRestore(t *testing.T) {
 			backupFirst[i] = len(m) == 1 && err == nil
 		})
 	}
+	stdout, stderr, code := runCLI(t, cfg, "rtc", "delete", "--guid", rtcG1, "--backup", index)
+	if code != ExitOK || strings.Count(stdout, "\tdry-run") != 3 || !strings.Contains(stderr, "dry run: nothing was deleted") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(index); !os.IsNotExist(err) {
+		t.Fatal("a dry run wrote the index")
+	}
 	fs[2].FailOn("DELETE", 229, "The DELETE permission was denied on the object 'AbDnMapping'.")
-	stdout, stderr, code := runCLI(t, cfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", index)
+	stdout, stderr, code = runCLI(t, cfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", index)
 	if code != ExitRuntime {
 		t.Fatalf("exit %d, want 3 (partial)\n%s\n%s", code, stdout, stderr)
 	}
@@ -177,6 +184,22 @@ func TestRTCPoolDeleteAbsentEverywhereRefused(t *testing.T) {
 		if len(f.TxLog()) != 0 {
 			t.Error("a transaction started although the delete was refused")
 		}
+	}
+	// A pool index is refused by a configuration without the pool, before connecting.
+	single := filepath.Join(t.TempDir(), "abkit.yaml")
+	if err := os.WriteFile(single, []byte(fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_env: ABKIT_TEST_RTC_PASSWORD\n  encrypt: disable\n", fs[0].Port())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(t.TempDir(), "i.json")
+	if err := os.WriteFile(index, []byte(`{"format":"abkit-rtcdb-pool-backup/1","copies":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users := len(fs[0].Srv.Users())
+	if _, stderr, code := runCLI(t, "--config="+single, "rtc", "restore", index, "--yes"); code != ExitBadInput || !strings.Contains(stderr, "front_ends") {
+		t.Errorf("restore of an index without a pool: exit %d, %q", code, stderr)
+	}
+	if len(fs[0].Srv.Users()) != users {
+		t.Error("connected before refusing")
 	}
 }
 
