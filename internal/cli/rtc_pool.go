@@ -39,7 +39,6 @@ func rtcInfoPoolRun(f *Factory, ctx context.Context, p *rtcdb.Pool) error {
 		add := func(item, value string) { t.Append(cd.Copy, cd.Role, item, value) }
 		if cd.Error != "" {
 			add("error", cd.Error)
-			problems++
 			continue
 		}
 		d := cd.Discovery
@@ -65,9 +64,9 @@ func rtcInfoPoolRun(f *Factory, ctx context.Context, p *rtcdb.Pool) error {
 		problems++
 	}
 	if derr != nil {
-		fmt.Fprintf(f.IO.ErrOut, "abkit: %v\n", derr)
+		return derr // a copy could not be read: a runtime failure, not a finding
 	}
-	return findings(problems, "pool discovery problems: delete and restore would refuse or fail on some copy")
+	return findings(problems, "pool discovery problems: delete and restore would refuse on some copy")
 }
 
 // layoutText names a discovered layout and the product it belongs to.

@@ -284,3 +284,26 @@ func TestRTCSingleRTCAB(t *testing.T) {
 		t.Error("row still there")
 	}
 }
+
+func TestRTCInfoUnknownLayout(t *testing.T) {
+	f, cfg := rtcFake(t)
+	f.Columns["rtc"] = append(append([][]any{}, rtcdbtest.AttributeColumnsAB...), rtcdbtest.EntryColumns...) // Enable without AbDnMapping
+	stdout, stderr, code := runCLI(t, cfg, "rtc", "info")
+	if code != ExitFindings || !strings.Contains(stdout, "layout\tunknown (unknown)") ||
+		!strings.Contains(stderr, "unknown table layout in database rtc: saw AbUserEntry(UserGuid, UserData), no AbDnMapping, AbAttribute(ID, Name, Flags, Enable)") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, cfg, "rtc", "entry", "--guid", rtcG1); code != ExitRuntime || !strings.Contains(stderr, "refused") {
+		t.Errorf("entry on an unknown layout: exit %d, %q", code, stderr)
+	}
+}
+
+// A Front End that cannot be reached: info shows the others and exits 3.
+func TestRTCPoolInfoUnreachableFrontEnd(t *testing.T) {
+	fs, cfg := rtcPoolFake(t)
+	fs[2].Srv.Close()
+	stdout, stderr, code := runCLI(t, cfg, "rtc", "info")
+	if code != ExitRuntime || strings.Count(stdout, "layout\trtcab") != 2 || !strings.Contains(stdout, copyName(fs[2], true)+"\tfront end\terror") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
