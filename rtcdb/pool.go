@@ -223,9 +223,6 @@ type PoolDeleteResult struct {
 	FollowUp []string     `json:"follow_up"` // set when some copy changed
 }
 
-// Partial reports whether some copy failed.
-func (r *PoolDeleteResult) Partial() bool { return len(r.Failed) > 0 }
-
 // Delete removes the rows of guids from every copy that holds them. It first checks every copy
 // (opened, writable, which GUIDs it holds); a GUID no copy holds refuses the whole delete
 // (KindNotFound, nothing written). Unless dryRun it then writes the index file at indexPath
@@ -361,13 +358,14 @@ func (r *PoolDeleteResult) err() error {
 			why = append(why, c.Copy+": "+c.Error)
 		}
 	}
-	changed := "no copy was changed"
+	changed, hint := "no copy was changed", "fix the cause and run the command again"
 	if len(r.Changed) > 0 {
 		changed = "changed: " + strings.Join(r.Changed, ", ")
+		hint = "the copies disagree now: fix the cause and run the delete again for the failed copies (`abkit rtc entry` shows where rows remain)"
 	}
 	return &Error{Op: "delete", Server: r.Pool, Object: "dbo." + TableEntry, Kind: KindSQL,
 		Err:  fmt.Errorf("%d of %d copies failed (%s); %s", len(r.Failed), len(r.Copies), strings.Join(why, "; "), changed),
-		Hint: "the copies disagree now: fix the cause and run the delete again for the failed copies (`abkit rtc entry` shows where rows remain)"}
+		Hint: hint}
 }
 
 // commonLayout is LayoutRTC when every copy has it, LayoutRTCAB otherwise (a pool of Lync
