@@ -302,3 +302,55 @@ func TestDeleteABMappingCountMismatchRollsBack(t *testing.T) {
 		t.Errorf("tx log %v", log)
 	}
 }
+
+// A pool whose second Front End cannot be reached: the other copies are changed, each after its
+// own backup, and the result and the index say which copies changed and which failed.
+func TestPoolDeleteWithUnreachableCopy(t *testing.T) {
+	ctx := context.Background()
+	g := testGUID(1)
+	var fakes []*rtcdbtest.Fake
+	var members []Member
+	for i := range 3 {
+		f := rtcdbtest.NewRTCAB(t)
+		f.SeedAB(g, 7, testData(1), dnSales)
+		fakes = append(fakes, f)
+		members = append(members, Member{Role: "front end", Options: fakeOptions(f)})
+		if i == 2 {
+			f.Srv.Close()
+		}
+	}
+	p, err := OpenPool(ctx, "pool01", members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Copies[2].Err == nil || p.Copies[0].Err != nil {
+		t.Fatalf("open errors: %v, %v", p.Copies[0].Err, p.Copies[2].Err)
+	}
+	index := filepath.Join(t.TempDir(), "idx.json")
+	res, err := p.Delete(ctx, []GUID{g}, index, false)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 copies failed") || !strings.Contains(err.Error(), "changed: "+p.Copies[0].Name+", "+p.Copies[1].Name) {
+		t.Fatalf("error %v", err)
+	}
+	if !slices.Equal(res.Changed, []string{p.Copies[0].Name, p.Copies[1].Name}) || !slices.Equal(res.Failed, []string{p.Copies[2].Name}) ||
+		!slices.Equal(res.FollowUp, FollowUpLync) {
+		t.Errorf("result %+v", res)
+	}
+	for i, f := range fakes[:2] {
+		if _, ok := f.Row(g); ok {
+			t.Errorf("copy %d: row still there", i)
+		}
+		b, err := ReadBackup(res.Copies[i].Backup)
+		if err != nil || b.Status != StatusDeleted || *b.Entries[0].UserID != 7 {
+			t.Errorf("copy %d backup %+v, %v", i, b, err)
+		}
+	}
+	idx, err := ReadPoolBackup(index)
+	if err != nil || len(idx.Copies) != 3 || idx.Copies[2].Status != StatusFailed || !strings.Contains(idx.Copies[2].Error, "connect") {
+		t.Errorf("index %+v, %v", idx, err)
+	}
+	// Nothing anywhere: refused before any change.
+	if _, err := p.Delete(ctx, []GUID{g}, filepath.Join(t.TempDir(), "i2.json"), false); !IsKind(err, KindNotFound) || !strings.Contains(err.Error(), "no copy that could be checked holds") {
+		t.Errorf("second delete: %v", err)
+	}
+}
