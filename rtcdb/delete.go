@@ -222,7 +222,7 @@ func (d *DB) begin(ctx context.Context, op, db string, calls int) (*sql.Tx, func
 func (d *DB) entryLocked(ctx context.Context, tx *sql.Tx, disc *Discovery, g GUID) (*Entry, error) {
 	db := disc.Database
 	if disc.Layout != LayoutRTCAB {
-		return d.entry(ctx, tx, db, g)
+		return d.entry(ctx, tx, qEntryLocked, db, g)
 	}
 	op := "read entry " + g.String()
 	cctx, cancel := d.call(ctx)

@@ -137,7 +137,7 @@ func (d *DB) Entry(ctx context.Context, g GUID) (*Entry, error) {
 	if disc.Layout == LayoutRTCAB {
 		return d.entryAB(ctx, disc.Database, g)
 	}
-	return d.entry(ctx, d.db, disc.Database, g)
+	return d.entry(ctx, d.db, qEntry, disc.Database, g)
 }
 
 // entryAB reads the AbUserEntry row of g joined to its AbDnMapping rows.
@@ -178,11 +178,13 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (d *DB) entry(ctx context.Context, q querier, db string, g GUID) (*Entry, error) {
+// entry reads the AbUserEntry row of g (rtc layout) with stmt: qEntry, or qEntryLocked in a
+// transaction.
+func (d *DB) entry(ctx context.Context, q querier, stmt, db string, g GUID) (*Entry, error) {
 	cctx, cancel := d.call(ctx)
 	defer cancel()
 	var data []byte
-	err := q.QueryRowContext(cctx, fmt.Sprintf(qEntry, table(db, TableEntry)), sql.Named("guid", uid(g))).Scan(&data)
+	err := q.QueryRowContext(cctx, fmt.Sprintf(stmt, table(db, TableEntry)), sql.Named("guid", uid(g))).Scan(&data)
 	switch {
 	case err == sql.ErrNoRows:
 		return &Entry{GUID: g}, nil

@@ -386,6 +386,9 @@ func (f *Fake) statement(r *tdstest.Request) tdstest.Response {
 		if m[2] != "" && r.TranID == 0 {
 			f.t.Errorf("rtcdbtest: locked read outside a transaction")
 		}
+		if m[2] == "" && r.TranID != 0 {
+			f.t.Errorf("rtcdbtest: a read inside a transaction without UPDLOCK, HOLDLOCK")
+		}
 		cols := []tdstest.Column{{Name: "UserData", Type: tdstest.Image}}
 		if d, ok := f.visible(f.guid(r, "@guid")); ok {
 			return tdstest.Rows(cols, []any{d})
@@ -483,6 +486,9 @@ func (f *Fake) statementAB(r *tdstest.Request) (tdstest.Response, bool) {
 		}
 		return tdstest.Rows([]tdstest.Column{{Name: "is_identity", Type: tdstest.Int}}, []any{v}), true
 	case reEntryAB.MatchString(r.SQL):
+		if r.TranID != 0 {
+			f.t.Errorf("rtcdbtest: a read inside a transaction without UPDLOCK, HOLDLOCK")
+		}
 		cols := []tdstest.Column{{Name: "UserId", Type: tdstest.Int}, {Name: "UserData", Type: tdstest.VarBinaryMax}, {Name: "AdDn", Type: tdstest.NVarChar}}
 		g := f.guid(r, "@guid")
 		d, ok := f.visible(g)
