@@ -150,7 +150,6 @@ func planItems(p *Plan) []change.Item {
 	return items
 }
 
-
 // ApplyJournalFor returns the default journal of the run that wrote the undo (or redo) file
 // path: PLAN.journal for PLAN.undo.ldif, PLAN.undo.journal for PLAN.undo.redo.ldif.
 func ApplyJournalFor(path string) string {

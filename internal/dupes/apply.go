@@ -299,7 +299,6 @@ func modifierFor(m map[string]ldapsync.Modifier, forest string) ldapsync.Modifie
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-
 // prepareUndoDir writes plan.json and manifest.json (each synced) into the empty folder dir, or,
 // when dir holds the folder of an earlier run of the same plan, reads its manifest back.
 func prepareUndoDir(dir string, plan *Plan, forests []string, rows bool) (*Manifest, bool, error) {
