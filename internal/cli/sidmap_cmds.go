@@ -500,7 +500,7 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	if res == nil {
 		return err
 	}
-	t := Table{Columns: []string{"DN", "OUTCOME", "LDAP CODE", "ERROR"}}
+	t := Table{Columns: []string{"dn", "outcome", "ldap_code", "error"}}
 	for k, list := range [][]sidmap.Failure{res.Refused, res.Failed, res.InFlight} {
 		outcome := [...]string{"refused", "failed", "in flight"}[k]
 		for _, fl := range list {

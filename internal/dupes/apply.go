@@ -43,9 +43,9 @@ const (
 type Manifest struct {
 	Created   time.Time         `json:"created"`
 	Plan      string            `json:"plan"`
-	UndoLDIF  map[string]string `json:"undoLdif"`            // forest name -> file in the folder
-	Journal   map[string]string `json:"journal"`             // forest name -> file in the folder
-	RTCBackup string            `json:"rtcBackup,omitempty"` // file in the folder, when rows are deleted
+	UndoLDIF  map[string]string `json:"undo_ldif"`            // forest name -> file in the folder
+	Journal   map[string]string `json:"journal"`              // forest name -> file in the folder
+	RTCBackup string            `json:"rtc_backup,omitempty"` // file in the folder, when rows are deleted
 }
 
 // ApplyOptions are Apply's inputs besides the plan.
@@ -78,16 +78,16 @@ type ItemFailure struct {
 
 // Result is what Apply did.
 type Result struct {
-	UndoDir      string        `json:"undoDir,omitempty"`
+	UndoDir      string        `json:"undo_dir,omitempty"`
 	Resumed      bool          `json:"resumed"`
-	Modified     int           `json:"modified"`     // changes written by this run
-	AlreadyDone  int           `json:"alreadyDone"`  // done by an earlier run, or already as planned
-	NotAttempted int           `json:"notAttempted"` // the run was cut short before them
+	Modified     int           `json:"modified"`      // changes written by this run
+	AlreadyDone  int           `json:"already_done"`  // done by an earlier run, or already as planned
+	NotAttempted int           `json:"not_attempted"` // the run was cut short before them
 	Transactions int           `json:"transactions"`
 	Failed       []ItemFailure `json:"failed,omitempty"`
-	RowsDeleted  []GUID        `json:"rowsDeleted,omitempty"`
-	RowsError    string        `json:"rowsError,omitempty"` // the row deletion failed (none deleted); the modifies still ran
-	RowsNote     string        `json:"rowsNote,omitempty"`
+	RowsDeleted  []GUID        `json:"rows_deleted,omitempty"`
+	RowsError    string        `json:"rows_error,omitempty"` // the row deletion failed (none deleted); the modifies still ran
+	RowsNote     string        `json:"rows_note,omitempty"`
 }
 
 // Partial reports whether some change or the row deletion failed, or the run was cut short.
@@ -366,12 +366,12 @@ type UndoOptions struct {
 // UndoResult is what Undo did.
 type UndoResult struct {
 	Restored       int           `json:"restored"`
-	AlreadyPresent int           `json:"alreadyPresent"` // the values were there already (change never applied)
-	NeverApplied   int           `json:"neverApplied"`   // the fix never made these changes: nothing to undo
-	NotAttempted   int           `json:"notAttempted"`   // the undo was cut short before them
+	AlreadyPresent int           `json:"already_present"` // the values were there already (change never applied)
+	NeverApplied   int           `json:"never_applied"`   // the fix never made these changes: nothing to undo
+	NotAttempted   int           `json:"not_attempted"`   // the undo was cut short before them
 	Failed         []ItemFailure `json:"failed,omitempty"`
-	RowsRestored   bool          `json:"rowsRestored"`
-	RowsError      string        `json:"rowsError,omitempty"`
+	RowsRestored   bool          `json:"rows_restored"`
+	RowsError      string        `json:"rows_error,omitempty"`
 }
 
 // ReadManifest reads an undo folder's manifest.
