@@ -2,8 +2,19 @@ package ldapsync
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -254,5 +265,105 @@ func TestResponderTransactions(t *testing.T) {
 	s2.Extensions = []string{ldapsynctest.ExtWhoAmI}
 	if dialResponder(t, s2, adminBind, 0).SupportsTransactions() {
 		t.Error("SupportsTransactions true on a server without the operation")
+	}
+}
+
+// TestResponderAbandonAndTimeout: a cancelled search is abandoned on the wire (RFC 4511 4.11)
+// and the shared connection goes on serving; a server that stalls longer than the timeout ends
+// the search with an error naming the timeout.
+func TestResponderAbandonAndTimeout(t *testing.T) {
+	s := startResponder(t, 30)
+	s.EntryDelay = 2 * time.Millisecond
+	f := dialResponder(t, s, adminBind, 50)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	var last error
+	for _, err := range f.SearchEntries(ctx, SearchRequest{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n == 3 {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) || n != 3 {
+		t.Errorf("cancelled search: %d entries, %v; want 3 and context.Canceled", n, last)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for s.Stats().Abandons == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s.Stats().Abandons != 1 {
+		t.Errorf("abandon requests %d, want 1", s.Stats().Abandons)
+	}
+	if dns, err := collectDNs(t, f, SearchRequest{}); err != nil || len(dns) != 30 {
+		t.Errorf("search after the abandon: %d entries, %v", len(dns), err)
+	}
+
+	s.EntryDelay = 0
+	s.Hook = func(r ldapsynctest.Request) *ldapsynctest.Result {
+		if r.Op == "search" && r.Page == 2 {
+			return &ldapsynctest.Result{Delay: time.Second}
+		}
+		return nil
+	}
+	slow, err := Dial(context.Background(), Options{Name: "resp", URL: s.URL, PageSize: 10, Timeout: 200 * time.Millisecond, Bind: adminBind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	dns, err := collectDNs(t, slow, SearchRequest{})
+	if !errors.Is(err, errIdle) || len(dns) != 10 {
+		t.Errorf("stalled second page: %d entries, %v; want 10 and the idle timeout", len(dns), err)
+	}
+}
+
+// selfSigned returns a server TLS configuration for 127.0.0.1 and the path of its certificate
+// as a PEM CA file.
+func selfSigned(t *testing.T) (*tls.Config, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "responder"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, ca
+}
+
+// TestResponderStartTLS runs the raw StartTLS exchange and then the SASL NTLM bind and a paged
+// search over the upgraded connection; a certificate the client does not trust is refused.
+func TestResponderStartTLS(t *testing.T) {
+	s := startResponder(t, 12)
+	cfg, ca := selfSigned(t)
+	s.TLS = cfg
+	ntlm := Bind{Method: BindNTLM, Domain: "RESP", User: "alice", Password: "s3cret!"}
+	f, err := Dial(context.Background(), Options{Name: "resp", URL: s.URL, StartTLS: true, PageSize: 5,
+		TLS: TLSOptions{CAFile: ca}, Bind: ntlm, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Transport() != "starttls" || !f.ntlmDone {
+		t.Errorf("transport %s, SASL NTLM done %v", f.Transport(), f.ntlmDone)
+	}
+	if dns, err := collectDNs(t, f, SearchRequest{}); err != nil || len(dns) != 12 {
+		t.Errorf("search over StartTLS: %d entries, %v", len(dns), err)
+	}
+	var te *TLSError
+	if _, err := Dial(context.Background(), Options{Name: "resp", URL: s.URL, StartTLS: true, Bind: ntlm, Timeout: 5 * time.Second}); !errors.As(err, &te) {
+		t.Errorf("StartTLS with an untrusted certificate: %v, want a TLSError", err)
 	}
 }

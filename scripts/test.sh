@@ -40,6 +40,14 @@ if [ -f scripts/ensure-chromium.sh ]; then
   bash scripts/ensure-chromium.sh || { echo "!! chromium could not be installed" >&2; [ "${CI:-}" != "true" ] || exit 1; }
 fi
 
+# The race detector (-race below) needs cgo, hence a C compiler (Debian packages gcc, libc6-dev).
+if ! command -v gcc >/dev/null; then
+  echo "== installing gcc (the race detector needs cgo)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev; } >&2 ||
+    { echo "!! gcc could not be installed: go test -race cannot run" >&2; exit 1; }
+fi
+export CGO_ENABLED=1
+
 run=${TEST_RUN:-}
 # -race: the race detector runs on every test (multiplexed searches, apply workers).
 # -p 1: packages share the test servers; one package at a time keeps one package's planted

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/internal/change"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // DefaultConcurrency is the number of changes Apply has in flight when none is given.

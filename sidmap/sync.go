@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/change"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // DefaultSyncAttrs are the descriptive attributes sync-attrs copies when none are configured:

@@ -23,7 +23,7 @@ duplicate SIP address fix — in one checked transaction with a backup file that
 puts back.
 
 The connection comes from the rtc section of the configuration file (server, instance or port,
-database, auth sql|ntlm|kerberos, user, password_env or password_file, encrypt, tls_min, ca_file)
+database, auth sql|ntlm|kerberos|current-user, user, password_env or password_file, encrypt, tls_min, ca_file)
 or from a go-mssqldb DSN in the variable named by dsn_env. With front_ends the section names a
 pool: its back end plus each Front End's <server>\RTCLOCAL instance; info and entry then read
 every copy, and delete and restore act on every copy, each with its own backup.`,

@@ -48,6 +48,8 @@ func TestParseErrors(t *testing.T) {
 		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
 		{"rtc front end without server", "rtc: {server: s, front_ends: [{port: 1433}]}\n", "rtc: front_ends[0]: server (or dsn_env) is required"},
 		{"rtc front end unknown key", "rtc: {server: s, front_ends: [{server: fe1, instanse: X}]}\n", "instanse"},
+		{"current-user with a user", "forests:\n  - {name: a, url: 'ldap://x', bind: {method: current-user, user: bob}}\n", "current-user signs in as the logged-on account"},
+		{"rtc current-user with a password", "rtc: {server: s, auth: current-user, password_env: PW}\n", "current-user signs in as the logged-on account"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
 		{"sidmap user forests", "forests:\n  - {name: a, ldif: x}\n  - {name: r, ldif: y}\nsidmap: {user_forests: [a, c], resource_forest: r}\n", `no forest named "c"`},
 		{"sidmap no user forest", "forests:\n  - {name: r, ldif: y}\nsidmap: {resource_forest: r}\n", "user_forest (or user_forests)"},
@@ -97,5 +99,15 @@ func TestSidmapUsers(t *testing.T) {
 	}
 	if got := c.Sidmap.Users(); strings.Join(got, ",") != "a,b" {
 		t.Errorf("Users() = %v, want [a b]", got)
+	}
+}
+
+func TestParseCurrentUser(t *testing.T) {
+	c, err := Parse(strings.NewReader("forests:\n  - {name: a, url: 'ldap://dc', bind: {method: current-user, spn: ldap/dc.contoso.com}}\nrtc: {server: sql01, auth: current-user}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Forests[0].Bind.Method != "current-user" || c.RTC.Auth != "current-user" {
+		t.Errorf("parsed %+v, %+v", c.Forests[0].Bind, c.RTC)
 	}
 }

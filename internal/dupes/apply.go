@@ -13,8 +13,8 @@ import (
 
 	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/fsutil"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 )
 

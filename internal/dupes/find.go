@@ -8,8 +8,8 @@ import (
 	"sync"
 
 	"github.com/abkit/abkit/abs"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // GUID is an objectGUID in Windows layout (= ContactId of address book files = AbUserEntry.UserGuid).

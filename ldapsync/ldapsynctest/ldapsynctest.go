@@ -2,12 +2,14 @@
 // multiplexer connect to it over loopback TCP and speak real LDAPv3 (BER): simple binds, SASL
 // "NTLM" binds and Microsoft's "Sicily" NTLM bind (NTLMv2 responses are checked against the
 // account's password), searches with the paged results control (cookies, release with a page
-// size of 0), abandon, modify (add, delete with values, replace; all or nothing), the Who am I?
+// size of 0), abandon, modify (add, delete with values, replace; all or nothing), StartTLS (with
+// Server.TLS), the Who am I?
 // and RFC 5805 transaction extended operations (start, transaction specification control, end
 // with commit or abort), and a rootDSE listing the supported controls and extensions.
 //
-// Requests on one connection are served concurrently, like a real server: a search runs while
-// the next request is read, so several outstanding searches interleave their results. Every
+// Searches on one connection run concurrently, like a real server's: a search runs while the
+// next request is read, so several outstanding searches interleave their results and a modify
+// is answered while a search is still sending. Other requests are answered in order. Every
 // request passes the test's Hook first, which can script a failure (a result code, a delay or a
 // dropped connection). Entries live in memory; filters support and, or, not, equality,
 // substrings and presence (case-insensitive on strings, exact on bytes).
@@ -18,6 +20,7 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -40,6 +43,7 @@ const (
 	ExtStartTxn    = "1.3.6.1.1.21.1"
 	ExtEndTxn      = "1.3.6.1.1.21.3"
 	ExtWhoAmI      = "1.3.6.1.4.1.4203.1.11.3"
+	ExtStartTLS    = "1.3.6.1.4.1.1466.20037"
 )
 
 // LDAP result codes the responder sends.
@@ -130,6 +134,8 @@ type Server struct {
 	NoSASLNTLM bool
 	// BaseDN is the rootDSE's defaultNamingContext and namingContexts.
 	BaseDN string
+	// TLS, when set, offers StartTLS (RFC 4511 4.14) with this server configuration.
+	TLS *tls.Config
 
 	ln      net.Listener
 	mu      sync.Mutex
@@ -266,7 +272,7 @@ func (s *Server) accept() {
 		s.nconn++
 		s.stats.Conns++
 		s.conns[c] = true
-		cn := &conn{s: s, c: c, n: s.nconn, running: map[int64]chan struct{}{}, txns: map[string][]*modifyReq{}}
+		cn := &conn{s: s, raw: c, c: c, n: s.nconn, running: map[int64]chan struct{}{}, txns: map[string][]*modifyReq{}}
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go cn.serve()
@@ -276,7 +282,8 @@ func (s *Server) accept() {
 // conn is one client connection.
 type conn struct {
 	s       *Server
-	c       net.Conn
+	raw     net.Conn // the TCP connection
+	c       net.Conn // raw, or the TLS connection over it after StartTLS
 	n       int
 	wmu     sync.Mutex
 	mu      sync.Mutex
@@ -301,7 +308,7 @@ func (c *conn) serve() {
 		c.mu.Unlock()
 		c.wg.Wait()
 		c.s.mu.Lock()
-		delete(c.s.conns, c.c)
+		delete(c.s.conns, c.raw)
 		c.s.mu.Unlock()
 	}()
 	for {
@@ -462,6 +469,24 @@ func (c *conn) send(id int64, op *ber.Packet, controls ...*ber.Packet) bool {
 	defer c.wmu.Unlock()
 	_, err := c.c.Write(env.Bytes())
 	return err == nil
+}
+
+// startTLS answers a StartTLS request and continues the connection over TLS.
+func (c *conn) startTLS(id int64) bool {
+	if c.s.TLS == nil {
+		return c.reply(id, applicationExtendedResp, ProtocolError, "StartTLS not offered", nil, nil)
+	}
+	if !c.reply(id, applicationExtendedResp, Success, "", nil, nil) {
+		return false
+	}
+	tc := tls.Server(c.c, c.s.TLS)
+	if err := tc.Handshake(); err != nil {
+		return false
+	}
+	c.wmu.Lock()
+	c.c = tc
+	c.wmu.Unlock()
+	return true
 }
 
 // reply sends an LDAPResult-shaped response; extra are appended after the diagnostic message.
@@ -751,6 +776,9 @@ func (s *Server) rootDSE() *entry {
 	ext := s.Extensions
 	if ext == nil {
 		ext = []string{ExtStartTxn, ExtEndTxn, ExtWhoAmI}
+		if s.TLS != nil {
+			ext = append(ext, ExtStartTLS)
+		}
 	}
 	ctl := s.Controls
 	if ctl == nil {
@@ -1048,6 +1076,8 @@ func (c *conn) extended(id int64, op *ber.Packet) bool {
 		return []*ber.Packet{ber.NewString(ber.ClassContext, ber.TypePrimitive, 11, v, "responseValue")}
 	}
 	switch oid {
+	case ExtStartTLS:
+		return c.startTLS(id)
 	case ExtWhoAmI:
 		c.mu.Lock()
 		who := c.bound
