@@ -35,7 +35,9 @@ type ReadReport struct {
 	Skipped    int          `json:"skipped"`              // records skipped as unreadable
 	Problems   []*LDIFError `json:"problems,omitempty"`   // the first maxProblems of them, in file order
 	References int          `json:"references,omitempty"` // search references skipped
-	lines      map[int]bool // lines of Problems, so that a second search adds nothing
+	// Refused is, in strict mode, the record that ended a search of a streamed snapshot.
+	Refused *LDIFError   `json:"refused,omitempty"`
+	lines   map[int]bool // lines of Problems, so that a second search adds nothing
 }
 
 // Partial reports whether records were skipped: the forest was read only in part.

@@ -201,6 +201,11 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 					}
 					if prob != nil {
 						if s.opt.Strict {
+							s.mu.Lock()
+							if s.report.Refused == nil {
+								s.report.Refused = prob
+							}
+							s.mu.Unlock()
 							yield(nil, prob)
 							return
 						}
@@ -366,7 +371,7 @@ const maxNames = 4096
 func newStreamParser(path string, keep, want map[string]bool, match matcher, base string) *streamParser {
 	p := &streamParser{path: path, keep: keep, want: want, trim: len(keep) != len(want), match: match,
 		base: normalizeDN(base), rawBase: base, byName: map[string]bool{}}
-	p.sc = ldif.NewScanner(bytes.NewReader(nil), ldif.Options{})
+	p.sc = ldif.NewScanner(nil, ldif.Options{})
 	return p
 }
 
@@ -388,7 +393,7 @@ func (p *streamParser) block(b streamBlock) ([]streamRec, error) {
 	if p.keep != nil {
 		opt.Keep = p.keepName
 	}
-	p.sc.Reset(bytes.NewReader(b.data), opt)
+	p.sc.ResetBytes(b.data, opt)
 	var out []streamRec
 	for {
 		rec, err := p.sc.Next()

@@ -1,6 +1,7 @@
 package ldapsync
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // render prints objects with their raw attributes, sorted, for comparisons.
@@ -229,4 +232,51 @@ func FuzzStreamSnapshot(f *testing.F) {
 			t.Errorf("stream and snapshot skip differently on %q:\n%+v\n%+v", data, sr, fr)
 		}
 	})
+}
+
+// BenchmarkStreamSnapshot searches a 20,000-object snapshot (gensnap's shape: users with SIDs,
+// GUIDs, SIP and proxy addresses) with the default filter and attributes, as abkit dupes does.
+func BenchmarkStreamSnapshot(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.ldif")
+	var entries []*ldap.Entry
+	for i := range 20000 {
+		name := fmt.Sprintf("user%06d", i)
+		sid := MustParseSID(fmt.Sprintf("S-1-5-21-1-2-3-%d", 1000+i)).Bytes()
+		entries = append(entries, &ldap.Entry{DN: "cn=" + name + ",ou=Users,dc=x,dc=test", Attributes: []*ldap.EntryAttribute{
+			ldap.NewEntryAttribute("objectClass", []string{"top", "person", "organizationalPerson", "user"}),
+			ldap.NewEntryAttribute("cn", []string{name}), ldap.NewEntryAttribute("sAMAccountName", []string{name}),
+			ldap.NewEntryAttribute("displayName", []string{"User " + name}), ldap.NewEntryAttribute("userAccountControl", []string{"512"}),
+			ldap.NewEntryAttribute("objectSid", []string{string(sid)}), ldap.NewEntryAttribute("objectGUID", []string{string(sid[8:24])}),
+			ldap.NewEntryAttribute("msRTCSIP-PrimaryUserAddress", []string{"sip:" + name + "@contoso.com"}),
+			ldap.NewEntryAttribute("msRTCSIP-UserEnabled", []string{"TRUE"}),
+			ldap.NewEntryAttribute("proxyAddresses", []string{"SMTP:" + name + "@contoso.com", "sip:" + name + "@contoso.com"}),
+			ldap.NewEntryAttribute("telephoneNumber", []string{"+1 425 555 0100"}),
+			ldap.NewEntryAttribute("description", []string{"a description that no search asks for, long enough to be folded by the writer at 76 columns"}),
+		}})
+	}
+	var buf bytes.Buffer
+	if err := WriteSnapshot(&buf, entries); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, err := OpenStreamSnapshot("bench", path, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for _, err := range s.Search(context.Background(), SearchRequest{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != len(entries) {
+			b.Fatalf("%d objects", n)
+		}
+	}
 }

@@ -130,6 +130,8 @@ func NewPlan(o PlanOptions) *Plan {
 		} else {
 			p.Checks = append(p.Checks, PhoneRulesCheck(p.forests, rules))
 		}
+		// Last: the snapshots have been read by the checks above.
+		p.Checks = append(p.Checks, SnapshotRecordsCheck(p.forests))
 	}
 	return p
 }

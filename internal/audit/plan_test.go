@@ -32,7 +32,7 @@ func TestNewPlan(t *testing.T) {
 	for _, c := range p.Checks {
 		names = append(names, c.Name())
 	}
-	want := []string{"duplicate-sip", "duplicate-phone", "sidmap", "hidden-sip", "disabled-sip", "abs-freshness", "phone-normalization"}
+	want := []string{"duplicate-sip", "duplicate-phone", "sidmap", "hidden-sip", "disabled-sip", "abs-freshness", "phone-normalization", "snapshot-records"}
 	if !slices.Equal(names, want) || len(p.Skipped) != 0 {
 		t.Errorf("checks %v, skipped %q; want %v", names, p.Skipped, want)
 	}

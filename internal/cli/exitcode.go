@@ -18,7 +18,9 @@ const exitStatusHelp = `EXIT STATUS
   0  ok: the command ran and there is nothing to report
   1  findings: the command ran and found problems (duplicates, differences, audit findings)
   2  bad input or usage: unknown flag, bad configuration, a file that does not decode
-  3  runtime or partial failure: a server could not be reached, a change failed or was cut short`
+     (with --strict: an LDIF snapshot record that cannot be read)
+  3  runtime or partial failure: a server could not be reached, a change failed or was cut short,
+     or records of an LDIF snapshot could not be read and were skipped (partial input)`
 
 // exitError carries an explicit exit code chosen by a command.
 type exitError struct {
@@ -48,6 +50,15 @@ func runtimeFailure(err error) error {
 		return nil
 	}
 	return &exitError{code: ExitRuntime, err: err}
+}
+
+// partialInput marks a command's result as partial: it ran on input with skipped records
+// (exit 3). A command that failed keeps its own error.
+func partialInput(err error, msg string) error {
+	if err != nil && exitCode(err) != ExitFindings {
+		return err
+	}
+	return runtimeFailure(errors.New(msg))
 }
 
 // findingsError reports that a command ran and found problems (exit 1). Its message is printed

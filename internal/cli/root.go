@@ -22,6 +22,9 @@ type Factory struct {
 	Output     string // -o/--output as given ("" when not given)
 	NoProgress bool   // --no-progress
 	Verbose    bool   // -v
+	Strict     bool   // --strict: an LDIF snapshot record that cannot be read is bad input
+
+	snapshots snapshotReports // LDIF snapshots the command opened
 }
 
 // Main runs abkit with the process's arguments and streams and returns the exit code.
@@ -40,6 +43,7 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
 	err := root.ExecuteContext(ctx)
+	err = f.snapshots.check(io.ErrOut, err)
 	if err != nil {
 		var fe *findingsError
 		if errors.As(err, &fe) {
@@ -83,6 +87,7 @@ messages and progress go to stderr.
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table|json|csv|tsv (default: table on a terminal, tsv when piped)")
 	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show progress bars")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "more messages on stderr")
+	pf.BoolVar(&f.Strict, "strict", false, "refuse an LDIF snapshot with a record that cannot be read (exit 2) instead of skipping the record (exit 3)")
 
 	for _, group := range commandGroups(f) {
 		root.AddCommand(group)

@@ -22,7 +22,9 @@
 //
 // The scanner reuses its memory from record to record: the unfolded line, the decoded values
 // (back to back in one buffer) and the attribute slice. A Record and its values are valid until
-// the next call to Next; a caller that keeps them copies them once. Attribute names are interned.
+// the next call to Next; a caller that keeps them copies them once (Record.Entry makes one copy
+// of the values, shared by the entry's string and byte forms). Attribute names are interned.
+// Over input already in memory (ResetBytes), lines that are not folded are not copied at all.
 //
 // # Why not github.com/go-ldap/ldif
 //

@@ -1,6 +1,7 @@
 package ldif
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -18,14 +19,15 @@ func (r *Record) Entry() *ldap.Entry {
 		size += len(a.Value)
 	}
 	arena := make([]byte, 0, size)
-	// idx[i]: the attribute of r.Attrs[i]; names are interned, so == usually decides.
-	idx := make([]int, len(r.Attrs))
-	var names []string
-	var counts []int
+	// idx[i]: the attribute of r.Attrs[i]; names are interned, so == usually decides. The
+	// scratch slices are the record's, reused from record to record.
+	idx := slices.Grow(r.idx[:0], len(r.Attrs))[:len(r.Attrs)]
+	names, counts := r.names[:0], r.counts[:0]
+	defer func() { r.idx, r.names, r.counts = idx, names, counts }()
 	for i, a := range r.Attrs {
 		k := -1
 		for j := len(names) - 1; j >= 0; j-- {
-			if names[j] == a.Name || strings.EqualFold(names[j], a.Name) {
+			if n := names[j]; len(n) == len(a.Name) && (n == a.Name || strings.EqualFold(n, a.Name)) { // names are ASCII
 				k = j
 				break
 			}

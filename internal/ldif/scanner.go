@@ -25,6 +25,7 @@ const (
 
 var kindNames = [...]string{"entry", "modify", "delete", "moddn", "search reference", "search result"}
 
+// String names the kind for messages.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -55,15 +56,20 @@ type Record struct {
 	ChangeType string // as written ("" for a content record)
 	Attrs      []Attr // file order: attributes, or the values of Mods, or the lines of other kinds
 	Mods       []Mod  // operations of a Modify record
+
+	// Scratch of Entry, reused from record to record.
+	idx    []int
+	names  []string
+	counts []int
 }
 
 // Error is a record that cannot be read, or an input that cannot be read at all. It names the
 // file, the line and, once read, the record's DN.
 type Error struct {
-	Path string // file name ("" when read from a stream)
-	Line int    // 1-based line
-	DN   string // DN of the record, when its dn: line was read
-	Msg  string // what is wrong
+	Path string `json:"path,omitempty"` // file name ("" when read from a stream)
+	Line int    `json:"line"`           // 1-based line
+	DN   string `json:"dn,omitempty"`   // DN of the record, when its dn: line was read
+	Msg  string `json:"message"`        // what is wrong
 }
 
 func (e *Error) Error() string {
@@ -112,12 +118,17 @@ type Scanner struct {
 	long  bool // the current logical line was cut at MaxLine
 	err   error
 
-	buf      []byte // the current logical line
+	buf      []byte // the current logical line: a part of own, or of data
+	own      []byte // room for logical lines read from r, or folded
+	inMem    bool   // reading data (ResetBytes), not r
+	data     []byte // the rest of the input in memory
 	vals     []byte // decoded values of the current record, back to back
 	spans    []span // where each Attr's value is in vals
 	rec      Record
-	mod      int   // index of the open Mod, -1 when none
-	modStart []int // index in rec.Attrs of each Mod's first value
+	pos      int       // attribute lines of the current Entry record so far
+	byPos    []posName // by line position, from the records before
+	mod      int       // index of the open Mod, -1 when none
+	modStart []int     // index in rec.Attrs of each Mod's first value
 	names    map[string]string
 }
 
@@ -146,7 +157,14 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 	} else {
 		s.r.Reset(r)
 	}
-	s.opt, s.line, s.first, s.err = opt, opt.FirstLine, true, nil
+	s.opt, s.line, s.first, s.err, s.inMem, s.data = opt, opt.FirstLine, true, nil, false, nil
+}
+
+// ResetBytes makes s read data as a new input, keeping its memory. Lines that are not folded
+// are read in place: data must not change until the scan is done.
+func (s *Scanner) ResetBytes(data []byte, opt Options) {
+	s.Reset(bytes.NewReader(nil), opt)
+	s.inMem, s.data = true, data
 }
 
 // Next returns the next record. At the end of the input it returns io.EOF. A record that cannot
@@ -156,8 +174,8 @@ func (s *Scanner) Next() (*Record, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.rec = Record{Attrs: s.rec.Attrs[:0], Mods: s.rec.Mods[:0]}
-	s.vals, s.spans, s.mod, s.modStart = s.vals[:0], s.spans[:0], -1, s.modStart[:0]
+	s.rec = Record{Attrs: s.rec.Attrs[:0], Mods: s.rec.Mods[:0], idx: s.rec.idx, names: s.rec.names, counts: s.rec.counts}
+	s.vals, s.spans, s.mod, s.modStart, s.pos = s.vals[:0], s.spans[:0], -1, s.modStart[:0], 0
 	var recErr *Error
 	inRec := false
 	for {
@@ -209,13 +227,18 @@ func (s *Scanner) errorf(line int, format string, args ...any) *Error {
 // nextLine reads one logical line into s.buf: a physical line and its continuation lines, line
 // ends and fold spaces removed, in time linear in its length. ok is false at the end of input.
 func (s *Scanner) nextLine() (n int, ok bool, err error) {
-	s.buf, s.long = s.buf[:0], false
+	if s.inMem {
+		n, ok = s.nextLineBytes()
+		return n, ok, nil
+	}
+	s.own, s.long = s.own[:0], false
+	defer func() { s.buf = s.own }()
 	n = s.line
 	got, err := s.appendPhys()
 	if !got || err != nil {
 		return n, got, err
 	}
-	if len(s.buf) == 0 {
+	if len(s.own) == 0 {
 		return n, true, nil // a blank line continues nothing
 	}
 	for {
@@ -230,18 +253,68 @@ func (s *Scanner) nextLine() (n int, ok bool, err error) {
 	}
 }
 
-// appendPhys appends one physical line to s.buf without its line end. It reports whether there
+// nextLineBytes is nextLine over an input in memory (ResetBytes): a line that is not folded is
+// a part of the input, not a copy.
+func (s *Scanner) nextLineBytes() (int, bool) {
+	n := s.line
+	s.long = false
+	line, ok := s.physBytes()
+	if !ok {
+		s.buf = nil
+		return n, false
+	}
+	if len(line) == 0 || len(s.data) == 0 || s.data[0] != ' ' {
+		s.buf = line
+		if len(line) > s.opt.MaxLine {
+			s.buf, s.long = nil, true
+		}
+		return n, true
+	}
+	s.own = append(s.own[:0], line...)
+	for len(s.data) > 0 && s.data[0] == ' ' {
+		s.data = s.data[1:]
+		frag, _ := s.physBytes()
+		if len(s.own)+len(frag) > s.opt.MaxLine {
+			s.long = true
+		}
+		if !s.long {
+			s.own = append(s.own, frag...)
+		}
+	}
+	s.buf = s.own
+	if s.long {
+		s.buf = nil
+	}
+	return n, true
+}
+
+// physBytes takes one physical line off the input in memory, without its line end.
+func (s *Scanner) physBytes() ([]byte, bool) {
+	if len(s.data) == 0 {
+		return nil, false
+	}
+	var line []byte
+	if i := bytes.IndexByte(s.data, '\n'); i >= 0 {
+		line, s.data = s.data[:i], s.data[i+1:]
+	} else {
+		line, s.data = s.data, nil
+	}
+	s.line++
+	return bytes.TrimSuffix(line, []byte{'\r'}), true
+}
+
+// appendPhys appends one physical line to s.own without its line end. It reports whether there
 // was one.
 func (s *Scanner) appendPhys() (bool, error) {
 	got := false
 	for {
 		frag, err := s.r.ReadSlice('\n')
 		got = got || len(frag) > 0
-		if len(s.buf)+len(frag) > s.opt.MaxLine+2 {
+		if len(s.own)+len(frag) > s.opt.MaxLine+2 {
 			s.long = true
 		}
 		if !s.long {
-			s.buf = append(s.buf, frag...)
+			s.own = append(s.own, frag...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
@@ -255,8 +328,11 @@ func (s *Scanner) appendPhys() (bool, error) {
 		return false, nil
 	}
 	s.line++
-	s.buf = bytes.TrimSuffix(s.buf, []byte{'\n'})
-	s.buf = bytes.TrimSuffix(s.buf, []byte{'\r'})
+	s.own = bytes.TrimSuffix(s.own, []byte{'\n'})
+	s.own = bytes.TrimSuffix(s.own, []byte{'\r'})
+	if len(s.own) > s.opt.MaxLine {
+		s.long = true
+	}
 	return true, nil
 }
 
@@ -305,11 +381,10 @@ func (s *Scanner) addLine(l []byte, n int, inRec *bool) *Error {
 	case bytes.EqualFold(name, []byte("control")) && len(s.rec.Attrs) == 0 && s.rec.ChangeType == "":
 		return s.errorf(n, "controls are not accepted")
 	}
-	if s.opt.Keep != nil && !s.opt.Keep(s.intern(name)) {
-		if b64 {
-			if _, err := base64.StdEncoding.DecodeString(string(bytes.TrimRight(val, " "))); err != nil {
-				return s.errorf(n, "bad base64 value of %s", name)
-			}
+	if !s.keep(name) {
+		// Not decoded, but checked: a record reads the same whatever is kept.
+		if b64 && !validBase64(val) {
+			return s.errorf(n, "bad base64 value of %s", truncate(name, 60))
 		}
 		return nil
 	}
@@ -400,7 +475,13 @@ func (s *Scanner) appendAttr(name, val []byte, b64 bool, n int) *Error {
 		return err
 	}
 	s.spans = append(s.spans, span{start, len(s.vals)})
-	s.rec.Attrs = append(s.rec.Attrs, Attr{Name: s.intern(name), Line: n})
+	var nm string
+	if p := s.pos - 1; s.rec.Kind == Entry && p >= 0 && p < len(s.byPos) && s.byPos[p].name == string(name) {
+		nm = s.byPos[p].name
+	} else {
+		nm = s.intern(name)
+	}
+	s.rec.Attrs = append(s.rec.Attrs, Attr{Name: nm, Line: n})
 	return nil
 }
 
@@ -449,6 +530,56 @@ func (s *Scanner) finish() *Error {
 		s.rec.Mods[i].Values = s.rec.Attrs[s.modStart[i]:end:end]
 	}
 	return nil
+}
+
+// posName is what the scanner knows of the attribute name on one line position of a record.
+type posName struct {
+	name string
+	keep bool
+}
+
+// keep reports whether the attribute on the current line of an Entry record is kept (Keep).
+// Records of one kind list their attributes in the same order, so the answer for the same
+// position in the previous record is tried first; only a new name is interned and asked about.
+func (s *Scanner) keep(name []byte) bool {
+	pos := s.pos
+	s.pos++
+	if pos < len(s.byPos) && s.byPos[pos].name == string(name) {
+		return s.byPos[pos].keep
+	}
+	pn := posName{name: s.intern(name), keep: true}
+	if s.opt.Keep != nil {
+		pn.keep = s.opt.Keep(pn.name)
+	}
+	if pos < len(s.byPos) {
+		s.byPos[pos] = pn
+	} else if pos == len(s.byPos) && pos < maxNames {
+		s.byPos = append(s.byPos, pn)
+	}
+	return pn.keep
+}
+
+// validBase64 reports whether base64.StdEncoding decodes v (trailing spaces aside) without
+// decoding it: alphabet characters, '=' padding only at the end, a multiple of four of them
+// (the decoder skips CR and LF).
+func validBase64(v []byte) bool {
+	v = bytes.TrimRight(v, " ")
+	n, pad := 0, 0
+	for _, c := range v {
+		switch {
+		case c == '\r' || c == '\n':
+			continue
+		case c == '=':
+			pad++
+		case pad > 0:
+			return false
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+		n++
+	}
+	return n%4 == 0 && pad <= 2 && (pad == 0 || n-pad > 0 && (n-pad)%4 >= 2)
 }
 
 // intern returns name as a string, allocating each distinct name once.

@@ -2,6 +2,7 @@ package ldif
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
@@ -12,6 +13,19 @@ import (
 func scanAll(t testing.TB, text string, opt Options) (recs []Record, errs []*Error) {
 	t.Helper()
 	sc := NewScanner(strings.NewReader(text), opt)
+	return scanRest(t, sc)
+}
+
+// scanBytes is scanAll reading from memory (ResetBytes).
+func scanBytes(t testing.TB, text string, opt Options) (recs []Record, errs []*Error) {
+	t.Helper()
+	sc := NewScanner(nil, Options{})
+	sc.ResetBytes([]byte(text), opt)
+	return scanRest(t, sc)
+}
+
+func scanRest(t testing.TB, sc *Scanner) (recs []Record, errs []*Error) {
+	t.Helper()
 	for {
 		r, err := sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -140,9 +154,11 @@ func TestScannerModify(t *testing.T) {
 
 func TestScannerLongLine(t *testing.T) {
 	text := "dn: cn=a\ndescription: " + strings.Repeat("x", 100) + "\n\ndn: cn=b\n\n"
-	recs, errs := scanAll(t, text, Options{MaxLine: 50})
-	if len(recs) != 1 || recs[0].DN != "cn=b" || len(errs) != 1 || errs[0].Line != 2 {
-		t.Errorf("records %+v errors %v", recs, errs)
+	for _, scan := range []func(testing.TB, string, Options) ([]Record, []*Error){scanAll, scanBytes} {
+		recs, errs := scan(t, text, Options{MaxLine: 50})
+		if len(recs) != 1 || recs[0].DN != "cn=b" || len(errs) != 1 || errs[0].Line != 2 {
+			t.Errorf("records %+v errors %v", recs, errs)
+		}
 	}
 }
 
@@ -197,4 +213,15 @@ func foldedRecord(n int) string {
 		b.WriteString(" yz\n")
 	}
 	return b.String()
+}
+
+// TestValidBase64 holds validBase64 to what base64.StdEncoding decodes.
+func TestValidBase64(t *testing.T) {
+	for _, v := range []string{"", "AQ==", "AQI=", "AQID", "AQIDBA==", "A===", "====", "AA=A", "AA==AA==", "AQ", "A", "!!AA",
+		"AQ== ", "AQ\r\nID", "AB=", "AAA=", "AA+/", "AA_-", " AQ=="} {
+		_, err := base64.StdEncoding.DecodeString(strings.TrimRight(v, " "))
+		if got := validBase64([]byte(v)); got != (err == nil) {
+			t.Errorf("validBase64(%q) = %v, decoder: %v", v, got, err)
+		}
+	}
 }

@@ -14,7 +14,7 @@ import (
 const FoldWidth = 76
 
 // Writer writes LDIF that Scanner reads back to the same records: values that are not safe
-// strings are base64 (see Safe), lines are folded at FoldWidth, every record ends with a blank
+// strings are base64 (see safe), lines are folded at FoldWidth, every record ends with a blank
 // line. Errors are sticky: after the first one every call returns it.
 type Writer struct {
 	w   *bufio.Writer
@@ -44,25 +44,25 @@ func (w *Writer) Header(comment string) error {
 
 // WriteAttrs writes a content record: dn, then one line per attribute value in the given order.
 func (w *Writer) WriteAttrs(dn string, attrs []Attr) error {
-	b := AppendLine(w.buf[:0], "dn", []byte(dn))
+	b := appendLine(w.buf[:0], "dn", []byte(dn))
 	for _, a := range attrs {
 		if !validAttrName([]byte(a.Name)) {
 			return w.fail(fmt.Errorf("ldif: record %s: bad attribute name %q", dn, a.Name))
 		}
-		b = AppendLine(b, a.Name, a.Value)
+		b = appendLine(b, a.Name, a.Value)
 	}
 	return w.put(append(b, '\n'))
 }
 
 // WriteEntry writes e as a content record, its values from ByteValues.
 func (w *Writer) WriteEntry(e *ldap.Entry) error {
-	b := AppendLine(w.buf[:0], "dn", []byte(e.DN))
+	b := appendLine(w.buf[:0], "dn", []byte(e.DN))
 	for _, a := range e.Attributes {
 		if !validAttrName([]byte(a.Name)) {
 			return w.fail(fmt.Errorf("ldif: entry %s: bad attribute name %q", e.DN, a.Name))
 		}
 		for _, v := range a.ByteValues {
-			b = AppendLine(b, a.Name, v)
+			b = appendLine(b, a.Name, v)
 		}
 	}
 	return w.put(append(b, '\n'))
@@ -71,7 +71,7 @@ func (w *Writer) WriteEntry(e *ldap.Entry) error {
 // WriteModify writes m as a "changetype: modify" record: for each change its operation (add,
 // delete, replace or increment), its values and "-". Controls are not written.
 func (w *Writer) WriteModify(m *ldap.ModifyRequest) error {
-	b := AppendLine(w.buf[:0], "dn", []byte(m.DN))
+	b := appendLine(w.buf[:0], "dn", []byte(m.DN))
 	b = append(b, "changetype: modify\n"...)
 	for _, c := range m.Changes {
 		var op string
@@ -96,7 +96,7 @@ func (w *Writer) WriteModify(m *ldap.ModifyRequest) error {
 		b = append(b, name...)
 		b = append(b, '\n')
 		for _, v := range c.Modification.Vals {
-			b = AppendLine(b, name, []byte(v))
+			b = appendLine(b, name, []byte(v))
 		}
 		b = append(b, "-\n"...)
 	}
@@ -127,12 +127,12 @@ func (w *Writer) fail(err error) error {
 	return err
 }
 
-// AppendLine appends the line "name: value" (or "name:: base64" when the value is not Safe),
+// appendLine appends the line "name: value" (or "name:: base64" when the value is not safe),
 // folded at FoldWidth, and a newline. The caller checks that name is an attribute name.
-func AppendLine(b []byte, name string, v []byte) []byte {
+func appendLine(b []byte, name string, v []byte) []byte {
 	start := len(b)
 	b = append(b, name...)
-	if Safe(v) {
+	if safe(v) {
 		b = append(b, ": "...)
 		b = append(b, v...)
 	} else {
@@ -168,9 +168,9 @@ func fold(b []byte, start int) []byte {
 	return b[:out]
 }
 
-// Safe reports whether v is written as a plain value: not empty, printable ASCII only
+// safe reports whether v is written as a plain value: not empty, printable ASCII only
 // (0x20-0x7E), not starting with a space, ':' or '<', not ending with a space.
-func Safe(v []byte) bool {
+func safe(v []byte) bool {
 	if len(v) == 0 {
 		return false
 	}

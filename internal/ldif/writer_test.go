@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -146,6 +147,17 @@ func FuzzScanner(f *testing.F) {
 	f.Add([]byte("dn: cn=a\r\nchangetype: modify\r\nadd: cn\r\ncn: x\r\n-\r\n\r\n"))
 	f.Add([]byte("dn: cn=a\nx:< file:///etc/passwd\n\n \n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Reading from a stream and from memory gives the same records and errors.
+		r1, e1 := scanAll(t, string(data), Options{MaxLine: 1 << 12})
+		r2, e2 := scanBytes(t, string(data), Options{MaxLine: 1 << 12})
+		if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(e1, e2) {
+			t.Fatalf("stream and memory differ:\n%+v %v\n%+v %v", r1, e1, r2, e2)
+		}
+		// Attributes that are not kept are checked all the same: the same records fail.
+		_, e3 := scanAll(t, string(data), Options{MaxLine: 1 << 12, Keep: func(string) bool { return false }})
+		if !reflect.DeepEqual(e1, e3) {
+			t.Fatalf("errors differ when nothing is kept:\n%v\n%v", e1, e3)
+		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		sc := NewScanner(bytes.NewReader(data), Options{MaxLine: 1 << 12})
 		for {
