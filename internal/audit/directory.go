@@ -108,6 +108,7 @@ func HiddenSIPCheck(forests []*Forest) Check {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
 						Object:   o.DN,
+						Forest:   f.Name,
 						Message:  "SIP-enabled " + describe(f.Name, o) + " is hidden from address lists: it is left out of the address book",
 					})
 				}
@@ -129,6 +130,7 @@ func DisabledSIPCheck(forests []*Forest) Check {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
 						Object:   o.DN,
+						Forest:   f.Name,
 						Message:  "account is disabled but still SIP-enabled: " + describe(f.Name, o),
 					})
 				}

@@ -141,6 +141,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	}
 
 	rep := audit.Run(ctx, plan.Checks, audit.Options{Now: opts.Now, Progress: f.progressReporter("audit")})
+	describeAuditRun(rep, f, cfg, opts)
 	written, werr := audit.Write(rep, audit.WriteOptions{Dir: opts.Out, HistoryDir: opts.History})
 	if err := f.writeData(auditTable(rep), rep); err != nil {
 		return err
@@ -175,7 +176,7 @@ func auditConfig(opts *auditOptions) (*config.Config, error) {
 
 // auditTable is the terminal summary: one row per check.
 func auditTable(rep *audit.Report) Table {
-	t := Table{Columns: []string{"CHECK", "FINDINGS", "STATUS", "DESCRIPTION"}}
+	t := Table{Columns: []string{"name", "count", "status", "description"}}
 	for _, c := range rep.Checks {
 		count, status := strconv.Itoa(c.Count), "ok"
 		switch {

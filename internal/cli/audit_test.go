@@ -164,7 +164,7 @@ func TestAuditTableOutput(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 1+len(demoCounts) || lines[0] != "CHECK\tFINDINGS\tSTATUS\tDESCRIPTION" ||
+	if len(lines) != 1+len(demoCounts) || lines[0] != "name\tcount\tstatus\tdescription" ||
 		!strings.HasPrefix(lines[1], "duplicate-sip\t3\tfindings\t") {
 		t.Errorf("summary table:\n%s", out.String())
 	}

@@ -201,7 +201,7 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 }
 
 func dupesPlanTable(p *dupes.Plan) Table {
-	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete-row", "skip", "note"}}
+	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete_row", "skip", "note"}}
 	for _, c := range p.Changes {
 		var rm []string
 		for _, av := range c.Remove {
