@@ -139,12 +139,15 @@ func DisabledSIPCheck(forests []*Forest) Check {
 		})
 }
 
+// CheckSnapshotRecords is the name of SnapshotRecordsCheck.
+const CheckSnapshotRecords = "snapshot-records"
+
 // SnapshotRecordsCheck reports, for every forest read from an LDIF snapshot, the records that
 // could not be read and were skipped, each with its file and line: the other checks ran on the
 // rest of the forest. Put it after the checks that search the forests (a streamed snapshot knows
 // its skipped records once searched).
 func SnapshotRecordsCheck(forests []*Forest) Check {
-	return NewCheck("snapshot-records", "LDIF snapshot records that could not be read and were skipped",
+	return NewCheck(CheckSnapshotRecords, "LDIF snapshot records that could not be read and were skipped",
 		func(ctx context.Context) ([]Finding, error) {
 			var out []Finding
 			for _, f := range forests {
@@ -162,10 +165,10 @@ func SnapshotRecordsCheck(forests []*Forest) Check {
 					if p.DN != "" {
 						msg += " (dn: " + p.DN + ")"
 					}
-					out = append(out, Finding{Object: fmt.Sprintf("%s:%d", p.Path, p.Line), Message: msg})
+					out = append(out, Finding{Object: fmt.Sprintf("%s:%d", p.Path, p.Line), Message: msg, Forest: f.Name})
 				}
 				if more := rep.Skipped - len(rep.Problems); more > 0 {
-					out = append(out, Finding{Object: rep.Path, Message: fmt.Sprintf("forest %s: %d more records skipped", f.Name, more)})
+					out = append(out, Finding{Object: rep.Path, Message: fmt.Sprintf("forest %s: %d more records skipped", f.Name, more), Forest: f.Name})
 				}
 			}
 			return out, nil

@@ -89,6 +89,8 @@ func (c auditContext) command(fd audit.Finding) string {
 		args = append(c.withConfig("ldap", "find"), "--forest", fd.Forest, "--name", cn)
 	case audit.CheckABSFreshness:
 		args = c.absFileCommand(fd.Object)
+	case audit.CheckSnapshotRecords:
+		args = c.withConfig("config", "check") // names the forest's first skipped record
 	case audit.CheckPhoneRules:
 		if fd.Value == "" {
 			return ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/abkit/abkit/ldapsync"
@@ -56,9 +57,9 @@ type checkResult struct {
 	Detail string  `json:"detail"`
 	Millis float64 `json:"ms"`
 	// A snapshot's records that could not be read and were skipped, and search references.
-	Partial    bool `json:"partial,omitempty"`
-	Skipped    int  `json:"skipped,omitempty"`
-	References int  `json:"references,omitempty"`
+	Partial    bool `json:"partial"`
+	Skipped    int  `json:"skipped"`
+	References int  `json:"references"`
 }
 
 func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
@@ -112,16 +113,9 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 		}
 		results = append(results, r)
 	}
-	t := Table{Columns: []string{"forest", "target", "status", "detail", "ms"}}
+	t := Table{Columns: []string{"forest", "target", "ok", "detail", "ms"}}
 	for _, r := range results {
-		status := "ok"
-		switch {
-		case !r.OK:
-			status = "FAILED"
-		case r.Partial:
-			status = "PARTIAL"
-		}
-		t.Append(r.Forest, r.Target, status, r.Detail, fmt.Sprintf("%.0f", r.Millis))
+		t.Append(r.Forest, r.Target, strconv.FormatBool(r.OK), r.Detail, fmt.Sprintf("%.0f", r.Millis))
 	}
 	if err := f.writeData(t, results); err != nil {
 		return err

@@ -59,7 +59,9 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 		// cobra's own checks (required flags, flag groups) failed before the command ran.
 		err = usageError(cmd, "%v", err)
 	}
-	err = f.snapshots.check(io.ErrOut, err)
+	if ctx.Err() == nil {
+		err = f.snapshots.check(io.ErrOut, err)
+	}
 	if err != nil {
 		var fe *findingsError
 		if errors.As(err, &fe) {

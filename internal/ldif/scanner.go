@@ -158,6 +158,11 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 		s.r.Reset(r)
 	}
 	s.opt, s.line, s.first, s.err, s.inMem, s.data = opt, opt.FirstLine, true, nil, false, nil
+	if r != nil && opt.FirstLine == 1 {
+		if b, err := s.r.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
+			s.r.Discard(len(bom))
+		}
+	}
 }
 
 // ResetBytes makes s read data as a new input, keeping its memory. Lines that are not folded
@@ -165,7 +170,13 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 func (s *Scanner) ResetBytes(data []byte, opt Options) {
 	s.Reset(bytes.NewReader(nil), opt)
 	s.inMem, s.data = true, data
+	if opt.FirstLine <= 1 {
+		s.data = bytes.TrimPrefix(s.data, bom)
+	}
 }
+
+// bom is the UTF-8 byte order mark some Windows tools put before the first line; it is skipped.
+var bom = []byte{0xef, 0xbb, 0xbf}
 
 // Next returns the next record. At the end of the input it returns io.EOF. A record that cannot
 // be read is returned as an *Error after the scanner skipped it: calling Next again goes on with
@@ -598,7 +609,8 @@ func (s *Scanner) intern(name []byte) string {
 }
 
 // validAttrName reports whether b is an attribute description: a letter then letters, digits,
-// '-' and ';' (options), or a numeric OID.
+// '-' and ';' (options, which may also hold '=' and '*' as Active Directory's range option
+// does: member;range=1500-*), or a numeric OID.
 func validAttrName(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -617,10 +629,13 @@ func validAttrName(b []byte) bool {
 		}
 		return !dot
 	}
+	opts := false
 	for i, c := range b {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
 		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == ';'):
+			opts = opts || c == ';'
+		case opts && (c == '=' || c == '*'):
 		default:
 			return false
 		}

@@ -225,3 +225,24 @@ func TestValidBase64(t *testing.T) {
 		}
 	}
 }
+
+func TestAttrNames(t *testing.T) {
+	for name, ok := range map[string]bool{"cn": true, "msRTCSIP-PrimaryUserAddress": true, "objectGUID;binary": true,
+		"member;range=1500-*": true, "1.2.840.113556.1.4.221": true, "cn=x": false, "bad:name": false, "-cn": false,
+		"1..2": false, "c n": false, "": false, "member=1;range": false} {
+		if validAttrName([]byte(name)) != ok {
+			t.Errorf("validAttrName(%q) = %v", name, !ok)
+		}
+	}
+}
+
+// TestScannerBOM: a UTF-8 byte order mark before the first line (PowerShell, Notepad) is skipped.
+func TestScannerBOM(t *testing.T) {
+	text := "\ufeffdn: cn=a\r\ncn: a\r\n"
+	for _, scan := range []func(testing.TB, string, Options) ([]Record, []*Error){scanAll, scanBytes} {
+		recs, errs := scan(t, text, Options{})
+		if len(errs) != 0 || len(recs) != 1 || recs[0].DN != "cn=a" || recs[0].Line != 1 {
+			t.Errorf("records %+v errors %v", recs, errs)
+		}
+	}
+}
