@@ -274,8 +274,10 @@ func TestParsePolicy(t *testing.T) {
 // base.
 func TestApplyPolicy(t *testing.T) {
 	for name, edit := range map[string]func(c *Change){
-		"userPassword":      func(c *Change) { c.Remove = append(c.Remove, AttrValues{Attr: "userPassword", Values: []string{"x"}}) },
-		"smtp proxy":        func(c *Change) { c.Remove = []AttrValues{{Attr: "proxyAddresses", Values: []string{"SMTP:sales@contoso.com"}}} },
+		"userPassword": func(c *Change) { c.Remove = append(c.Remove, AttrValues{Attr: "userPassword", Values: []string{"x"}}) },
+		"smtp proxy": func(c *Change) {
+			c.Remove = []AttrValues{{Attr: "proxyAddresses", Values: []string{"SMTP:sales@contoso.com"}}}
+		},
 		"originator sid":    func(c *Change) { c.Remove = []AttrValues{{Attr: "msRTCSIP-OriginatorSid", Values: []string{"x"}}} },
 		"outside the base":  func(c *Change) { c.DN = "cn=Sales,dc=other" },
 		"suffix in the RDN": func(c *Change) { c.DN = `cn=Sales\,dc=u` },
