@@ -33,8 +33,17 @@ func (k Classifier) Class(c *Contact) Class {
 	if c.Deleted() {
 		return ClassDeleted
 	}
-	if k.hasGroup && hasValue(c.Attr(k.group)) {
-		return ClassGroup
+	for i := range c.Values {
+		if k.GroupMarker(&c.Values[i]) {
+			return ClassGroup
+		}
 	}
 	return ClassEntry
+}
+
+// GroupMarker reports whether v marks its contact as a group (a value of the group-marker
+// attribute), for callers that classify while they walk the records for another purpose:
+// a contact with records is ClassGroup when one of them is a marker, else ClassEntry.
+func (k Classifier) GroupMarker(v *Value) bool {
+	return k.hasGroup && v.AttrID == k.group && v.Kind != ValueEmpty
 }

@@ -181,28 +181,6 @@ func absContainsRecord(vals []abs.Value, raw, norm string) bool {
 	return false
 }
 
-func TestAbsAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", "García Zoë", "quote \" back \\ slash", "tab\tnl\ncr\r", "\x00\x1f\x7f", "bad \xff utf8 \xe2\x82", "\u2028 line sep", "日本語",
-		"01234567\"9abcdef", "abcdefgh\x01", "abcdefghé and more ascii", "abcdefgh\xff", "abcdefg\\", "sip:ann.berg@contoso.com;x=\u007f"} {
-		got := appendJSONString(nil, s)
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back, wantBack string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("%q: invalid JSON %s: %v", s, got, err)
-			continue
-		}
-		if err := json.Unmarshal(want, &wantBack); err != nil {
-			t.Fatal(err)
-		}
-		if back != wantBack {
-			t.Errorf("%q: decodes to %q, encoding/json's to %q", s, back, wantBack)
-		}
-	}
-}
-
 func TestAbsBrokenFiles(t *testing.T) {
 	tests := []struct {
 		args       []string
