@@ -432,7 +432,7 @@ func writeUndo(path, comment string, reverse []Item) (string, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return "", err
 	}
-	if err := fsutil.WriteNew(path, 0o600, fsutil.WriteBytes(buf.Bytes())); err != nil {
+	if err := fsutil.WriteNew(path, fsutil.Private, fsutil.WriteBytes(buf.Bytes())); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(sum[:]), nil

@@ -15,10 +15,10 @@ import (
 // One contact:
 //
 //	{"contact_id":"96bd221f-8492-4450-abb2-2bd6828db27a","ou_path_id":209,"offset":2712,
-//	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
+//	 "type":"address book entry","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
+// type is "address book entry" (a user or a contact), group or deleted (abs.Class). attributes maps each attribute name
 // (in record order) to its values: strings as they are, binary values in lower-case hex, booleans
 // as true/false; an empty attribute of a compact delta is null. normalized, present when the
 // contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
@@ -142,47 +142,13 @@ func runEnd(vs []abs.Value, i int) int {
 	return j
 }
 
-// contactTyper names what a contact is, as abs.Summarize counts it: deleted (a delta's record
-// without attributes), group (it has the group-marker attribute), user (it has a SIP address in
-// msRTCSIP-PrimaryUserAddress) or contact (anything else, such as a mail contact, or a compact
-// delta's record that does not carry the SIP address).
-type contactTyper struct {
-	group, sip       uint16
-	hasGroup, hasSIP bool
-}
+// contactTyper names what a contact is: abs.Classifier's class.
+type contactTyper struct{ abs.Classifier }
 
-func newContactTyper(t *abs.Table) contactTyper {
-	var ct contactTyper
-	if g, ok := t.Group(); ok {
-		ct.group, ct.hasGroup = g.ID, true
-	}
-	if a, ok := t.ByName("msRTCSIP-PrimaryUserAddress"); ok {
-		ct.sip, ct.hasSIP = a.ID, true
-	}
-	return ct
-}
+func newContactTyper(t *abs.Table) contactTyper { return contactTyper{abs.NewClassifier(t)} }
 
 // typeOf names what c is.
-func (ct contactTyper) typeOf(c *abs.Contact) string {
-	if c.Deleted() {
-		return "deleted"
-	}
-	user := false
-	for i := range c.Values {
-		v := &c.Values[i]
-		if v.Kind == abs.ValueEmpty {
-			continue
-		}
-		if ct.hasGroup && v.AttrID == ct.group {
-			return "group"
-		}
-		user = user || (ct.hasSIP && v.AttrID == ct.sip)
-	}
-	if user {
-		return "user"
-	}
-	return "contact"
-}
+func (ct contactTyper) typeOf(c *abs.Contact) string { return string(ct.Class(c)) }
 
 // contactType is newContactTyper(t).typeOf(c), for a single contact.
 func contactType(c *abs.Contact, t *abs.Table) string { return newContactTyper(t).typeOf(c) }

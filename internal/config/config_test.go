@@ -46,6 +46,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad bind", "forests:\n  - {name: a, ldif: x, bind: {method: digest}}\n", "unknown method"},
 		{"starttls on ldaps", "forests:\n  - {name: a, url: 'ldaps://x', starttls: true}\n", "starttls"},
 		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
+		{"rtc front end without server", "rtc: {server: s, front_ends: [{port: 1433}]}\n", "rtc: front_ends[0]: server (or dsn_env) is required"},
+		{"rtc front end unknown key", "rtc: {server: s, front_ends: [{server: fe1, instanse: X}]}\n", "instanse"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
 		{"sidmap user forests", "forests:\n  - {name: a, ldif: x}\n  - {name: r, ldif: y}\nsidmap: {user_forests: [a, c], resource_forest: r}\n", `no forest named "c"`},
 		{"sidmap no user forest", "forests:\n  - {name: r, ldif: y}\nsidmap: {resource_forest: r}\n", "user_forest (or user_forests)"},
