@@ -301,6 +301,9 @@ func (f *forests) describeSID(sid ldapsync.SID) string {
 	if r := wellKnownReason(sid); r != "" {
 		return r
 	}
+	if f.unknownDomain(sid) {
+		return "no user-forest account: its domain belongs to no configured user forest"
+	}
 	return "no user-forest account"
 }
 
