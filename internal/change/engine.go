@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -436,6 +437,16 @@ func writeUndo(path, comment string, reverse []Item) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// ID identifies an input for its journal: prefix, ":sha256:" and the hash of v's JSON form.
+func ID(prefix string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return prefix + ":sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 func samePath(a, b string) bool {

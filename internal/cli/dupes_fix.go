@@ -313,7 +313,7 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 	if res == nil {
 		return runtimeOrBadInput(err)
 	}
-	if err := f.writeData(t, map[string]any{"dryRun": !opts.yes, "changes": t.Rows, "rtcBackup": backup, "result": res}); err != nil {
+	if err := f.writeData(t, map[string]any{"dry_run": !opts.yes, "changes": t.Rows, "rtc_backup": backup, "result": res}); err != nil {
 		return err
 	}
 	e := f.IO.ErrOut
