@@ -39,12 +39,17 @@ func TestSeveralUserForests(t *testing.T) {
 	u2 := newFakeDir("userforest2", uf2Base)
 	u2.add(uf2Base, attrs{"objectClass": {"top", "domain", "domainDNS"}, "objectSid": {ldapsync.MustParseSID("S-1-5-21-4-5-6")}})
 	u2.add("cn=bob,ou=Users,"+uf2Base, attrs{"objectClass": {"top", "user"}, "sAMAccountName": {"bob"}, "objectSid": {u2sid(2)}, "userAccountControl": {"512"}})
-	lay := Layout{MoreUserForests: []ldapsync.Source{u2}}
+	// A third forest known only by its domain object (no accounts yet).
+	u3 := newFakeDir("userforest3", "dc=uf3,dc=test")
+	u3.add("dc=uf3,dc=test", attrs{"objectClass": {"top", "domain", "domainDNS"}, "objectSid": {ldapsync.MustParseSID("S-1-5-21-7-7-7")}})
+	r.add(rdn("empty"), attrs{"objectClass": {"user"}, "userAccountControl": {"514"}, "msRTCSIP-UserEnabled": {"TRUE"},
+		"msExchMasterAccountSid": {ldapsync.MustParseSID("S-1-5-21-7-7-7-1000")}})
+	lay := Layout{MoreUserForests: []ldapsync.Source{u2, u3}}
 	p, err := MakePlan(context.Background(), u, r, PlanOptions{Layout: lay})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.UserForest != "userforest,userforest2" {
+	if p.UserForest != "userforest,userforest2,userforest3" {
 		t.Errorf("plan user_forest %q", p.UserForest)
 	}
 	rows := rowsByCN(p)
@@ -58,8 +63,11 @@ func TestSeveralUserForests(t *testing.T) {
 		t.Errorf("gone %+v", row)
 	}
 	if row := rows["stranger"]; row.Action != ActionConflict ||
-		!strings.Contains(row.Reason, "is of domain S-1-5-21-9-9-9, which belongs to no configured user forest (userforest S-1-5-21-1-2-3; userforest2 S-1-5-21-4-5-6)") {
+		!strings.Contains(row.Reason, "is of domain S-1-5-21-9-9-9, which belongs to no configured user forest (userforest S-1-5-21-1-2-3; userforest2 S-1-5-21-4-5-6; userforest3 S-1-5-21-7-7-7)") {
 		t.Errorf("stranger %+v", row)
+	}
+	if row := rows["empty"]; row.Action != ActionConflict || !strings.Contains(row.Reason, "no account in user forest userforest3 has objectSid S-1-5-21-7-7-7-1000") {
+		t.Errorf("empty %+v", row)
 	}
 	fs, err := Verify(context.Background(), u, r, VerifyOptions{Layout: lay})
 	if err != nil {
@@ -76,11 +84,13 @@ func TestSeveralUserForests(t *testing.T) {
 	}
 }
 
-// TestSelfIsNoFinding: a room mailbox (SELF) without OriginatorSid is no finding; with
-// userAccountControl etc. unchanged it is never planned.
-func TestSelfIsNoFinding(t *testing.T) {
+// TestVerifyNoFindingByDesign: a room mailbox (SELF) needs no OriginatorSid, one carrying a SID
+// anyway is not compared with SELF, and a migrated user's old SID as master SID is no mismatch.
+func TestVerifyNoFindingByDesign(t *testing.T) {
 	u, r := forestsFor(func(u, r *fakeDir) {
 		userAcct(u, "alice", 1, true, nil)
+		userAcct(u, "mig", 2, true, attrs{"sIDHistory": {rsid(5001)}})
+		resAcct(r, "mig", 13, attrs{"msExchMasterAccountSid": {rsid(5001)}, "msRTCSIP-OriginatorSid": {usid(2)}})
 		resAcct(r, "room", 11, attrs{"msExchMasterAccountSid": {SIDSelf}})
 		resAcct(r, "room-mapped", 12, attrs{"msExchMasterAccountSid": {SIDSelf}, "msRTCSIP-OriginatorSid": {usid(1)}})
 	})

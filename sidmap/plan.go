@@ -11,8 +11,9 @@
 // # Limits
 //
 // Candidates are user objects with userAccountControl ACCOUNTDISABLE set and
-// msRTCSIP-UserEnabled TRUE. Both forests' user objects are read once and held in memory while a
-// plan or verification is built (about 1 KB per account). SIDs are always written in binary.
+// msRTCSIP-UserEnabled TRUE, or, in a central forest (TopologyCentral), SIP-enabled contacts. The
+// user forests' accounts and the candidates are read once and held in memory while a plan or
+// verification is built (about 1 KB per account). SIDs are always written in binary.
 // sidmap defines its own interface and is not compatible with the OCS resource kit's sidmap.wsf.
 package sidmap
 
@@ -160,6 +161,9 @@ func (p *Plan) validate() error {
 	}
 	if p.Kind != KindOriginatorSID && p.Kind != KindSyncAttrs {
 		return &PlanError{Reason: fmt.Sprintf("unknown kind %q", p.Kind)}
+	}
+	if t := p.Options.Topology; t != "" && t != TopologyCentral {
+		return &PlanError{Reason: fmt.Sprintf("unknown topology %q", t)}
 	}
 	seen := map[string]bool{}
 	for i := range p.Rows {

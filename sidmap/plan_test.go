@@ -341,6 +341,7 @@ func TestReadPlanRejects(t *testing.T) {
 		{"unknown field", `{"version":1,"kind":"originator-sid","rows":[],"extra":1}`, "unknown field"},
 		{"version", `{"version":2,"kind":"originator-sid","rows":[]}`, "version 2"},
 		{"kind", `{"version":1,"kind":"other","rows":[]}`, `unknown kind "other"`},
+		{"topology", `{"version":1,"kind":"originator-sid","options":{"match":[],"topology":"hub"},"rows":[]}`, `unknown topology "hub"`},
 		{"bad SID", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set","proposed_sid":"S-1-x"}]}`, "bad SID"},
 		{"set without SID", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set"}]}`, "without proposed_sid"},
 		{"no DN", `{"version":1,"kind":"originator-sid","rows":[{"action":"none"}]}`, "no resource_dn"},

@@ -152,17 +152,26 @@ func newCmdSidmapPlan(f *Factory, sync bool, runF func(*sidmapPlanOptions) error
 		Long: withExitStatus(`Pair every disabled, SIP-enabled resource-forest account with a user-forest account and
 propose msRTCSIP-OriginatorSid = that account's objectSid. Nothing is written to the directory.
 
-Match rules are tried in the order given (default master-sid,sam):
-  master-sid   msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
-  sam          same sAMAccountName
-  upn          same userPrincipalName local part (before @)
-  mail         same mail
-  attr:R=U     resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+With --topology central (or sidmap.topology) the candidates are SIP-enabled contacts instead.
+Several user forests (--user-forest a,b or sidmap.user_forests): a SID's domain picks the forest.
 
-Each row is set, none (already right) or conflict. Conflicts are never written: no match, more
-than one match, the SID already used by another resource object, the user-forest account
-disabled or missing, or a different OriginatorSid already set (a mismatch; planned for
-replacement only with --replace-mismatched).
+Match rules, in the order given (default master-sid,sam; central: proxy); the first that finds an
+account decides, and a later rule finding another account is a conflict naming both:
+  master-sid          msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
+  master-sid-history  an msExchMasterAccountHistory value = objectSid
+  sid-history         msExchMasterAccountSid (or its history) in the user's sIDHistory (migrated users)
+  sam                 same sAMAccountName
+  upn                 same userPrincipalName local part (before @)
+  mail                same mail
+  proxy               a shared address: mail, smtp:/sip: proxyAddresses, msRTCSIP-PrimaryUserAddress
+  attr:R=U            resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+
+Each row is set, none (already right), skip or conflict. An account whose msExchMasterAccountSid
+is SELF (S-1-5-10: room, shared, equipment and system mailboxes) or another well-known SID is
+skipped, with the reason. Conflicts are never written: no match, more than one match, rules that
+disagree, the SID already used by another resource object, the user-forest account disabled or
+missing, a SID of a domain in no configured user forest, or a different OriginatorSid already set
+(a mismatch; planned for replacement only with --replace-mismatched).
 
 -w writes the plan as JSON, the input of 'abkit sidmap apply'; -o json prints it.`),
 		Example: `  abkit sidmap plan -w plan.json
@@ -710,10 +719,13 @@ func newCmdSidmapVerify(f *Factory, runF func(*sidmapVerifyOptions) error) *cobr
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check msRTCSIP-OriginatorSid of every disabled, SIP-enabled resource account",
-		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account, check that msRTCSIP-OriginatorSid
-is present and binary (missing, not-binary), resolves to an existing user-forest account
-(unresolved) that is enabled (user-disabled), agrees with msExchMasterAccountSid when that is set
-(master-mismatch), and is carried by no other resource-forest object (duplicate).
+		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account (SIP-enabled contact with --topology
+central), check that msRTCSIP-OriginatorSid is present and binary (missing, not-binary), resolves
+to an existing account of a configured user forest (unresolved, unknown-domain) that is enabled
+(user-disabled), agrees with msExchMasterAccountSid when that is set (master-mismatch), and is
+carried by no other resource-forest object (duplicate). For a contact, its
+msRTCSIP-PrimaryUserAddress must be in its mailbox's proxyAddresses (address-not-in-mailbox).
+Accounts whose msExchMasterAccountSid is SELF or another well-known SID need no OriginatorSid.
 Exits 1 when there is any finding.`),
 		Example: `  abkit sidmap verify
   abkit sidmap verify --base "OU=Sales,DC=res,DC=contoso,DC=com" -o json`,

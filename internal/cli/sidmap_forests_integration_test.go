@@ -39,7 +39,7 @@ func sidmapForestsConfig(t *testing.T, url string) string {
 	for _, f := range [][2]string{{"users", "dc=userforest,dc=test"}, {"users2", "dc=userforest2,dc=test"}, {"res", "dc=resforest,dc=test"}} {
 		fmt.Fprintf(&b, "  - name: %s\n    url: %s\n    base: \"%s\"\n    bind: {method: simple, dn: \"cn=admin,%s\", password_env: ABKIT_SIDMAP_TEST_PASSWORD}\n", f[0], url, f[1], f[1])
 	}
-	b.WriteString("sidmap:\n  user_forests: [users, users2]\n  resource_forest: res\n  match: [master-sid, sid-history, sam]\n")
+	b.WriteString("sidmap:\n  user_forests: [users, users2]\n  resource_forest: res\n  match: [master-sid, master-sid-history, sid-history, sam]\n")
 	return writeConfig(t, b.String())
 }
 
@@ -93,42 +93,44 @@ func TestSidmapIntegrationSlapdForests(t *testing.T) {
 		"cn=Mia Moved":    "set sid-history " + fzUF + "-3001 users cn=Mia Moved," + fzUserOU,
 		"cn=Bea Boss":     "set master-sid " + fzUF + "-3002 users cn=Bea Boss," + fzUserOU,
 		"cn=Ned North":    "set master-sid " + fzUF2 + "-4001 users2 cn=Ned North,ou=Users,dc=userforest2,dc=test",
+		"cn=Hal History":  "set master-sid-history " + fzUF + "-3005 users cn=Hal History," + fzUserOU,
 		"cn=Sam Stranger": "conflict master-sid   ",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("plan rows\n%v\nwant\n%v", got, want)
 	}
 	out, _ := cli(ExitFindings, "sidmap", "verify", "--base", fzResOU)
-	if g := verifyLines(out); strings.Join(g, "|") != "cn=Bea Boss missing|cn=Mia Moved missing|cn=Ned North missing|cn=Sam Stranger missing" {
+	if g := verifyLines(out); strings.Join(g, "|") != "cn=Bea Boss missing|cn=Hal History missing|cn=Mia Moved missing|cn=Ned North missing|cn=Sam Stranger missing" {
 		t.Errorf("verify before: %q", g)
 	}
 
-	// Apply: exactly the three OriginatorSids, in binary.
+	// Apply: exactly the four OriginatorSids, in binary.
 	cli(ExitOK, "sidmap", "apply", planPath, "--yes")
 	afterSID := state(fzResOU)
-	if d := diffStates(before, afterSID, 10); len(d) != 3 {
-		t.Errorf("apply changed %d things, want 3: %v", len(d), d)
+	if d := diffStates(before, afterSID, 10); len(d) != 4 {
+		t.Errorf("apply changed %d things, want 4: %v", len(d), d)
 	}
-	for cn, sid := range map[string]string{"Mia Moved": fzUF + "-3001", "Bea Boss": fzUF + "-3002", "Ned North": fzUF2 + "-4001"} {
+	for cn, sid := range map[string]string{"Mia Moved": fzUF + "-3001", "Bea Boss": fzUF + "-3002", "Ned North": fzUF2 + "-4001", "Hal History": fzUF + "-3005"} {
 		vs := afterSID[strings.ToLower("cn="+cn+","+fzResOU)]["msrtcsip-originatorsid"]
 		if len(vs) != 1 || vs[0] != string(ldapsync.MustParseSID(sid).Bytes()) {
 			t.Errorf("%s: OriginatorSid %q, want binary %s", cn, vs, sid)
 		}
 	}
 	cli(ExitOK, "sidmap", "plan", "--base", fzResOU, "-w", planPath+".again")
-	if c := readPlan(t, planPath+".again").Counts(); c[sidmap.ActionSet] != 0 || c[sidmap.ActionNone] != 3 {
+	if c := readPlan(t, planPath+".again").Counts(); c[sidmap.ActionSet] != 0 || c[sidmap.ActionNone] != 4 {
 		t.Errorf("plan after apply: %v", c)
 	}
 	out, _ = cli(ExitFindings, "sidmap", "verify", "--base", fzResOU)
-	if g := verifyLines(out); strings.Join(g, "|") != "cn=Sam Stranger missing" {
-		t.Errorf("verify after apply: %q", g)
+	if g := verifyLines(out); strings.Join(g, "|") != "cn=Sam Stranger missing" ||
+		!strings.Contains(out, "its domain belongs to no configured user forest") {
+		t.Errorf("verify after apply: %q\n%s", g, out)
 	}
 
 	// sync-attrs: Mia's manager becomes Bea's resource account; the photo is copied byte-exact.
 	syncPath := filepath.Join(dir, "sync.json")
 	cli(ExitOK, "sidmap", "sync-attrs", "plan", "--base", fzResOU, "-w", syncPath)
 	sp := readPlan(t, syncPath)
-	if c := sp.Counts(); c[sidmap.ActionSet] != 3 || c[sidmap.ActionSkip] != 1 || c[sidmap.ActionConflict] != 1 {
+	if c := sp.Counts(); c[sidmap.ActionSet] != 4 || c[sidmap.ActionSkip] != 1 || c[sidmap.ActionConflict] != 1 {
 		t.Errorf("sync plan %v", c)
 	}
 	cli(ExitOK, "sidmap", "sync-attrs", "apply", syncPath, "--yes")
@@ -143,8 +145,8 @@ func TestSidmapIntegrationSlapdForests(t *testing.T) {
 			t.Errorf("Mia %s = %q, want %q", a, vs, w)
 		}
 	}
-	if d := diffStates(afterSID, afterSync, 40); len(d) != 19 { // Mia 15 attributes, Bea 3, Ned 1
-		t.Errorf("sync changed %d things, want 19: %v", len(d), d)
+	if d := diffStates(afterSID, afterSync, 40); len(d) != 20 { // Mia 15 attributes, Bea 3, Ned 1, Hal 1
+		t.Errorf("sync changed %d things, want 20: %v", len(d), d)
 	}
 	cli(ExitOK, "sidmap", "sync-attrs", "plan", "--base", fzResOU, "-w", syncPath+".again")
 	if c := readPlan(t, syncPath+".again").Counts(); c[sidmap.ActionSet] != 0 {

@@ -74,6 +74,7 @@ func TestSidmapIntegrationSambaForests(t *testing.T) {
 		return c.sid(dn)
 	}
 	bea := user(uconn, udn("bea"), "bea", map[string][]any{"displayName": {"Bea Boss"}, "title": {"Director"}})
+	hal := user(uconn, udn("hal"), "hal", nil) // found through msExchMasterAccountHistory
 	mia := user(uconn, udn("mia"), "mia", map[string][]any{"displayName": {"Mia Moved"}, "title": {"Engineer"},
 		"c": {"US"}, "co": {"United States"}, "countryCode": {"840"}, "thumbnailPhoto": {photo}, "manager": {udn("bea")}})
 	out, err := exec.Command("bash", filepath.Join("..", "..", "testdata", "samba", "server.sh"), "sidhistory",
@@ -93,16 +94,18 @@ func TestSidmapIntegrationSambaForests(t *testing.T) {
 	// user forest; the rest are disabled, SIP-enabled accounts and SIP-enabled contacts.
 	rdn := func(n string) string { return "CN=" + n + "," + rou }
 	ned := user(rconn, rdn("ned-user"), "ned", nil)
-	res := func(cn string, master ldapsync.SID) {
+	res := func(cn, attr string, master ldapsync.SID) {
 		rconn.add(rdn(cn), map[string][]any{"objectClass": {"user"}, "userAccountControl": {"514"},
 			"sAMAccountName": {"r" + tag[:6] + cn}, "msRTCSIP-UserEnabled": {"TRUE"},
-			"msRTCSIP-PrimaryUserAddress": {"sip:" + name(cn) + "@contoso.com"}, "msExchMasterAccountSid": {master.Bytes()}})
+			"msRTCSIP-PrimaryUserAddress": {"sip:" + name(cn) + "@contoso.com"}, attr: {master.Bytes()}})
 	}
-	res("room", sidmap.SIDSelf)
-	res("mia", old)
-	res("bea", bea)
-	res("ned", ned)
-	res("sam", foreign)
+	const masterSID, masterHistory = "msExchMasterAccountSid", "msExchMasterAccountHistory"
+	res("room", masterSID, sidmap.SIDSelf)
+	res("mia", masterSID, old)
+	res("bea", masterSID, bea)
+	res("ned", masterSID, ned)
+	res("sam", masterSID, foreign)
+	res("hal", masterHistory, hal)
 	contact := func(cn, addr string) {
 		rconn.add(rdn(cn), map[string][]any{"objectClass": {"contact"}, "mail": {name(cn) + "@contoso.com"},
 			"msRTCSIP-UserEnabled": {"TRUE"}, "msRTCSIP-PrimaryUserAddress": {"sip:" + addr + "@contoso.com"}})
@@ -115,7 +118,7 @@ func TestSidmapIntegrationSambaForests(t *testing.T) {
   - {name: users, url: %q, base: %q, bind: {method: simple, user: %q, password_env: ABKIT_SIDMAP_SAMBA_PW}}
   - {name: users2, url: %q, base: %q, bind: {method: simple, user: %q, password_env: ABKIT_SIDMAP_SAMBA_PW}}
   - {name: res, url: %q, base: %q, bind: {method: simple, user: %q, password_env: ABKIT_SIDMAP_SAMBA_PW}}
-sidmap: {user_forests: [users, users2], resource_forest: res, match: [master-sid, sid-history]}
+sidmap: {user_forests: [users, users2], resource_forest: res, match: [master-sid, master-sid-history, sid-history]}
 `, env["ABKIT_SAMBA_USER_URL"], env["ABKIT_SAMBA_USER_BASE"], env["ABKIT_SAMBA_USER_BIND"],
 		env["ABKIT_SAMBA_RES_URL"], env["ABKIT_SAMBA_RES_BASE"], env["ABKIT_SAMBA_RES_BIND"],
 		env["ABKIT_SAMBA_RES_URL"], rou, env["ABKIT_SAMBA_RES_BIND"]))
@@ -139,22 +142,22 @@ sidmap: {user_forests: [users, users2], resource_forest: res, match: [master-sid
 	}
 	want := map[string]string{"room": "skip   ", "mia": "set sid-history " + mia.String() + " users",
 		"bea": "set master-sid " + bea.String() + " users", "ned": "set master-sid " + ned.String() + " users2",
-		"sam": "conflict master-sid  "}
+		"sam": "conflict master-sid  ", "hal": "set master-sid-history " + hal.String() + " users"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("plan rows\n%v\nwant\n%v", got, want)
 	}
 	cli(ExitOK, "sidmap", "apply", planPath, "--yes")
 	afterSID := rconn.state(rou, stateAttrs...)
-	if d := diffStates(before, afterSID, 10); len(d) != 3 {
-		t.Errorf("apply changed %d things, want 3: %v", len(d), d)
+	if d := diffStates(before, afterSID, 10); len(d) != 4 {
+		t.Errorf("apply changed %d things, want 4: %v", len(d), d)
 	}
-	for n, sid := range map[string]ldapsync.SID{"mia": mia, "bea": bea, "ned": ned} {
+	for n, sid := range map[string]ldapsync.SID{"mia": mia, "bea": bea, "ned": ned, "hal": hal} {
 		if vs := afterSID[strings.ToLower(rdn(n))]["msrtcsip-originatorsid"]; len(vs) != 1 || vs[0] != string(sid.Bytes()) {
 			t.Errorf("%s: OriginatorSid %q, want binary %s", n, vs, sid)
 		}
 	}
 	cli(ExitOK, "sidmap", "plan", "--base", rou, "-w", planPath+".again")
-	if c := readPlan(t, planPath+".again").Counts(); c[sidmap.ActionSet] != 0 || c[sidmap.ActionNone] != 3 {
+	if c := readPlan(t, planPath+".again").Counts(); c[sidmap.ActionSet] != 0 || c[sidmap.ActionNone] != 4 {
 		t.Errorf("plan after apply: %v", c)
 	}
 	out2, _ := cli(ExitFindings, "sidmap", "verify", "--base", rou)

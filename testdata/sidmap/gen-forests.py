@@ -10,6 +10,7 @@ Usage: python3 gen-forests.py   (deterministic output)
                   sIDHistory of Mia in dc=userforest
     Bea Boss      master SID = Bea's objectSid (dc=userforest)      -> set by master-sid
     Ned North     master SID = Ned's objectSid in dc=userforest2    -> set by master-sid (2nd forest)
+    Hal History   no master SID; msExchMasterAccountHistory = Hal's -> set by master-sid-history
     Sam Stranger  master SID of a domain in no configured forest    -> conflict
   ou=Central,dc=resforest (SIP-enabled contacts; central topology):
     Kim Contact   mail and sip address of Kim's mailbox             -> set by proxy
@@ -57,6 +58,7 @@ user(u, 'cn=Mia Moved,' + F, 'fz-mia', UF + '-3001', 512, 'sIDHistory:: ' + b64(
      'physicalDeliveryOfficeName: B2/1142', 'l: Redmond', 'st: WA', 'c: US', 'co: United States',
      'countryCode: 840', 'company: Contoso', 'department: R&D', 'mail: mia@contoso.com',
      'thumbnailPhoto:: ' + b64(PHOTO), 'manager: cn=Bea Boss,' + F)
+user(u, 'cn=Hal History,' + F, 'fz-hal', UF + '-3005', 512, 'displayName: Hal History')
 user(u, 'cn=Kim Mailbox,' + F, 'fz-kim', UF + '-3003', 512, 'mail: kim@contoso.com',
      'proxyAddresses: SMTP:kim@contoso.com', 'proxyAddresses: sip:kim@contoso.com')
 user(u, 'cn=Lou Mailbox,' + F, 'fz-lou', UF + '-3004', 512, 'mail: lou@contoso.com',
@@ -78,6 +80,7 @@ user(r, 'cn=Room 101,' + RF_, 'fz-room101', RF + '-6001', 514, ms('S-1-5-10'), *
 user(r, 'cn=Mia Moved,' + RF_, 'fz-mia-r', RF + '-6002', 514, ms(OLD + '-5001'), *sip('mia'), 'displayName: Mia')
 user(r, 'cn=Bea Boss,' + RF_, 'fz-bea-r', RF + '-6003', 514, ms(UF + '-3002'), *sip('bea'))
 user(r, 'cn=Ned North,' + RF_, 'fz-ned-r', RF + '-6004', 514, ms(UF2 + '-4001'), *sip('ned'))
+user(r, 'cn=Hal History,' + RF_, 'fz-hal-r', RF + '-6006', 514, 'msExchMasterAccountHistory:: ' + b64(sid(UF + '-3005')), *sip('hal'))
 user(r, 'cn=Sam Stranger,' + RF_, 'fz-sam-r', RF + '-6005', 514, ms(FOREIGN + '-7001'), *sip('sam.stranger'))
 for cn, mail, addr in [('Kim Contact', 'kim@contoso.com', 'kim'), ('Lou Contact', 'lou@contoso.com', 'lou.other')]:
     dn = 'cn=%s,ou=Central,%s' % (cn, RB)
