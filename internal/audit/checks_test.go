@@ -139,7 +139,15 @@ objectSid:: {{S-1-5-21-1-2-3-1002}}
 userAccountControl: 514
 `
 
-const sidmapResLDIF = `dn: cn=Ann,dc=r
+const sidmapResLDIF = `dn: cn=Room,dc=r
+objectClass: user
+sAMAccountName: room
+userAccountControl: 514
+msRTCSIP-UserEnabled: TRUE
+msRTCSIP-PrimaryUserAddress: sip:room@contoso.com
+msExchMasterAccountSid:: {{S-1-5-10}}
+
+dn: cn=Ann,dc=r
 objectClass: user
 sAMAccountName: ann
 userAccountControl: 514
@@ -190,6 +198,7 @@ func TestSidmapCheck(t *testing.T) {
 	for _, f := range fs {
 		got = append(got, string(f.Severity)+" "+f.Object+" "+strings.SplitN(f.Message, ":", 2)[0])
 	}
+	// cn=Room (msExchMasterAccountSid SELF: a room mailbox) is no finding.
 	want := "error cn=New,dc=r missing, warning cn=Old,dc=r user-disabled"
 	if strings.Join(got, ", ") != want {
 		t.Errorf("findings %q, want %q", got, want)
