@@ -2,9 +2,6 @@ package sidmap
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -89,7 +86,7 @@ func Apply(ctx context.Context, p *Plan, m ldapsync.Modifier, opts ApplyOptions)
 	if !strings.EqualFold(p.ResourceForest, opts.Forest) {
 		return nil, &OptionsError{Reason: fmt.Sprintf("sidmap: the plan is for resource forest %q, the configuration names %q: make a plan for the configured forest", p.ResourceForest, opts.Forest)}
 	}
-	id, err := planID(p)
+	id, err := change.ID("plan", p)
 	if err != nil {
 		return nil, err
 	}
@@ -151,16 +148,6 @@ func planItems(p *Plan) []change.Item {
 		items = append(items, it)
 	}
 	return items
-}
-
-// planID identifies a plan for its journal: a hash of its JSON form.
-func planID(p *Plan) (string, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return "plan:sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // ApplyJournalFor returns the default journal of the run that wrote the undo (or redo) file

@@ -27,8 +27,9 @@ const (
 // msRTCSIP-OriginatorSid.
 const CentralCandidateFilter = "(&(objectClass=contact)(msRTCSIP-UserEnabled=TRUE))"
 
-// domainFilter selects a forest's domain objects, whose objectSid is the domain SID.
-const domainFilter = "(&(objectClass=domain)(objectSid=*))"
+// userOrDomainFilter selects, in one pass, the user-forest accounts (userFilter) and the
+// forest's domain objects, whose objectSid is the domain SID.
+const userOrDomainFilter = "(|" + userFilter + "(&(objectClass=domain)(objectSid=*)))"
 
 // attrSIDHistory holds the SIDs a migrated account had in its former domains.
 const attrSIDHistory = "sIDHistory"
@@ -166,8 +167,14 @@ func loadForests(ctx context.Context, user, resource ldapsync.Source, spec loadS
 		name := src.Name()
 		f.userForests = append(f.userForests, name)
 		claim := func(sid ldapsync.SID) { f.claim(sid, name) }
-		err := read(src, ldapsync.SearchRequest{Filter: userFilter, Attributes: withObjectAttrs(userAttrs)}, func(o *ldapsync.Object) {
-			if o.Kind != ldapsync.KindUser || o.SID.IsZero() {
+		err := read(src, ldapsync.SearchRequest{Filter: userOrDomainFilter, Attributes: withObjectAttrs(userAttrs)}, func(o *ldapsync.Object) {
+			if o.SID.IsZero() {
+				return
+			}
+			if o.Kind != ldapsync.KindUser {
+				if hasValue(o, ldapsync.AttrObjectClass, "domain") {
+					f.domains[o.SID] = name
+				}
 				return
 			}
 			f.users = append(f.users, o)
@@ -185,15 +192,6 @@ func loadForests(ctx context.Context, user, resource ldapsync.Source, spec loadS
 					idx[k] = append(idx[k], o)
 				}
 			}
-		})
-		if err != nil {
-			return nil, err
-		}
-		err = read(src, ldapsync.SearchRequest{Filter: domainFilter, Attributes: []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid}}, func(o *ldapsync.Object) {
-			if o.SID.IsZero() || !hasValue(o, ldapsync.AttrObjectClass, "domain") {
-				return
-			}
-			f.domains[o.SID] = name
 		})
 		if err != nil {
 			return nil, err
@@ -296,6 +294,9 @@ func (f *forests) describeSID(sid ldapsync.SID) string {
 	}
 	if r := wellKnownReason(sid); r != "" {
 		return r
+	}
+	if f.unknownDomain(sid) {
+		return "no user-forest account: its domain belongs to no configured user forest"
 	}
 	return "no user-forest account"
 }

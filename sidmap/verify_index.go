@@ -57,7 +57,7 @@ func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldap
 	// One search per user forest finds its accounts and its domain objects (a snapshot is read
 	// once, not twice). A forest's domain objects override what its accounts' SIDs claimed, as in
 	// loadForests.
-	usersAndDomains := ldapsync.SearchRequest{Filter: "(|" + userFilter + domainFilter + ")", Attributes: attrs}
+	usersAndDomains := ldapsync.SearchRequest{Filter: userOrDomainFilter, Attributes: attrs}
 	for _, src := range users {
 		name := src.Name()
 		ix.userForests = append(ix.userForests, name)

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -204,12 +203,10 @@ func TestSidmapCheck(t *testing.T) {
 	if strings.Join(got, ", ") != want {
 		t.Errorf("findings %q, want %q", got, want)
 	}
-	// Snapshots are read leniently (a bad record is a warning): an unreadable forest is one that
-	// cannot be opened.
-	broken := NewForest("resforest", true, func(context.Context) (ldapsync.Source, error) {
-		return nil, errors.New("resforest.ldif: no such file")
+	missing := NewForest("resforest", true, func(context.Context) (ldapsync.Source, error) {
+		return ldapsync.OpenSnapshot("resforest", filepath.Join(t.TempDir(), "missing.ldif"), "")
 	})
-	if _, err := SidmapCheck(broken, sidmap.TopologyResource, user).Run(context.Background()); err == nil {
+	if _, err := SidmapCheck(missing, sidmap.TopologyResource, user).Run(context.Background()); err == nil {
 		t.Error("an unreadable resource forest must make the check fail")
 	}
 }

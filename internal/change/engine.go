@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -432,10 +433,20 @@ func writeUndo(path, comment string, reverse []Item) (string, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return "", err
 	}
-	if err := fsutil.WriteNew(path, 0o600, fsutil.WriteBytes(buf.Bytes())); err != nil {
+	if err := fsutil.WriteNew(path, fsutil.Private, fsutil.WriteBytes(buf.Bytes())); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// ID identifies an input for its journal: prefix, ":sha256:" and the hash of v's JSON form.
+func ID(prefix string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return prefix + ":sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 func samePath(a, b string) bool {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -121,15 +120,12 @@ func openJournal(path string, h Header) (*journalWriter, *Journal, error) {
 	} else {
 		old = &Journal{Header: h, Status: map[int]Status{}, DN: map[int]string{}}
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenAppend(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	j := &journalWriter{f: f, w: bufio.NewWriter(f), lastSync: time.Now()}
 	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("journal %s is not a regular file", path)
-	}
 	if err == nil && st.Size() == 0 {
 		b, _ := json.Marshal(h)
 		j.w.Write(append(b, '\n'))
@@ -138,9 +134,6 @@ func openJournal(path string, h Header) (*journalWriter, *Journal, error) {
 	}
 	if err == nil {
 		err = j.sync()
-	}
-	if err == nil {
-		err = fsutil.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		f.Close()

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/abkit/abkit/internal/fsutil"
 )
 
 // Lock is an exclusive lock on a file (flock on Unix, LockFileEx on Windows), held by one
@@ -28,11 +30,17 @@ func (e *LockedError) Error() string {
 // BadInput marks a held lock as a usage problem: the run did nothing.
 func (e *LockedError) BadInput() bool { return true }
 
-// AcquireLock takes the lock on path (created 0600 when missing) without waiting: a lock held by
+// AcquireLock takes the lock on path (a regular file, created 0600 when missing) without waiting: a lock held by
 // another process is a *LockedError.
 func AcquireLock(path string) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Created (or checked) under the one file policy, then opened for reading and writing:
+	// Windows locks need more than append access.
+	f, err := fsutil.OpenAppend(path)
 	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
 		return nil, err
 	}
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,37 +78,10 @@ func TestDupesIntegrationSlapdFault(t *testing.T) {
 	undoDir := filepath.Join(t.TempDir(), "undo")
 	journal := filepath.Join(undoDir, "journal-res.jsonl")
 
-	pidText, err := os.ReadFile(filepath.Join(state, "slapd", "slapd.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var killedAt atomic.Int64
-	stop, watcherDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watcherDone)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			b, _ := os.ReadFile(journal)
-			if lines := bytes.Count(b, []byte("\n")); lines >= n/2 {
-				if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil {
-					killedAt.Store(int64(lines))
-				}
-				return
-			}
-		}
-	}()
+	killed := killSlapdAt(t, state, journal, n/2)
 	_, stderr, code := runCLI(t, "--config", cfg, "dupes", "fix", "--yes", "--undo-dir", undoDir, "--batch", "100")
-	close(stop)
-	<-watcherDone
-	if killedAt.Load() == 0 {
+	killedAt := killed()
+	if killedAt == 0 {
 		t.Fatalf("slapd was not killed (fix exit %d: %s)", code, stderr)
 	}
 	m := fixSummary.FindStringSubmatch(stderr)
@@ -121,7 +91,7 @@ func TestDupesIntegrationSlapdFault(t *testing.T) {
 	modified1, _ := strconv.Atoi(m[1])
 	inFlight := strings.Count(stderr, "abkit: IN FLIGHT")
 	notAttempted, _ := strconv.Atoi(m[4])
-	t.Logf("killed slapd after %d journal lines; first run: %d modified, %d in flight, %d not attempted", killedAt.Load(), modified1, inFlight, notAttempted)
+	t.Logf("killed slapd after %d journal lines; first run: %d modified, %d in flight, %d not attempted", killedAt, modified1, inFlight, notAttempted)
 	if modified1 < n/4 || modified1+inFlight+notAttempted != n || !strings.Contains(stderr, "finish it with 'abkit dupes fix --yes --undo-dir") {
 		t.Fatalf("first run: %s", stderr)
 	}

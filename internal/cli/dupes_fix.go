@@ -175,10 +175,18 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 		fmt.Fprintf(e, "abkit: deleted %d AbUserEntry row(s); backup %s\n", len(res.RowsDeleted), filepath.Join(undoAbs, dupes.RTCBackupFile))
 	}
 	if res.RowsError != "" {
-		fmt.Fprintf(e, "abkit: FAILED to delete AbUserEntry rows (none deleted): %s\n", res.RowsError)
+		none := " (none deleted)"
+		if s.rows != nil && s.rows.pool != nil {
+			none = "" // a pool's error names the copies that changed
+		}
+		fmt.Fprintf(e, "abkit: FAILED to delete AbUserEntry rows%s: %s\n", none, res.RowsError)
+	}
+	followUp := dupes.FollowUp
+	if s.rows != nil {
+		followUp = s.rows.followUp(followUp)
 	}
 	fmt.Fprintln(e, "\nNext steps:")
-	for _, l := range dupes.FollowUp {
+	for _, l := range followUp {
 		fmt.Fprintln(e, "  "+l)
 	}
 	fmt.Fprintf(e, "To reverse this fix: abkit dupes undo %s --yes\n", undoAbs)
@@ -292,12 +300,12 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		if cfg.RTC == nil {
 			return badInputf("the undo folder holds an rtc backup, but the configuration has no rtc section")
 		}
-		db, err := f.openRTC(ctx)
+		rows, err := f.openRTCRows(ctx)
 		if err != nil {
 			return runtimeOrBadInput(err)
 		}
-		defer db.Close()
-		uo.Rows = dupesRows{db: db}
+		defer rows.Close()
+		uo.Rows = rows
 	}
 	uo.Progress = f.progressReporter("restoring")
 	res, err := dupes.Undo(ctx, opts.dir, uo)

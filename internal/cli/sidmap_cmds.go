@@ -408,13 +408,16 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	})
 }
 
-// sidmapChangeFlags are the flags apply and undo share.
+// sidmapChangeFlags are the flags apply and undo share, and their one replaceable dependency.
 type sidmapChangeFlags struct {
 	Yes         bool
 	Concurrency int
 	Journal     string
 	NoTxn       bool
 	Batch       int
+
+	// openWritable opens the forest to write; nil = Factory.sidmapOpenWritable. Tests replace it.
+	openWritable func(ctx context.Context, cfg *config.Config, forest string) (ldapsync.Source, ldapsync.Modifier, error)
 }
 
 // addFlags adds --yes, --concurrency and --journal; input names the command's file in help.
@@ -492,7 +495,11 @@ func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Con
 			res.Items-res.NeverApplied, ch.dryRun, forest, res.AlreadyDone, c.Journal)
 		return nil
 	}
-	src, m, err := f.sidmapOpenWritable(ctx, cfg, forest)
+	open := c.openWritable
+	if open == nil {
+		open = f.sidmapOpenWritable
+	}
+	src, m, err := open(ctx, cfg, forest)
 	if err != nil {
 		return err
 	}

@@ -255,39 +255,11 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 	p := readPlan(t, planPath)
 
 	// Kill slapd once the journal records half of the changes.
-	pidText, err := os.ReadFile(filepath.Join(state, "slapd", "slapd.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var killedAt atomic.Int64
-	stop := make(chan struct{})
-	watcherDone := make(chan struct{})
-	go func() {
-		defer close(watcherDone)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			b, _ := os.ReadFile(journal)
-			if lines := bytes.Count(b, []byte("\n")); lines >= n/2 {
-				if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil { // SIGKILL; portable for GOOS=windows vet
-					killedAt.Store(int64(lines))
-				}
-				return
-			}
-		}
-	}()
+	killed := killSlapdAt(t, state, journal, n/2)
 	out, stderr, code := runCLI(t, "--config", cfg, "sidmap", "apply", planPath, "--yes")
-	close(stop)
+	killedAt := killed()
 	t.Logf("first run's report:\n%.2000s", out)
-	<-watcherDone
-	if killedAt.Load() == 0 {
+	if killedAt == 0 {
 		t.Fatalf("slapd was not killed (apply exit %d: %s)", code, stderr)
 	}
 	if code != ExitRuntime {
@@ -295,7 +267,7 @@ func TestSidmapIntegrationSlapdFault(t *testing.T) {
 	}
 	c1 := parseApplySummary(t, stderr)
 	applied1 := c1.applied
-	t.Logf("killed slapd after %d journal lines; first run: %+v", killedAt.Load(), c1)
+	t.Logf("killed slapd after %d journal lines; first run: %+v", killedAt, c1)
 	// The changes in flight when the server died are reported as such, never as failed.
 	if tx := transactionCount(t, stderr); applied1 < n/4 || c1.failed+c1.refused != 0 || c1.inFlight == 0 ||
 		applied1+c1.inFlight+c1.notAttempted != n || tx < 1 {
@@ -364,5 +336,44 @@ func ignoreOperational(states ...dirState) {
 				delete(attrs, a)
 			}
 		}
+	}
+}
+
+// killSlapdAt kills the slapd of state (by the PID in its pid file) as soon as journal holds
+// lines lines. The returned function stops watching and reports the line count at the kill (0:
+// not killed).
+func killSlapdAt(t *testing.T, state, journal string, lines int) func() int64 {
+	t.Helper()
+	pidText, err := os.ReadFile(filepath.Join(state, "slapd", "slapd.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var killedAt atomic.Int64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			b, _ := os.ReadFile(journal)
+			if n := bytes.Count(b, []byte("\n")); n >= lines {
+				if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil {
+					killedAt.Store(int64(n))
+				}
+				return
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return killedAt.Load()
 	}
 }

@@ -46,6 +46,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad bind", "forests:\n  - {name: a, ldif: x, bind: {method: digest}}\n", "unknown method"},
 		{"starttls on ldaps", "forests:\n  - {name: a, url: 'ldaps://x', starttls: true}\n", "starttls"},
 		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
+		{"rtc front end without server", "rtc: {server: s, front_ends: [{port: 1433}]}\n", "rtc: front_ends[0]: server (or dsn_env) is required"},
+		{"rtc front end unknown key", "rtc: {server: s, front_ends: [{server: fe1, instanse: X}]}\n", "instanse"},
 		{"current-user with a user", "forests:\n  - {name: a, url: 'ldap://x', bind: {method: current-user, user: bob}}\n", "current-user signs in as the logged-on account"},
 		{"rtc current-user with a password", "rtc: {server: s, auth: current-user, password_env: PW}\n", "current-user signs in as the logged-on account"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},

@@ -25,11 +25,32 @@ type RTC struct {
 	Keytab       string        `yaml:"keytab,omitempty"`
 	Realm        string        `yaml:"realm,omitempty"`
 	Timeout      time.Duration `yaml:"timeout,omitempty"`
+	// Pool names a Lync / Skype for Business pool (for messages); the fields above then describe
+	// its back end, and FrontEnds each Front End's local instance. Every copy uses the section's
+	// database, login and TLS settings.
+	Pool      string        `yaml:"pool,omitempty"`
+	FrontEnds []RTCFrontEnd `yaml:"front_ends,omitempty"`
+}
+
+// RTCFrontEnd is one Front End's local SQL Server instance (<server>\RTCLOCAL) of a pool.
+type RTCFrontEnd struct {
+	Server   string `yaml:"server,omitempty"`
+	Instance string `yaml:"instance,omitempty"` // default RTCLOCAL
+	Port     int    `yaml:"port,omitempty"`     // 0: the instance's port from SQL Browser
+	DSNEnv   string `yaml:"dsn_env,omitempty"`  // a full go-mssqldb DSN in this variable instead
 }
 
 func (r *RTC) validate() error {
 	if r.DSNEnv == "" && r.Server == "" {
 		return errors.New("server (or dsn_env) is required")
+	}
+	for i, fe := range r.FrontEnds {
+		if fe.DSNEnv == "" && fe.Server == "" {
+			return fmt.Errorf("front_ends[%d]: server (or dsn_env) is required", i)
+		}
+		if fe.Port < 0 || fe.Port > 65535 {
+			return fmt.Errorf("front_ends[%d]: port %d out of range", i, fe.Port)
+		}
 	}
 	switch strings.ToLower(r.Auth) {
 	case "", "sql", "ntlm", "kerberos":

@@ -3,8 +3,6 @@ package dupes
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -193,7 +191,7 @@ func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) 
 			rows = append(rows, c.GUID)
 		}
 	}
-	id, err := planID(plan)
+	id, err := change.ID("dupes-plan", plan)
 	if err != nil {
 		return nil, err
 	}
@@ -267,19 +265,27 @@ func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) 
 		for _, c := range w.todo {
 			guid[strings.ToLower(c.DN)] = c.GUID
 		}
-		for k, list := range [][]change.Failure{r.Refused, r.Failed, r.InFlight} {
-			outcome := [...]string{"refused", "failed", "in flight"}[k]
-			for _, fl := range list {
-				g := guid[strings.ToLower(fl.DN)]
-				msg := fl.Error
-				if deleted[g] {
-					msg += " (its AbUserEntry row was deleted; User Replicator will write it again)"
-				}
-				res.Failed = append(res.Failed, ItemFailure{Forest: forest, DN: fl.DN, GUID: g, Outcome: outcome, Error: msg})
+		for _, fl := range failures(forest, r, guid) {
+			if deleted[fl.GUID] {
+				fl.Error += " (its AbUserEntry row was deleted; User Replicator will write it again)"
 			}
+			res.Failed = append(res.Failed, fl)
 		}
 	}
 	return res, firstErr
+}
+
+// failures lists the refused, failed and in-flight items of one forest's run, with the GUIDs
+// guid gives their DNs (lower case).
+func failures(forest string, r *change.Result, guid map[string]GUID) []ItemFailure {
+	var out []ItemFailure
+	for k, list := range [][]change.Failure{r.Refused, r.Failed, r.InFlight} {
+		outcome := [...]string{"refused", "failed", "in flight"}[k]
+		for _, fl := range list {
+			out = append(out, ItemFailure{Forest: forest, DN: fl.DN, GUID: guid[strings.ToLower(fl.DN)], Outcome: outcome, Error: fl.Error})
+		}
+	}
+	return out
 }
 
 func modifierFor(m map[string]ldapsync.Modifier, forest string) ldapsync.Modifier {
@@ -292,16 +298,6 @@ func modifierFor(m map[string]ldapsync.Modifier, forest string) ldapsync.Modifie
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// planID identifies a plan for the journals: a hash of its JSON form.
-func planID(p *Plan) (string, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return "dupes-plan:sha256:" + hex.EncodeToString(sum[:]), nil
-}
 
 // prepareUndoDir writes plan.json and manifest.json (each synced) into the empty folder dir, or,
 // when dir holds the folder of an earlier run of the same plan, reads its manifest back.
@@ -347,15 +343,8 @@ func prepareUndoDir(dir string, plan *Plan, forests []string, rows bool) (*Manif
 
 // LoadPlan reads the plan an undo folder holds, to resume its fix with Apply.
 func LoadPlan(dir string) (*Plan, error) {
-	data, err := os.ReadFile(filepath.Join(dir, PlanFile))
-	if err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %v", dir, err)}
-	}
 	var p Plan
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %s: %v", dir, PlanFile, err)}
-	}
-	return &p, nil
+	return &p, readFolderJSON(dir, PlanFile, &p)
 }
 
 // writeSynced creates path (never replacing a file) with data, synced with its folder.
@@ -387,15 +376,20 @@ type UndoResult struct {
 
 // ReadManifest reads an undo folder's manifest.
 func ReadManifest(dir string) (*Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %v", dir, err)}
-	}
 	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %s: %v", dir, ManifestFile, err)}
+	return &m, readFolderJSON(dir, ManifestFile, &m)
+}
+
+// readFolderJSON decodes the JSON file name of the undo folder dir into v.
+func readFolderJSON(dir, name string, v any) error {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return &InputError{Msg: fmt.Sprintf("undo folder %s: %v", dir, err)}
 	}
-	return &m, nil
+	if err := json.Unmarshal(data, v); err != nil {
+		return &InputError{Msg: fmt.Sprintf("undo folder %s: %s: %v", dir, name, err)}
+	}
+	return nil
 }
 
 // folderFile returns the file name the manifest gives for forest, refusing paths.
@@ -480,12 +474,7 @@ func Undo(ctx context.Context, dir string, opts UndoOptions) (*UndoResult, error
 		res.AlreadyPresent += r.AlreadyDone
 		res.NeverApplied += r.NeverApplied
 		res.NotAttempted += r.NotAttempted - r.NeverApplied
-		for k, list := range [][]change.Failure{r.Refused, r.Failed, r.InFlight} {
-			outcome := [...]string{"refused", "failed", "in flight"}[k]
-			for _, fl := range list {
-				res.Failed = append(res.Failed, ItemFailure{Forest: forest, DN: fl.DN, Outcome: outcome, Error: fl.Error})
-			}
-		}
+		res.Failed = append(res.Failed, failures(forest, r, nil)...)
 	}
 	if opts.DryRun || firstErr != nil {
 		return res, firstErr

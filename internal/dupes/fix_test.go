@@ -268,3 +268,34 @@ func TestParsePolicy(t *testing.T) {
 		}
 	}
 }
+
+// A plan that strays outside what a fix may touch is refused before any write: a non-SIP
+// attribute, a proxyAddresses value that is not a sip: address, an object outside the forest's
+// base.
+func TestApplyPolicy(t *testing.T) {
+	for name, edit := range map[string]func(c *Change){
+		"userPassword": func(c *Change) { c.Remove = append(c.Remove, AttrValues{Attr: "userPassword", Values: []string{"x"}}) },
+		"smtp proxy": func(c *Change) {
+			c.Remove = []AttrValues{{Attr: "proxyAddresses", Values: []string{"SMTP:sales@contoso.com"}}}
+		},
+		"originator sid":    func(c *Change) { c.Remove = []AttrValues{{Attr: "msRTCSIP-OriginatorSid", Values: []string{"x"}}} },
+		"outside the base":  func(c *Change) { c.DN = "cn=Sales,dc=other" },
+		"suffix in the RDN": func(c *Change) { c.DN = `cn=Sales\,dc=u` },
+	} {
+		src := scenario()
+		_, plan := findAndPlan(t, src, nil, DefaultPolicy())
+		for i := range plan.Changes {
+			if plan.Changes[i].Skip == "" {
+				edit(&plan.Changes[i])
+				break
+			}
+		}
+		dir := filepath.Join(t.TempDir(), "u")
+		if _, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != 0 {
+			t.Errorf("%s: err %v, %d modifies", name, err, src.modifies)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s: the undo folder was created", name)
+		}
+	}
+}
