@@ -42,7 +42,7 @@ func ldifdeUnicodeText(t *testing.T) []byte {
 }
 
 // encodeUTF16 encodes UTF-8 text as UTF-16 in the given byte order with a byte order mark.
-func encodeUTF16(t *testing.T, text []byte, order unicode.Endianness) []byte {
+func encodeUTF16(t testing.TB, text []byte, order unicode.Endianness) []byte {
 	t.Helper()
 	out, err := unicode.UTF16(order, unicode.UseBOM).NewEncoder().Bytes(text)
 	if err != nil {
