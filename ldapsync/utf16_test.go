@@ -51,10 +51,14 @@ func encodeUTF16(t testing.TB, text []byte, order unicode.Endianness) []byte {
 	return out
 }
 
-// readBoth reads the LDIF file at path with both snapshot readers and returns their objects,
-// or the error each gave.
-func readBoth(t *testing.T, path string) (mem, stream []*Object, memErr, streamErr error) {
+// readBoth writes data to a file name in a new directory and reads it with both snapshot
+// readers; it returns the path, their objects, or the error each gave.
+func readBoth(t *testing.T, name string, data []byte) (path string, mem, stream []*Object, memErr, streamErr error) {
 	t.Helper()
+	path = filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	req := SearchRequest{Filter: "(objectClass=*)", Attributes: []string{"*"}}
 	if s, err := OpenSnapshot("u", path, ""); err != nil {
 		memErr = err
@@ -77,7 +81,18 @@ func readBoth(t *testing.T, path string) (mem, stream []*Object, memErr, streamE
 		}
 		stream = append(stream, o)
 	}
-	return mem, stream, memErr, streamErr
+	return path, mem, stream, memErr, streamErr
+}
+
+// readGood is readBoth of data that both readers must read to the same objects; it returns them.
+func readGood(t *testing.T, name string, data []byte) []*Object {
+	t.Helper()
+	_, mem, stream, memErr, streamErr := readBoth(t, name, data)
+	if memErr != nil || streamErr != nil {
+		t.Fatalf("%s: %v / %v", name, memErr, streamErr)
+	}
+	identicalObjects(t, name+" stream", mem, stream)
+	return mem
 }
 
 // identicalObjects fails unless got and want are the same objects: DN, SIDs, GUID and every value.
@@ -114,16 +129,7 @@ func identicalObjects(t *testing.T, what string, want, got []*Object) {
 // fixture is that UTF-16LE encoding, byte for byte.
 func TestLDIFUTF16(t *testing.T) {
 	text := ldifdeUnicodeText(t)
-	dir := t.TempDir()
-	utf8Path := filepath.Join(dir, "utf8.ldf")
-	if err := os.WriteFile(utf8Path, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	want, wantStream, err1, err2 := readBoth(t, utf8Path)
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	identicalObjects(t, "UTF-8 stream", want, wantStream)
+	want := readGood(t, "utf8.ldf", text)
 	if len(want) != 6 {
 		t.Fatalf("UTF-8 text read to %d objects, want 6", len(want))
 	}
@@ -152,16 +158,7 @@ func TestLDIFUTF16(t *testing.T) {
 	}
 	be := encodeUTF16(t, text, unicode.BigEndian)
 	for name, data := range map[string][]byte{"le.ldf": le, "be.ldf": be} {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		mem, stream, memErr, streamErr := readBoth(t, path)
-		if memErr != nil || streamErr != nil {
-			t.Fatalf("%s: %v / %v", name, memErr, streamErr)
-		}
-		identicalObjects(t, name+" in memory", want, mem)
-		identicalObjects(t, name+" stream", want, stream)
+		identicalObjects(t, name, want, readGood(t, name, data))
 	}
 }
 
@@ -184,11 +181,7 @@ func TestLDIFUTF16Invalid(t *testing.T) {
 		{"highend.ldf", append(bytes.Clone(be), 0xd8, 0x00), 7, "high surrogate 0xd800 at the end"},
 	}
 	for _, tt := range tests {
-		path := filepath.Join(t.TempDir(), tt.name)
-		if err := os.WriteFile(path, tt.data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		_, _, memErr, streamErr := readBoth(t, path)
+		path, _, _, memErr, streamErr := readBoth(t, tt.name, tt.data)
 		for _, err := range []error{memErr, streamErr} {
 			var ee *ldif.EncodingError
 			if !errors.As(err, &ee) || ee.Path != path || ee.Line != tt.line || !strings.Contains(err.Error(), tt.msg) ||
@@ -213,24 +206,11 @@ func TestLDIFUTF16Blocks(t *testing.T) {
 	if text.Len() < 2*streamBlockSize {
 		t.Fatalf("%d bytes of UTF-8: not more than one block", text.Len())
 	}
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.ldf")
-	if err := os.WriteFile(good, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	mem, stream, memErr, streamErr := readBoth(t, good)
-	if memErr != nil || streamErr != nil {
-		t.Fatal(memErr, streamErr)
-	}
-	identicalObjects(t, "stream", mem, stream)
+	mem := readGood(t, "good.ldf", data)
 	if len(mem) != n || mem[n-1].DN != fmt.Sprintf("cn=ü%d,dc=x", n-1) || string(mem[n-1].Raw["displayName"][0]) != fmt.Sprintf("Ünal %d 𝄞 — ein längerer Anzeigename", n-1) {
 		t.Fatalf("read %d objects, want %d", len(mem), n)
 	}
-	odd := filepath.Join(dir, "odd.ldf")
-	if err := os.WriteFile(odd, append(data, 'x'), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, stream, memErr, streamErr = readBoth(t, odd)
+	_, _, stream, memErr, streamErr := readBoth(t, "odd.ldf", append(data, 'x'))
 	for _, err := range []error{memErr, streamErr} {
 		var ee *ldif.EncodingError
 		if !errors.As(err, &ee) || ee.Line != lines || ee.Offset != int64(len(data)) {

@@ -73,17 +73,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	where := e.Path
-	if where == "" {
-		where = "LDIF line "
-	} else {
-		where += ":"
-	}
-	s := fmt.Sprintf("%s%d: %s", where, e.Line, e.Msg)
+	s := position(e.Path, e.Line) + e.Msg
 	if e.DN != "" {
 		s += fmt.Sprintf(" (dn: %s)", e.DN)
 	}
 	return s
+}
+
+// position is where an error is, "path:line: " or "LDIF line N: ".
+func position(path string, line int) string {
+	if path == "" {
+		return fmt.Sprintf("LDIF line %d: ", line)
+	}
+	return fmt.Sprintf("%s:%d: ", path, line)
 }
 
 // BadInput marks an unreadable record as bad input.

@@ -22,13 +22,7 @@ type EncodingError struct {
 }
 
 func (e *EncodingError) Error() string {
-	where := e.Path
-	if where == "" {
-		where = "LDIF line "
-	} else {
-		where += ":"
-	}
-	return fmt.Sprintf("%s%d: byte offset %d: %s", where, e.Line, e.Offset, e.Msg)
+	return fmt.Sprintf("%sbyte offset %d: %s", position(e.Path, e.Line), e.Offset, e.Msg)
 }
 
 // BadInput marks an undecodable input as bad input.
