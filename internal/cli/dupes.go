@@ -137,12 +137,12 @@ func openDupesSources(ctx context.Context, f *Factory, fl *dupesSourceFlags, des
 		if s.cfg.RTC == nil {
 			return nil, badInputf("--rtc: the configuration has no rtc section")
 		}
-		db, err := f.openRTC(ctx)
+		rows, err := f.openRTCRows(ctx)
 		if err != nil {
 			return nil, runtimeOrBadInput(err)
 		}
-		s.closers = append(s.closers, db.Close)
-		s.rows = &dupesRows{db: db}
+		s.closers = append(s.closers, rows.Close)
+		s.rows = rows
 		s.inputs.RTC = s.rows
 	}
 	s.inputs.Phones = fl.Phones

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 )
@@ -66,8 +67,8 @@ const (
 	KindContact           Kind = "contact"
 	KindSecurityGroup     Kind = "security group"
 	KindDistributionGroup Kind = "distribution group"
-	KindEntry             Kind = "address book entry"
-	KindGroup             Kind = "group"
+	KindEntry             Kind = Kind(abs.ClassEntry) // the address book's class: user or contact
+	KindGroup             Kind = Kind(abs.ClassGroup)
 	KindOther             Kind = "other"
 )
 
