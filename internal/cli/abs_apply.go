@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -54,29 +55,52 @@ trailer. A note on stderr says which.`),
 
 func absApplyRun(ctx context.Context, opts *absApplyOptions) error {
 	f := opts.f
-	full, _, err := f.readBook(ctx, opts.FullPath)
-	if err != nil {
-		return err
-	}
 	delta, _, err := f.readBook(ctx, opts.DeltaPath)
 	if err != nil {
 		return err
 	}
-	next, err := abs.Apply(full, delta)
+	full, err := f.openABS(ctx, opts.FullPath)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
-	if err := writeBook(opts.Out, opts.Force, next); err != nil {
+	defer full.Close()
+	var h abs.Header
+	var n int
+	err = writeFileAtomic(opts.Out, opts.Force, func(w io.Writer) error {
+		var err error
+		h, n, err = abs.ApplyStream(full.Reader, delta, w)
+		return applyError(opts, err)
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "wrote %s: full file of day %s (%s), %d contacts\n",
-		opts.Out, next.Header.Day, next.Header.Time().Format("2006-01-02"), len(next.Contacts))
-	if full.Trailer != nil {
-		fmt.Fprintf(f.IO.ErrOut, "trailer: %d bytes from %s: %s\n", len(full.Trailer), opts.FullPath, abs.ApplyTrailerNote)
+		opts.Out, h.Day, h.Time().Format("2006-01-02"), n)
+	if t, err := full.Trailer(); err == nil && t.Present {
+		fmt.Fprintf(f.IO.ErrOut, "trailer: %d bytes from %s: %s\n", t.Length, opts.FullPath, abs.ApplyTrailerNote)
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "trailer: %s has none; wrote abkit's empty trailer\n", opts.FullPath)
 	}
 	return nil
+}
+
+// applyError maps an error of abs.ApplyStream to its exit status, naming the file it is about: a
+// failure to write OUT is a runtime failure, anything else bad input.
+func applyError(opts *absApplyOptions, err error) error {
+	var we *abs.WriteError
+	var ae *abs.ApplyError
+	_, positioned := abs.ErrorOffset(err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &we):
+		return runtimeFailure(fmt.Errorf("write %s: %w", opts.Out, we.Err))
+	case errors.As(err, &ae) && ae.Delta:
+		return badInput(fmt.Errorf("%s: %w", opts.DeltaPath, err))
+	case errors.As(err, &ae) || positioned:
+		return badInput(fmt.Errorf("%s: %w", opts.FullPath, err))
+	}
+	return badInput(err)
 }
 
 // writeBook writes b to path atomically (see writeFileAtomic).
