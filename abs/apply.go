@@ -34,40 +34,45 @@ func (e *WriteError) Error() string { return e.Err.Error() }
 // Unwrap returns the writer's error.
 func (e *WriteError) Unwrap() error { return e.Err }
 
-// ApplyStream is Apply for a full file read from full as it streams, writing the resulting full
-// file to w as it goes, ending with full's trailer (abkit's empty trailer when full has none); w
-// gets byte for byte what Write(w, Apply(ReadBook(full), delta)) writes. It returns the header
-// written and the number of contacts.
+// ApplyStream is Apply for a full file and a delta read from full and delta as they stream,
+// writing the resulting full file to w as it goes, ending with full's trailer (abkit's empty
+// trailer when full has none): w gets byte for byte what Write(w, Apply(ReadBook(full),
+// ReadBook(delta))) writes. It returns the header written and the number of contacts.
 //
-// Neither full nor the result is held in memory: a first pass over full keeps each contact's
-// ContactId and offset (24 bytes per contact); a second pass writes the contacts in ContactId
-// order with the delta's merged in, streaming full again when it lists its contacts in that
-// order (as abkit and the server write them), else reading each at its offset. Memory: delta,
-// 24 bytes per contact of full and the read and write buffers.
+// Neither file nor the result is held in memory: a first pass over each file keeps each
+// contact record's ContactId and offset (32 bytes per record) and checks the delta against the
+// full file; a second pass merges the two in ContactId order and writes the result, streaming a
+// file again when it lists its records in that order (as abkit and the server write them), else
+// reading each record at its offset. Memory: 32 bytes per record of either file, plus the read
+// and write buffers.
 //
-// Errors: a decoding error of full as its Reader returns it; an *ApplyError for a record of
-// either file that cannot be applied (a ContactId twice, a deletion of a contact full does not
-// have, a new contact with empty attributes, a compact change that leaves no attribute, a
-// contact the Writer refuses); a *WriteError when w fails; a plain error when the headers do not
-// fit together. Whatever was written to w before an error is not a valid file.
-func ApplyStream(full *Reader, delta *Book, w io.Writer) (Header, int, error) {
-	if err := checkApply(full.Header, full.Attributes(), delta); err != nil {
+// Errors: a decoding error as a *SideError (New: the delta's, else the full file's); an
+// *ApplyError for a record of either file that cannot be applied (a ContactId twice, a deletion
+// of a contact full does not have, a new contact with empty attributes, a compact change that
+// leaves no attribute, a contact the Writer refuses); a *WriteError when w fails; a plain error
+// when the headers do not fit together. Whatever was written to w before an error is not a
+// valid file.
+func ApplyStream(full, delta *Reader, w io.Writer) (Header, int, error) {
+	if err := checkApply(full.Header, full.Attributes(), delta.Header, delta.Attributes()); err != nil {
 		return Header{}, 0, err
 	}
-	keys, sorted, err := applyKeys(full)
+	fkeys, fsorted, err := applyKeys(full, false)
 	if err != nil {
 		return Header{}, 0, err
 	}
-	changes, adds, err := applyIndex(keys, delta)
+	dkeys, dsorted, err := applyKeys(delta, true)
 	if err != nil {
+		return Header{}, 0, err
+	}
+	if err := checkDelta(fkeys, dkeys, delta.Header.Kind); err != nil {
 		return Header{}, 0, err
 	}
 	trailer, err := full.TrailerBody()
 	if err != nil {
-		return Header{}, 0, err
+		return Header{}, 0, &SideError{Err: err}
 	}
 	rw := &recordingWriter{w: w}
-	wr, err := NewWriter(rw, appliedHeader(full.Header, delta), delta.Attributes, delta.Rules)
+	wr, err := NewWriter(rw, appliedHeader(full.Header, delta.Header), delta.Attributes(), delta.RulesText())
 	if err != nil {
 		return Header{}, 0, rw.wrap(err)
 	}
@@ -82,33 +87,40 @@ func ApplyStream(full *Reader, delta *Book, w io.Writer) (Header, int, error) {
 		n++
 		return nil
 	}
-	src := full.ContactsTransient()
-	if !sorted {
-		src = contactsAt(full, keys)
-	}
-	i := 0
-	for c, err := range src {
-		if err != nil {
-			return Header{}, 0, err
+	fc, dc := newCursor(full, fkeys, fsorted, false), newCursor(delta, dkeys, dsorted, true)
+	defer fc.stop()
+	defer dc.stop()
+	for fc.i < len(fkeys) || dc.i < len(dkeys) {
+		order := 0
+		switch {
+		case dc.i == len(dkeys):
+			order = -1
+		case fc.i == len(fkeys):
+			order = 1
+		default:
+			order = bytes.Compare(fkeys[fc.i].id[:], dkeys[dc.i].id[:])
 		}
-		if i >= len(keys) || c.ID != keys[i].id {
-			return Header{}, 0, &ApplyError{Offset: c.Offset, ID: c.ID, Reason: "the full file changed while it was read"}
-		}
-		i++
-		for ; len(adds) > 0 && bytes.Compare(adds[0].ID[:], c.ID[:]) < 0; adds = adds[1:] {
-			if err := write(adds[0], adds[0], true); err != nil {
+		var f, d *Contact
+		if order <= 0 {
+			if f, err = fc.next(); err != nil {
 				return Header{}, 0, err
 			}
 		}
-		d, ok := changes[c.ID]
+		if order >= 0 {
+			if d, err = dc.next(); err != nil {
+				return Header{}, 0, err
+			}
+		}
 		switch {
-		case !ok:
-			err = write(c, c, false)
+		case d == nil:
+			err = write(f, f, false)
+		case f == nil:
+			err = write(d, d, true)
 		case d.Deleted():
 		case delta.Header.Kind == Delta:
 			err = write(d, d, true)
 		default:
-			m := mergeCompact(c, d)
+			m := mergeCompact(f, d)
 			if len(m.Values) == 0 {
 				return Header{}, 0, &ApplyError{Delta: true, Offset: d.Offset, ID: d.ID, Reason: "the compact delta leaves the contact without attributes"}
 			}
@@ -118,39 +130,34 @@ func ApplyStream(full *Reader, delta *Book, w io.Writer) (Header, int, error) {
 			return Header{}, 0, err
 		}
 	}
-	if i != len(keys) {
-		return Header{}, 0, &ApplyError{Offset: keys[i].off, ID: keys[i].id, Reason: "the full file changed while it was read"}
-	}
-	for _, a := range adds {
-		if err := write(a, a, true); err != nil {
-			return Header{}, 0, err
-		}
-	}
 	if err := wr.Close(trailer); err != nil {
 		return Header{}, 0, rw.wrap(err)
 	}
 	return wr.Header(), n, nil
 }
 
-// applyKey is what ApplyStream keeps of a contact of the full file.
+// applyKey is what ApplyStream keeps of a contact record.
 type applyKey struct {
-	id  GUID
-	off int64
+	id       GUID
+	off      int64
+	deleted  bool // the record has no attributes
+	hasEmpty bool // the record has an empty attribute
 }
 
-// applyKeys reads the ContactId and offset of every contact of full, sorted by ContactId, and
-// says whether full lists them in that order. A ContactId that appears twice is an *ApplyError.
-func applyKeys(full *Reader) ([]applyKey, bool, error) {
+// applyKeys reads the keys of every contact record of r, sorted by ContactId, and says whether
+// r lists them in that order. A ContactId that appears twice is an *ApplyError.
+func applyKeys(r *Reader, delta bool) ([]applyKey, bool, error) {
 	var keys []applyKey
 	sorted := true
-	for c, err := range full.ContactsTransient() {
+	for c, err := range r.ContactsTransient() {
 		if err != nil {
-			return nil, false, err
+			return nil, false, &SideError{New: delta, Err: err}
 		}
 		if n := len(keys); n > 0 && bytes.Compare(keys[n-1].id[:], c.ID[:]) >= 0 {
 			sorted = false
 		}
-		keys = append(keys, applyKey{id: c.ID, off: c.Offset})
+		keys = append(keys, applyKey{id: c.ID, off: c.Offset, deleted: c.Deleted(),
+			hasEmpty: slices.ContainsFunc(c.Values, func(v Value) bool { return v.Kind == ValueEmpty })})
 	}
 	if !sorted {
 		slices.SortFunc(keys, func(a, b applyKey) int {
@@ -162,53 +169,70 @@ func applyKeys(full *Reader) ([]applyKey, bool, error) {
 	}
 	for i := 1; i < len(keys); i++ {
 		if keys[i].id == keys[i-1].id {
-			return nil, false, &ApplyError{Offset: keys[i].off, ID: keys[i].id,
-				Reason: fmt.Sprintf("appears twice in the full file (first at offset %d)", keys[i-1].off)}
+			return nil, false, &ApplyError{Delta: delta, Offset: keys[i].off, ID: keys[i].id,
+				Reason: fmt.Sprintf("appears twice in the %s (first at offset %d)", map[bool]string{false: "full file", true: "delta"}[delta], keys[i-1].off)}
 		}
 	}
 	return keys, sorted, nil
 }
 
-// applyIndex checks the records of delta against the full file's sorted keys, in the delta's
-// order as Apply does, and returns the records that change or delete a contact of the full file
-// by ContactId and those that add one, sorted by ContactId.
-func applyIndex(keys []applyKey, delta *Book) (map[GUID]*Contact, []*Contact, error) {
-	changes := make(map[GUID]*Contact)
-	var adds []*Contact
-	seen := make(map[GUID]bool, len(delta.Contacts))
-	for _, d := range delta.Contacts {
-		bad := func(why string) error { return &ApplyError{Delta: true, Offset: d.Offset, ID: d.ID, Reason: why} }
-		if seen[d.ID] {
-			return nil, nil, bad("appears twice in the delta")
+// checkDelta checks the delta's records (dkeys, of a file of kind kind) against the full file's
+// (fkeys), both sorted by ContactId, as Apply does.
+func checkDelta(fkeys, dkeys []applyKey, kind Kind) error {
+	i := 0
+	for _, d := range dkeys {
+		for i < len(fkeys) && bytes.Compare(fkeys[i].id[:], d.id[:]) < 0 {
+			i++
 		}
-		seen[d.ID] = true
-		_, exists := slices.BinarySearchFunc(keys, d.ID, func(k applyKey, id GUID) int { return bytes.Compare(k.id[:], id[:]) })
+		exists := i < len(fkeys) && fkeys[i].id == d.id
+		bad := func(why string) error { return &ApplyError{Delta: true, Offset: d.off, ID: d.id, Reason: why} }
 		switch {
-		case d.Deleted() && !exists:
-			return nil, nil, bad("the delta deletes it and the full file does not have it")
-		case !d.Deleted() && (delta.Header.Kind == Delta || !exists) &&
-			slices.ContainsFunc(d.Values, func(v Value) bool { return v.Kind == ValueEmpty }):
-			return nil, nil, bad("a new contact with empty attributes")
-		case exists:
-			changes[d.ID] = d
-		default:
-			adds = append(adds, d)
+		case d.deleted && !exists:
+			return bad("the delta deletes it and the full file does not have it")
+		case !d.deleted && (kind == Delta || !exists) && d.hasEmpty:
+			return bad("a new contact with empty attributes")
 		}
 	}
-	sortContacts(adds)
-	return changes, adds, nil
+	return nil
 }
 
-// contactsAt yields the contacts of full at the keys' offsets, in the keys' order.
-func contactsAt(full *Reader, keys []applyKey) iter.Seq2[*Contact, error] {
-	return func(yield func(*Contact, error) bool) {
-		for _, k := range keys {
-			c, err := full.ReadContactAt(k.off)
-			if !yield(c, err) || err != nil {
-				return
-			}
-		}
+// cursor yields the contact records of a file in the order of its sorted keys: from the stream
+// when the file lists them in that order, else each read at its offset.
+type cursor struct {
+	r     *Reader
+	keys  []applyKey
+	i     int // the next key
+	delta bool
+	pull  func() (*Contact, error, bool)
+	stop  func()
+}
+
+func newCursor(r *Reader, keys []applyKey, sorted, delta bool) *cursor {
+	c := &cursor{r: r, keys: keys, delta: delta, stop: func() {}}
+	if sorted {
+		c.pull, c.stop = iter.Pull2(r.ContactsTransient())
 	}
+	return c
+}
+
+// next returns the record of the next key. A record of the stream is valid until the next call.
+func (c *cursor) next() (*Contact, error) {
+	k := c.keys[c.i]
+	c.i++
+	var ct *Contact
+	var err error
+	if c.pull != nil {
+		ct, err, _ = c.pull()
+	} else {
+		ct, err = c.r.ReadContactAt(k.off)
+	}
+	if err != nil {
+		return nil, &SideError{New: c.delta, Err: err}
+	}
+	if ct == nil || ct.ID != k.id || ct.Offset != k.off {
+		return nil, &ApplyError{Delta: c.delta, Offset: k.off, ID: k.id, Reason: "the file changed while it was read"}
+	}
+	return ct, nil
 }
 
 // recordingWriter keeps the first error of w, telling a failing writer from a refused contact.

@@ -12,18 +12,18 @@ import (
 
 // applyBoth applies delta to the full file data with Apply (the whole book in memory, then
 // Write) and with ApplyStream, and fails unless both give the same bytes; it returns them.
-func applyBoth(t *testing.T, name string, data []byte, delta *Book) []byte {
+func applyBoth(t *testing.T, name string, data, delta []byte) []byte {
 	t.Helper()
-	want := writeBook(t, mustApply(t, name, readBytes(t, data), delta))
+	want := writeBook(t, mustApply(t, name, readBytes(t, data), readBytes(t, delta)))
 	var got bytes.Buffer
-	h, n, err := ApplyStream(open(t, data), delta, &got)
+	h, n, err := ApplyStream(open(t, data), open(t, delta), &got)
 	if err != nil {
 		t.Fatalf("%s: ApplyStream: %v", name, err)
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Fatalf("%s: ApplyStream wrote %d bytes that differ from Apply's %d", name, got.Len(), len(want))
 	}
-	if b := readBytes(t, want); n != len(b.Contacts) || h.Day != delta.Header.Day || h.Kind != Full {
+	if b := readBytes(t, want); n != len(b.Contacts) || h.Day != open(t, delta).Header.Day || h.Kind != Full {
 		t.Errorf("%s: ApplyStream returned %d contacts, header %+v; the file has %d", name, n, h, len(b.Contacts))
 	}
 	return want
@@ -51,17 +51,17 @@ func TestApplyStreamSamples(t *testing.T) {
 	next := read("F-0A11.lsabs")
 	for _, full := range []string{"F-0A10.lsabs", "trailer/F-0A10.lsabs"} {
 		for _, delta := range []string{"D-0A10-0A11.lsabs", "C-0A10-0A11.lsabs"} {
-			got := applyBoth(t, full+"+"+delta, read(full), readBytes(t, read(delta)))
+			got := applyBoth(t, full+"+"+delta, read(full), read(delta))
 			if full == "F-0A10.lsabs" && !bytes.Equal(got, next) {
 				t.Errorf("%s + %s does not give F-0A11.lsabs", full, delta)
 			}
 		}
 	}
-	applyBoth(t, "F-0A10.dabs", read("F-0A10.dabs"), readBytes(t, read("D-0A10-0A11.dabs")))
+	applyBoth(t, "F-0A10.dabs", read("F-0A10.dabs"), read("D-0A10-0A11.dabs"))
 }
 
 // TestApplyStreamProperty: for random books, change sets and trailers, with the full file's
-// contacts in ContactId order and shuffled, ApplyStream writes what Apply does.
+// and the delta's records in ContactId order and shuffled, ApplyStream writes what Apply does.
 func TestApplyStreamProperty(t *testing.T) {
 	for seed := uint64(1); seed <= 30; seed++ {
 		fx := Generate(GenOptions{Contacts: 20 + int(seed*7)%90, Seed: seed, Duplicates: int(seed % 3), Device: seed%7 == 0})
@@ -69,20 +69,23 @@ func TestApplyStreamProperty(t *testing.T) {
 			fx.Trailer = []byte("opaque full trailer")
 		}
 		fy := NextDay(fx, ChangeOptions{Seed: seed * 31, Added: int(seed % 5), Deleted: int(seed % 4), Modified: 1 + int(seed%9)})
-		shuffled := *fx
-		shuffled.Contacts = append([]*Contact(nil), fx.Contacts...)
-		rand.New(rand.NewPCG(seed, 1)).Shuffle(len(shuffled.Contacts), func(i, j int) {
-			shuffled.Contacts[i], shuffled.Contacts[j] = shuffled.Contacts[j], shuffled.Contacts[i]
-		})
+		rng := rand.New(rand.NewPCG(seed, 1))
+		shuffle := func(b *Book) []byte {
+			s := *b
+			s.Contacts = append([]*Contact(nil), b.Contacts...)
+			rng.Shuffle(len(s.Contacts), func(i, j int) { s.Contacts[i], s.Contacts[j] = s.Contacts[j], s.Contacts[i] })
+			return writeBook(t, &s)
+		}
 		for _, compact := range []bool{false, true} {
 			d, err := Diff(fx, fy, compact)
 			if err != nil {
 				t.Fatal(err)
 			}
-			d = readBytes(t, writeBook(t, d))
-			sorted := applyBoth(t, "sorted", writeBook(t, fx), d)
-			if !bytes.Equal(applyBoth(t, "shuffled", writeBook(t, &shuffled), d), sorted) {
-				t.Fatalf("seed %d: the order of the full file's contacts changes the result", seed)
+			sorted := applyBoth(t, "sorted", writeBook(t, fx), writeBook(t, d))
+			if !bytes.Equal(applyBoth(t, "full shuffled", shuffle(fx), writeBook(t, d)), sorted) ||
+				!bytes.Equal(applyBoth(t, "delta shuffled", writeBook(t, fx), shuffle(d)), sorted) ||
+				!bytes.Equal(applyBoth(t, "both shuffled", shuffle(fx), shuffle(d)), sorted) {
+				t.Fatalf("seed %d: the order of the records changes the result", seed)
 			}
 		}
 	}
@@ -118,7 +121,7 @@ func TestApplyStreamErrors(t *testing.T) {
 		b := *base
 		b.Contacts = append([]*Contact(nil), base.Contacts...)
 		edit(&b)
-		return readBytes(t, writeBook(t, &b))
+		return &b
 	}
 	dupFull := *fx
 	dupFull.Contacts = append(append([]*Contact(nil), fx.Contacts...), fx.Contacts[3])
@@ -152,7 +155,7 @@ func TestApplyStreamErrors(t *testing.T) {
 			t.Errorf("%s: Apply accepts it", tt.name)
 		}
 		data := writeBook(t, tt.full)
-		_, _, err := ApplyStream(open(t, data), tt.delta, &bytes.Buffer{})
+		_, _, err := ApplyStream(open(t, data), open(t, writeBook(t, tt.delta)), &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 			continue
@@ -170,7 +173,7 @@ func TestApplyStreamErrors(t *testing.T) {
 		}
 		b := readBytes(t, data)
 		if tt.inDelta {
-			b = tt.delta
+			b = readBytes(t, writeBook(t, tt.delta))
 		}
 		found := false
 		for _, x := range b.Contacts {
@@ -182,10 +185,37 @@ func TestApplyStreamErrors(t *testing.T) {
 	}
 	data := writeBook(t, fx)
 	for _, after := range []int{0, 100, len(data) / 2} {
-		_, _, err := ApplyStream(open(t, data), d, &failingWriter{after: after})
+		_, _, err := ApplyStream(open(t, data), open(t, writeBook(t, d)), &failingWriter{after: after})
 		var we *WriteError
 		if !errors.As(err, &we) || !errors.Is(err, errDiskFull) {
 			t.Errorf("writer failing after %d bytes: %#v, want a *WriteError", after, err)
+		}
+	}
+}
+
+// TestApplyStreamDecodingErrors: a record of either file that does not decode is a *SideError
+// that says which file, carrying the positioned FormatError.
+func TestApplyStreamDecodingErrors(t *testing.T) {
+	fx := Generate(GenOptions{Contacts: 30, Seed: 5})
+	d, err := Diff(fx, NextDay(fx, ChangeOptions{Seed: 6}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, delta := writeBook(t, fx), writeBook(t, d)
+	for _, name := range []string{"no-nul.lsabs", "unknown-attribute.lsabs"} {
+		for _, inDelta := range []bool{false, true} {
+			f, dl := full, delta
+			if inDelta {
+				dl = brokenFiles(t, delta)[name]
+			} else {
+				f = brokenFiles(t, full)[name]
+			}
+			_, _, err := ApplyStream(open(t, f), open(t, dl), &bytes.Buffer{})
+			var se *SideError
+			var fe *FormatError
+			if !errors.As(err, &se) || se.New != inDelta || !errors.As(err, &fe) {
+				t.Errorf("%s in the delta=%t: %#v, want a *SideError with a *FormatError", name, inDelta, err)
+			}
 		}
 	}
 }

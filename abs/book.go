@@ -78,7 +78,7 @@ func sortContacts(cs []*Contact) {
 // trailer full's (the delta's trailer describes a delta; ApplyTrailerNote says what this means).
 // Neither input is modified.
 func Apply(full, delta *Book) (*Book, error) {
-	if err := checkApply(full.Header, full.Attributes, delta); err != nil {
+	if err := checkApply(full.Header, full.Attributes, delta.Header, delta.Attributes); err != nil {
 		return nil, err
 	}
 	byID := make(map[GUID]*Contact, len(full.Contacts))
@@ -110,7 +110,7 @@ func Apply(full, delta *Book) (*Book, error) {
 			byID[d.ID] = mergeCompact(old, d)
 		}
 	}
-	out := &Book{Header: appliedHeader(full.Header, delta), Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules,
+	out := &Book{Header: appliedHeader(full.Header, delta.Header), Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules,
 		Trailer: full.Trailer}
 	out.Contacts = make([]*Contact, 0, len(byID))
 	for _, c := range byID {
@@ -125,28 +125,29 @@ func Apply(full, delta *Book) (*Book, error) {
 	return out, nil
 }
 
-// checkApply checks that delta can be applied to a full file of header h and attributes attrs.
-func checkApply(h Header, attrs []Attribute, delta *Book) error {
+// checkApply checks that a delta of header dh and attributes dattrs can be applied to a full
+// file of header h and attributes attrs.
+func checkApply(h Header, attrs []Attribute, dh Header, dattrs []Attribute) error {
 	if h.Kind != Full {
 		return fmt.Errorf("abs: apply: the base is a %s file, want a full file", h.Kind)
 	}
-	if delta.Header.Kind != Delta && delta.Header.Kind != Compact {
-		return fmt.Errorf("abs: apply: the change file is a %s file, want a delta or compact delta", delta.Header.Kind)
+	if dh.Kind != Delta && dh.Kind != Compact {
+		return fmt.Errorf("abs: apply: the change file is a %s file, want a delta or compact delta", dh.Kind)
 	}
-	if delta.Header.BaseDay != h.Day {
-		return fmt.Errorf("abs: apply: the delta is based on day %s, the full file is day %s", delta.Header.BaseDay, h.Day)
+	if dh.BaseDay != h.Day {
+		return fmt.Errorf("abs: apply: the delta is based on day %s, the full file is day %s", dh.BaseDay, h.Day)
 	}
-	if !SameAttributes(attrs, delta.Attributes) {
+	if !SameAttributes(attrs, dattrs) {
 		return fmt.Errorf("abs: apply: the full file and the delta have different attribute tables")
 	}
 	return nil
 }
 
-// appliedHeader is the header of the full file that applying delta to a full file of header h
-// gives: h with the delta's day and UseNormalizationRules.
-func appliedHeader(h Header, delta *Book) Header {
-	h.Day = delta.Header.Day
-	h.UseNormalizationRules = delta.Header.UseNormalizationRules
+// appliedHeader is the header of the full file that applying a delta of header dh to a full
+// file of header h gives: h with the delta's day and UseNormalizationRules.
+func appliedHeader(h, dh Header) Header {
+	h.Day = dh.Day
+	h.UseNormalizationRules = dh.UseNormalizationRules
 	return h
 }
 

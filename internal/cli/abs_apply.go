@@ -28,7 +28,8 @@ func newCmdAbsApply(f *Factory, runF func(*absApplyOptions) error) *cobra.Comman
 
 The delta must be based on the full file's day and define the same attributes. OUT is written
 atomically (a temporary file in the same directory, synced, then renamed): it is never seen
-half-written, and an existing OUT is refused unless --force is given.
+half-written, and an existing OUT is refused unless --force is given. The full file is streamed
+and so is the delta (each read twice, neither held in memory).
 
 OUT ends with the full file's trailer ([MS-ABS] 2.2.14), carried over as the opaque bytes it is
 (its layout is not public, so it is not checked against the new contents; the delta's own
@@ -55,20 +56,21 @@ trailer. A note on stderr says which.`),
 
 func absApplyRun(ctx context.Context, opts *absApplyOptions) error {
 	f := opts.f
-	delta, _, err := f.readBook(ctx, opts.DeltaPath)
-	if err != nil {
-		return err
-	}
 	full, err := f.openABS(ctx, opts.FullPath)
 	if err != nil {
 		return err
 	}
 	defer full.Close()
+	delta, err := f.openABS(ctx, opts.DeltaPath)
+	if err != nil {
+		return err
+	}
+	defer delta.Close()
 	var h abs.Header
 	var n int
 	err = writeFileAtomic(opts.Out, opts.Force, func(w io.Writer) error {
 		var err error
-		h, n, err = abs.ApplyStream(full.Reader, delta, w)
+		h, n, err = abs.ApplyStream(full.Reader, delta.Reader, w)
 		return applyError(opts, err)
 	})
 	if err != nil {
@@ -89,18 +91,26 @@ func absApplyRun(ctx context.Context, opts *absApplyOptions) error {
 func applyError(opts *absApplyOptions, err error) error {
 	var we *abs.WriteError
 	var ae *abs.ApplyError
-	_, positioned := abs.ErrorOffset(err)
+	var se *abs.SideError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &we):
 		return runtimeFailure(fmt.Errorf("write %s: %w", opts.Out, we.Err))
-	case errors.As(err, &ae) && ae.Delta:
-		return badInput(fmt.Errorf("%s: %w", opts.DeltaPath, err))
-	case errors.As(err, &ae) || positioned:
-		return badInput(fmt.Errorf("%s: %w", opts.FullPath, err))
+	case errors.As(err, &ae):
+		return badInput(fmt.Errorf("%s: %w", applyPath(opts, ae.Delta), err))
+	case errors.As(err, &se):
+		return badInput(fmt.Errorf("%s: %w", applyPath(opts, se.New), se.Err))
 	}
 	return badInput(err)
+}
+
+// applyPath names the delta or the full file.
+func applyPath(opts *absApplyOptions, delta bool) string {
+	if delta {
+		return opts.DeltaPath
+	}
+	return opts.FullPath
 }
 
 // writeBook writes b to path atomically (see writeFileAtomic).
