@@ -12,9 +12,36 @@ import (
 const (
 	TableEntry     = "AbUserEntry"
 	TableAttribute = "AbAttribute"
+	TableDnMapping = "AbDnMapping" // Lync 2010 and later: UserId to the object's AD DN
 )
 
-// Column is one column of AbUserEntry or AbAttribute as INFORMATION_SCHEMA.COLUMNS reports it.
+// Layout is the shape of the address book tables, found by the tables and columns that exist.
+type Layout string
+
+// Layouts Discover recognizes.
+const (
+	// LayoutRTC is OCS 2007 / 2007 R2: AbUserEntry(UserGuid, UserData), AbAttribute(ID, Name,
+	// Flags), no AbDnMapping.
+	LayoutRTC Layout = "rtc"
+	// LayoutRTCAB is Lync Server 2010 and later (and Skype for Business Server): AbUserEntry(UserId,
+	// UserGuid, UserData), AbDnMapping(UserId, AdDn), AbAttribute with or without Enable.
+	LayoutRTCAB Layout = "rtcab"
+	// LayoutUnknown is any other combination: reads and writes of entries are refused.
+	LayoutUnknown Layout = "unknown"
+)
+
+// Product names the server products a layout belongs to.
+func (l Layout) Product() string {
+	switch l {
+	case LayoutRTC:
+		return "OCS 2007 / 2007 R2"
+	case LayoutRTCAB:
+		return "Lync Server 2010 and later, Skype for Business Server"
+	}
+	return "unknown"
+}
+
+// Column is one column of the address book tables as INFORMATION_SCHEMA.COLUMNS reports it.
 type Column struct {
 	Table     string `json:"table"`
 	Name      string `json:"name"`
@@ -28,6 +55,7 @@ type Candidate struct {
 	Exists       bool   `json:"exists"`
 	HasEntry     bool   `json:"has_ab_user_entry"`
 	HasAttribute bool   `json:"has_ab_attribute"`
+	HasDnMapping bool   `json:"has_ab_dn_mapping"`
 }
 
 // Discovery is what Discover learnt about the server.
@@ -38,23 +66,32 @@ type Discovery struct {
 	Candidates []Candidate `json:"candidates"` // looked at in order, up to the one holding AbUserEntry
 	// Database is the first candidate holding AbUserEntry, "" when none does.
 	Database string   `json:"database"`
-	Columns  []Column `json:"columns"` // of AbUserEntry and AbAttribute in Database
+	Columns  []Column `json:"columns"` // of AbUserEntry, AbAttribute and AbDnMapping in Database
+	// Layout is the table layout found in Database; Seen says what it was decided from.
+	Layout Layout `json:"layout"`
+	Seen   string `json:"layout_seen"`
+	// UserIDIdentity is true when AbUserEntry.UserId (rtcab layout) is an IDENTITY column: Restore
+	// then inserts with SET IDENTITY_INSERT.
+	UserIDIdentity bool `json:"user_id_identity"`
 	// Problems say why Delete and Restore refuse to run; empty when they may.
 	Problems []string `json:"problems"`
 }
 
-// Discovery statements. DB_ID and INFORMATION_SCHEMA exist on every SQL Server since 2000.
+// Discovery statements. DB_ID, COLUMNPROPERTY and INFORMATION_SCHEMA exist on every SQL Server
+// since 2000.
 const (
 	qServer  = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version, CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition"
 	qDBID    = "SELECT DB_ID(@db) AS id"
 	qColumns = "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM [%s].INFORMATION_SCHEMA.COLUMNS " +
-		"WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (N'AbUserEntry', N'AbAttribute') ORDER BY TABLE_NAME, ORDINAL_POSITION"
+		"WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (N'AbUserEntry', N'AbAttribute', N'AbDnMapping') ORDER BY TABLE_NAME, ORDINAL_POSITION"
+	qIdentity = "SELECT COLUMNPROPERTY(OBJECT_ID(@obj), N'UserId', 'IsIdentity') AS is_identity"
 )
 
-// Discover reads the server version and edition, finds the database holding AbUserEntry and
-// AbAttribute (the first of: the configured database, rtc, rtcab) and checks their column types.
-// The result is kept: later reads use its Database, and Delete and Restore refuse to run when
-// its Problems are not empty.
+// Discover reads the server version and edition, finds the database holding AbUserEntry (the
+// first of: the configured database, rtc, rtcab), decides its Layout from the tables and columns
+// that exist there, and checks their column types. The result is kept: later reads use its
+// Database and Layout; reads of entries refuse an unknown layout, and Delete and Restore refuse
+// to run when its Problems are not empty.
 func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
 	disc := &Discovery{Server: d.server}
 	cctx, cancel := d.call(ctx)
@@ -75,11 +112,19 @@ func (d *DB) Discover(ctx context.Context) (*Discovery, error) {
 		for _, col := range cols {
 			c.HasEntry = c.HasEntry || col.Table == TableEntry
 			c.HasAttribute = c.HasAttribute || col.Table == TableAttribute
+			c.HasDnMapping = c.HasDnMapping || col.Table == TableDnMapping
 		}
 		disc.Candidates = append(disc.Candidates, c)
 		if c.HasEntry {
 			disc.Database, disc.Columns = name, cols
 			break // later candidates are not needed (and may not be open to this login)
+		}
+	}
+	disc.Layout, disc.Seen = decideLayout(disc)
+	if disc.Layout == LayoutRTCAB {
+		var err error
+		if disc.UserIDIdentity, err = d.identity(ctx, disc.Database); err != nil {
+			return nil, err
 		}
 	}
 	disc.Problems = checkColumns(disc)
@@ -133,6 +178,57 @@ func (d *DB) columns(ctx context.Context, db string) ([]Column, bool, error) {
 	return cols, true, nil
 }
 
+// identity reports whether AbUserEntry.UserId of database db is an IDENTITY column.
+func (d *DB) identity(ctx context.Context, db string) (bool, error) {
+	cctx, cancel := d.call(ctx)
+	defer cancel()
+	var v sql.NullInt64
+	if err := d.db.QueryRowContext(cctx, qIdentity, sql.Named("obj", table(db, TableEntry))).Scan(&v); err != nil {
+		return false, classify(err, "discover", d.server, db, "COLUMNPROPERTY")
+	}
+	return v.Int64 == 1, nil
+}
+
+// decideLayout names the layout of disc.Database and what it was decided from.
+func decideLayout(disc *Discovery) (Layout, string) {
+	if disc.Database == "" {
+		return LayoutUnknown, "no " + TableEntry + " table"
+	}
+	var seen []string
+	for _, t := range []string{TableEntry, TableDnMapping, TableAttribute} {
+		var names []string
+		for _, c := range disc.Columns {
+			if c.Table == t {
+				names = append(names, c.Name)
+			}
+		}
+		if names == nil {
+			seen = append(seen, "no "+t)
+		} else {
+			seen = append(seen, t+"("+strings.Join(names, ", ")+")")
+		}
+	}
+	text := strings.Join(seen, ", ")
+	userID := disc.column(TableEntry, "UserId") != nil
+	mapping := disc.column(TableDnMapping, "UserId") != nil && disc.column(TableDnMapping, "AdDn") != nil
+	anyMapping := false
+	for _, c := range disc.Columns {
+		anyMapping = anyMapping || c.Table == TableDnMapping
+	}
+	enable := disc.column(TableAttribute, "Enable") != nil
+	switch {
+	case !userID && !anyMapping && !enable:
+		return LayoutRTC, text
+	case userID && mapping:
+		return LayoutRTCAB, text
+	}
+	return LayoutUnknown, text
+}
+
+// knownLayouts describes the layouts Discover recognizes, for the refusal of an unknown one.
+const knownLayouts = "abkit knows rtc (OCS 2007 R2: AbUserEntry(UserGuid, UserData), no AbDnMapping, AbAttribute without Enable) " +
+	"and rtcab (Lync 2010 and later: AbUserEntry(UserId, UserGuid, UserData), AbDnMapping(UserId, AdDn))"
+
 // checkColumns lists what keeps Delete and Restore from running.
 func checkColumns(disc *Discovery) []string {
 	if disc.Database == "" {
@@ -141,6 +237,9 @@ func checkColumns(disc *Discovery) []string {
 			names = append(names, c.Name)
 		}
 		return []string{fmt.Sprintf("no database among %s holds dbo.%s", strings.Join(names, ", "), TableEntry)}
+	}
+	if disc.Layout == LayoutUnknown {
+		return []string{fmt.Sprintf("unknown table layout in database %s: saw %s; %s", disc.Database, disc.Seen, knownLayouts)}
 	}
 	var problems []string
 	guid, data := disc.column(TableEntry, "UserGuid"), disc.column(TableEntry, "UserData")
@@ -158,12 +257,30 @@ func checkColumns(disc *Discovery) []string {
 	default:
 		problems = append(problems, fmt.Sprintf("dbo.AbUserEntry.UserData is %s, expected image or varbinary(max)", typeText(*data)))
 	}
+	expected := map[string]bool{TableEntry + ".UserGuid": true, TableEntry + ".UserData": true}
+	if disc.Layout == LayoutRTCAB {
+		for _, c := range [][2]string{{TableEntry, "UserId"}, {TableDnMapping, "UserId"}} {
+			if col := disc.column(c[0], c[1]); !isInteger(col.DataType) {
+				problems = append(problems, fmt.Sprintf("dbo.%s.%s is %s, expected int or bigint", c[0], c[1], typeText(*col)))
+			}
+		}
+		if col := disc.column(TableDnMapping, "AdDn"); !isText(col.DataType) {
+			problems = append(problems, fmt.Sprintf("dbo.%s.AdDn is %s, expected nvarchar or varchar", TableDnMapping, typeText(*col)))
+		}
+		expected[TableEntry+".UserId"], expected[TableDnMapping+".UserId"], expected[TableDnMapping+".AdDn"] = true, true, true
+	}
 	for _, c := range disc.Columns {
-		if c.Table == TableEntry && c.Name != "UserGuid" && c.Name != "UserData" {
-			problems = append(problems, fmt.Sprintf("dbo.AbUserEntry has an unexpected column %s (%s): a restore could not recreate its rows", c.Name, typeText(c)))
+		if (c.Table == TableEntry || c.Table == TableDnMapping) && !expected[c.Table+"."+c.Name] {
+			problems = append(problems, fmt.Sprintf("dbo.%s has an unexpected column %s (%s): a restore could not recreate its rows", c.Table, c.Name, typeText(c)))
 		}
 	}
 	return problems
+}
+
+func isInteger(t string) bool { return strings.EqualFold(t, "int") || strings.EqualFold(t, "bigint") }
+
+func isText(t string) bool {
+	return strings.EqualFold(t, "nvarchar") || strings.EqualFold(t, "varchar")
 }
 
 func (disc *Discovery) column(tableName, name string) *Column {
@@ -205,28 +322,33 @@ func (d *DB) discovered(ctx context.Context) (*Discovery, error) {
 	return d.Discover(ctx)
 }
 
-// writableDB returns the database holding AbUserEntry when Delete and Restore may write to it,
-// else the KindRefused error of Discovery.Writable.
-func (d *DB) writableDB(ctx context.Context) (string, error) {
+// writableDB returns the discovery of the database holding AbUserEntry when Delete and Restore
+// may write to it, else the KindRefused error of Discovery.Writable.
+func (d *DB) writableDB(ctx context.Context) (*Discovery, error) {
 	disc, err := d.discovered(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := disc.Writable(); err != nil {
-		return "", err
+		return nil, err
 	}
-	return disc.Database, nil
+	return disc, nil
 }
 
-// entryDB returns the database holding AbUserEntry, or a KindNoObject error.
-func (d *DB) entryDB(ctx context.Context, op string) (string, error) {
+// entryDB returns the discovery of the database holding AbUserEntry: a KindNoObject error when
+// there is none, a KindRefused one when its layout is unknown.
+func (d *DB) entryDB(ctx context.Context, op string) (*Discovery, error) {
 	disc, err := d.discovered(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if disc.Database == "" {
-		return "", &Error{Op: op, Server: d.server, Database: d.database, Object: "dbo." + TableEntry, Kind: KindNoObject,
+		return nil, &Error{Op: op, Server: d.server, Database: d.database, Object: "dbo." + TableEntry, Kind: KindNoObject,
 			Err: errors.New(disc.Problems[0])}
 	}
-	return disc.Database, nil
+	if disc.Layout == LayoutUnknown {
+		return nil, &Error{Op: op, Server: d.server, Database: disc.Database, Object: "dbo." + TableEntry, Kind: KindRefused,
+			Err: errors.New(disc.Problems[0]), Hint: "abkit reads and writes only the layouts it knows"}
+	}
+	return disc, nil
 }

@@ -1,8 +1,11 @@
-// Package rtcdb is abkit's client for the OCS 2007 / 2007 R2 (and Lync) back-end SQL Server
-// databases: discovery of the server and of the tables User Replicator and the Address Book
-// Server use (AbUserEntry, AbAttribute), reads of those tables and of rtc.dbo.Resource and
-// rtc.dbo.ResourcePhone, and a safe, reversible delete of AbUserEntry rows — the last step of
-// the classic duplicate SIP address fix.
+// Package rtcdb is abkit's client for the OCS 2007 / 2007 R2, Lync and Skype for Business
+// back-end SQL Server databases: discovery of the server and of the tables User Replicator and the
+// Address Book Server use (AbUserEntry, AbAttribute, and AbDnMapping on Lync 2010 and later), with
+// the table layout decided by what exists (LayoutRTC, LayoutRTCAB), reads of those tables and of
+// rtc.dbo.Resource and rtc.dbo.ResourcePhone, and a safe, reversible delete of AbUserEntry rows
+// (with their AbDnMapping rows) — the last step of the classic duplicate SIP address fix. A Pool
+// does the same on every database of a Lync pool: the back end and each Front End's RTCLOCAL
+// instance, each copy with its own transaction and backup.
 //
 // Every statement is parameterized, GUIDs always travel as uniqueidentifier parameters (a raw
 // []byte would be sent as varbinary and match nothing), and every call is bounded by a timeout.

@@ -119,6 +119,14 @@ func (d *DB) Close() error { return d.db.Close() }
 // Server names the server for messages.
 func (d *DB) Server() string { return d.server }
 
+// Layout is the table layout the kept discovery found; "" before Discover ran.
+func (d *DB) Layout() Layout {
+	if d.disc == nil {
+		return ""
+	}
+	return d.disc.Layout
+}
+
 // Warnings are security warnings about this connection (e.g. WarnCleartext).
 func (d *DB) Warnings() []string { return d.warnings }
 

@@ -15,6 +15,8 @@ type Attribute struct {
 	ID    int64  `json:"id"`
 	Name  string `json:"name"`
 	Flags Flags  `json:"flags"`
+	// Enable is the Enable column of Lync 2013 and later; nil when the table has none.
+	Enable *bool `json:"enable,omitempty"`
 }
 
 // Entry is what the database holds for one GUID in AbUserEntry.
@@ -26,6 +28,10 @@ type Entry struct {
 	// Addresses are the sip:/smtp:/tel: strings found in UserData by a heuristic scan
 	// (FindAddresses); UserData's format is undocumented.
 	Addresses []string `json:"addresses_heuristic"`
+	// UserID is AbUserEntry.UserId and ADDN the AbDnMapping.AdDn values of that UserId (rtcab
+	// layout only; nil otherwise).
+	UserID *int64   `json:"user_id,omitempty"`
+	ADDN   []string `json:"ad_dn,omitempty"`
 
 	data []byte
 }
@@ -35,6 +41,7 @@ type Counts struct {
 	Database   string `json:"database"`
 	Entries    int64  `json:"ab_user_entry"`
 	Attributes int64  `json:"ab_attribute"`
+	DnMappings int64  `json:"ab_dn_mapping"`
 }
 
 // Resource is a row of rtc.dbo.Resource.
@@ -52,7 +59,9 @@ type ResourcePhone struct {
 
 const (
 	qAttributes  = "SELECT ID, Name, Flags FROM %s ORDER BY ID"
+	qAttributesE = "SELECT ID, Name, Flags, Enable FROM %s ORDER BY ID"
 	qEntry       = "SELECT UserData FROM %s WHERE UserGuid = @guid"
+	qEntryAB     = "SELECT e.UserId, e.UserData, m.AdDn FROM %s AS e LEFT JOIN %s AS m ON m.UserId = e.UserId WHERE e.UserGuid = @guid ORDER BY m.AdDn"
 	qPresent     = "SELECT UserGuid FROM %s WHERE UserGuid IN (%s)"
 	qCount       = "SELECT COUNT_BIG(*) FROM %s"
 	qResource    = "SELECT ResourceId, UserAtHost FROM %s WHERE UserAtHost = @uah ORDER BY ResourceId"
@@ -60,16 +69,21 @@ const (
 	presentBatch = 200 // GUID parameters per EntriesPresent statement (SQL Server allows 2100)
 )
 
-// Attributes returns the AbAttribute rows in ID order.
+// Attributes returns the AbAttribute rows in ID order, with Enable where the table has it.
 func (d *DB) Attributes(ctx context.Context) ([]Attribute, error) {
-	db, err := d.entryDB(ctx, "read attributes")
+	disc, err := d.entryDB(ctx, "read attributes")
 	if err != nil {
 		return nil, err
 	}
-	obj := "dbo." + TableAttribute
+	db, obj := disc.Database, "dbo."+TableAttribute
+	enable := disc.column(TableAttribute, "Enable") != nil
+	q := qAttributes
+	if enable {
+		q = qAttributesE
+	}
 	cctx, cancel := d.call(ctx)
 	defer cancel()
-	rows, err := d.db.QueryContext(cctx, fmt.Sprintf(qAttributes, table(db, TableAttribute)))
+	rows, err := d.db.QueryContext(cctx, fmt.Sprintf(q, table(db, TableAttribute)))
 	if err != nil {
 		return nil, classify(err, "read attributes", d.server, db, obj)
 	}
@@ -79,10 +93,18 @@ func (d *DB) Attributes(ctx context.Context) ([]Attribute, error) {
 		var a Attribute
 		var name sql.NullString
 		var flags int64
-		if err := rows.Scan(&a.ID, &name, &flags); err != nil {
+		var en any
+		dest := []any{&a.ID, &name, &flags}
+		if enable {
+			dest = append(dest, &en)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, classify(err, "read attributes", d.server, db, obj)
 		}
 		a.Name, a.Flags = name.String, Flags(uint32(flags))
+		if enable {
+			a.Enable = enableValue(en)
+		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -91,13 +113,63 @@ func (d *DB) Attributes(ctx context.Context) ([]Attribute, error) {
 	return out, nil
 }
 
-// Entry reads the AbUserEntry row of g. A GUID without a row is returned with Present false.
+// enableValue reads an Enable column: bit, or an integer (non-zero is true); nil for NULL.
+func enableValue(v any) *bool {
+	var b bool
+	switch v := v.(type) {
+	case bool:
+		b = v
+	case int64:
+		b = v != 0
+	default:
+		return nil
+	}
+	return &b
+}
+
+// Entry reads the AbUserEntry row of g, with its AbDnMapping rows in the rtcab layout. A GUID
+// without a row is returned with Present false.
 func (d *DB) Entry(ctx context.Context, g GUID) (*Entry, error) {
-	db, err := d.entryDB(ctx, "read entry")
+	disc, err := d.entryDB(ctx, "read entry")
 	if err != nil {
 		return nil, err
 	}
-	return d.entry(ctx, d.db, db, g)
+	if disc.Layout == LayoutRTCAB {
+		return d.entryAB(ctx, disc.Database, g)
+	}
+	return d.entry(ctx, d.db, qEntry, disc.Database, g)
+}
+
+// entryAB reads the AbUserEntry row of g joined to its AbDnMapping rows.
+func (d *DB) entryAB(ctx context.Context, db string, g GUID) (*Entry, error) {
+	cctx, cancel := d.call(ctx)
+	defer cancel()
+	op, obj := "read entry "+g.String(), "dbo."+TableEntry
+	rows, err := d.db.QueryContext(cctx, fmt.Sprintf(qEntryAB, table(db, TableEntry), table(db, TableDnMapping)), sql.Named("guid", uid(g)))
+	if err != nil {
+		return nil, classify(err, op, d.server, db, obj)
+	}
+	defer rows.Close()
+	e := &Entry{GUID: g}
+	for rows.Next() {
+		var id int64
+		var data []byte
+		var dn sql.NullString
+		if err := rows.Scan(&id, &data, &dn); err != nil {
+			return nil, classify(err, op, d.server, db, obj)
+		}
+		if !e.Present {
+			e = newEntry(g, data)
+			e.UserID = &id
+		}
+		if dn.Valid {
+			e.ADDN = append(e.ADDN, dn.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, op, d.server, db, obj)
+	}
+	return e, nil
 }
 
 // querier is what Entry needs of *sql.DB and *sql.Tx.
@@ -106,11 +178,13 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (d *DB) entry(ctx context.Context, q querier, db string, g GUID) (*Entry, error) {
+// entry reads the AbUserEntry row of g (rtc layout) with stmt: qEntry, or qEntryLocked in a
+// transaction.
+func (d *DB) entry(ctx context.Context, q querier, stmt, db string, g GUID) (*Entry, error) {
 	cctx, cancel := d.call(ctx)
 	defer cancel()
 	var data []byte
-	err := q.QueryRowContext(cctx, fmt.Sprintf(qEntry, table(db, TableEntry)), sql.Named("guid", uid(g))).Scan(&data)
+	err := q.QueryRowContext(cctx, fmt.Sprintf(stmt, table(db, TableEntry)), sql.Named("guid", uid(g))).Scan(&data)
 	switch {
 	case err == sql.ErrNoRows:
 		return &Entry{GUID: g}, nil
@@ -129,10 +203,11 @@ func newEntry(g GUID, data []byte) *Entry {
 
 // EntriesPresent reports for each GUID whether AbUserEntry has a row for it.
 func (d *DB) EntriesPresent(ctx context.Context, guids []GUID) (map[GUID]bool, error) {
-	db, err := d.entryDB(ctx, "check entries")
+	disc, err := d.entryDB(ctx, "check entries")
 	if err != nil {
 		return nil, err
 	}
+	db := disc.Database
 	out := make(map[GUID]bool, len(guids))
 	for _, g := range guids {
 		out[g] = false
@@ -180,19 +255,28 @@ func (d *DB) present(ctx context.Context, db, names string, args []any, out map[
 	return nil
 }
 
-// Counts counts the rows of AbUserEntry and AbAttribute.
+// Counts counts the rows of AbUserEntry, AbAttribute and AbDnMapping.
 func (d *DB) Counts(ctx context.Context) (*Counts, error) {
-	db, err := d.entryDB(ctx, "count")
+	disc, err := d.entryDB(ctx, "count")
 	if err != nil {
 		return nil, err
 	}
-	c := &Counts{Database: db, Attributes: -1}
+	db := disc.Database
+	c := &Counts{Database: db, Attributes: -1, DnMappings: -1}
 	if c.Entries, err = d.count(ctx, db, TableEntry); err != nil {
 		return nil, err
 	}
-	for _, cand := range d.disc.Candidates {
-		if cand.Name == db && cand.HasAttribute {
+	for _, cand := range disc.Candidates {
+		if cand.Name != db {
+			continue
+		}
+		if cand.HasAttribute {
 			if c.Attributes, err = d.count(ctx, db, TableAttribute); err != nil {
+				return nil, err
+			}
+		}
+		if cand.HasDnMapping {
+			if c.DnMappings, err = d.count(ctx, db, TableDnMapping); err != nil {
 				return nil, err
 			}
 		}

@@ -64,7 +64,7 @@ func readBackupFile(t *testing.T, path string) *Backup {
 func TestDiscoverMissingTableRefusesAndNames(t *testing.T) {
 	f := rtcdbtest.New(t)
 	f.Columns["rtc"] = rtcdbtest.AttributeColumns // no AbUserEntry anywhere
-	gs := seedN(f.Seed, 1)
+	gs := seedN(fakeSeed(f), 1)
 	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
@@ -92,7 +92,7 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 		{"AbUserEntry", "UserGuid", "varbinary", int64(16)},
 		{"AbUserEntry", "UserData", "varbinary", int64(8000)},
 	}
-	gs := seedN(f.Seed, 1)
+	gs := seedN(fakeSeed(f), 1)
 	d := openFake(t, f)
 	_, err := d.Delete(context.Background(), gs, DeleteOptions{BackupPath: filepath.Join(t.TempDir(), "b.json")})
 	if !IsKind(err, KindRefused) {
@@ -114,7 +114,7 @@ func TestDiscoverWrongTypeRefusesDestructive(t *testing.T) {
 // A GUID whose DELETE affects no row (removed meanwhile): everything is rolled back.
 func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 5)
+	gs := seedN(fakeSeed(f), 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if p, ok := r.Param("@guid"); ok && strings.HasPrefix(r.SQL, "DELETE") && GUID(p.Value.([16]byte)) == gs[3] {
@@ -146,7 +146,7 @@ func TestDeleteZeroRowsRollsBackAll(t *testing.T) {
 
 func TestDeleteConnectionDropped(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 5)
+	gs := seedN(fakeSeed(f), 5)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	f.DropOn("DELETE", 3)
 	res, err := openFake(t, f).Delete(context.Background(), gs, DeleteOptions{BackupPath: backup})
@@ -176,7 +176,7 @@ func TestDeleteConnectionDropped(t *testing.T) {
 // A connection lost during COMMIT leaves the outcome unknown, and the backup says so.
 func TestDeleteCommitLostIsUnknown(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 2)
+	gs := seedN(fakeSeed(f), 2)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if r.Kind == tdstest.Commit {
@@ -198,7 +198,7 @@ func TestDeleteCommitLostIsUnknown(t *testing.T) {
 
 func TestDeleteDeadlockVictim(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 2)
+	gs := seedN(fakeSeed(f), 2)
 	f.Fault = func(r *tdstest.Request) *tdstest.Response {
 		if strings.HasPrefix(r.SQL, "DELETE") {
 			return &tdstest.Response{Error: &tdstest.SQLError{Number: 1205, Class: 13,
@@ -217,7 +217,7 @@ func TestDeleteDeadlockVictim(t *testing.T) {
 
 func TestDeleteCancelledRollsBack(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 4)
+	gs := seedN(fakeSeed(f), 4)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -335,7 +335,7 @@ func TestOpenWarnsWhenEncryptionDisabled(t *testing.T) {
 // An existing file is never overwritten: the delete stops before any DELETE.
 func TestDeleteRefusesExistingBackupFile(t *testing.T) {
 	f := rtcdbtest.New(t)
-	gs := seedN(f.Seed, 1)
+	gs := seedN(fakeSeed(f), 1)
 	backup := filepath.Join(t.TempDir(), "backup.json")
 	if err := os.WriteFile(backup, []byte("an earlier backup"), 0o600); err != nil {
 		t.Fatal(err)
@@ -430,7 +430,7 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 	f := rtcdbtest.New(t)
 	f.EntryDB = "rtcab"
 	f.Columns = map[string][][]any{"rtcab": append(append([][]any{}, rtcdbtest.AttributeColumns...), rtcdbtest.EntryColumns...)}
-	gs := seedN(f.Seed, 1)
+	gs := seedN(fakeSeed(f), 1)
 	d := openFake(t, f)
 	disc, err := d.Discover(context.Background())
 	if err != nil {
@@ -439,7 +439,7 @@ func TestDiscoverFindsRtcab(t *testing.T) {
 	if disc.Database != "rtcab" || len(disc.Problems) != 0 {
 		t.Fatalf("discovery %+v", disc)
 	}
-	if want := []Candidate{{"rtc", true, false, false}, {"rtcab", true, true, true}}; !slices.Equal(disc.Candidates, want) {
+	if want := []Candidate{{"rtc", true, false, false, false}, {"rtcab", true, true, true, false}}; !slices.Equal(disc.Candidates, want) {
 		t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
 	}
 	e, err := d.Entry(context.Background(), gs[0])

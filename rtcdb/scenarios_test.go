@@ -49,7 +49,7 @@ func TestScenariosResponder(t *testing.T) {
 			f := rtcdbtest.New(t)
 			s.run(t, &backend{
 				open:     func(t *testing.T) *DB { return openFake(t, f) },
-				seed:     func(_ *testing.T, rows map[GUID][]byte) { f.Seed(rows) },
+				seed:     func(_ *testing.T, rows map[GUID][]byte) { fakeSeed(f)(rows) },
 				row:      func(_ *testing.T, g GUID) ([]byte, bool) { return f.Row(g) },
 				database: "rtc",
 				fake:     f,
@@ -61,44 +61,13 @@ func TestScenariosResponder(t *testing.T) {
 // TestScenariosRealServer is the opt-in real-server tier; it is the one test allowed to skip,
 // also under CI, because no SQL Server engine can be installed from the registries CI reaches.
 func TestScenariosRealServer(t *testing.T) {
-	dsn := os.Getenv("RTCDB_TEST_DSN")
-	if dsn == "" {
-		t.Skip("RTCDB_TEST_DSN is not set: the real SQL Server tier did not run; the responder tier checks the wire contract only, not T-SQL execution")
-	}
-	schema, err := os.ReadFile(filepath.Join("..", "testdata", "rtcdb", "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlserver", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	_, cfg, err := Options{DSN: dsn}.dsn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Database == "" {
-		t.Fatal("RTCDB_TEST_DSN must name the test database (database=...)")
-	}
+	rs := openRealServer(t)
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			for _, batch := range splitBatches(string(schema)) {
-				if _, err := raw.ExecContext(ctx, batch); err != nil {
-					t.Fatalf("schema.sql: %v\n%s", err, batch)
-				}
-			}
+			ctx := rs.prepare(t, rs.schemaOCS)
+			raw := rs.raw
 			s.run(t, &backend{
-				open: func(t *testing.T) *DB {
-					d, err := Open(ctx, Options{DSN: dsn, Timeout: 30 * time.Second})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { _ = d.Close() })
-					return d
-				},
+				open: rs.opener(ctx),
 				seed: func(t *testing.T, rows map[GUID][]byte) {
 					for g, data := range rows {
 						if _, err := raw.ExecContext(ctx, "INSERT INTO dbo.AbUserEntry (UserGuid, UserData) VALUES (@g, @d)",
@@ -118,9 +87,72 @@ func TestScenariosRealServer(t *testing.T) {
 					}
 					return data, true
 				},
-				database: cfg.Database,
+				database: rs.database,
 			})
 		})
+	}
+}
+
+// realServer is the opt-in real SQL Server of RTCDB_TEST_DSN with the two sections of
+// testdata/rtcdb/schema.sql (OCS 2007 R2 before "-- LAYOUT rtcab", Lync after it).
+type realServer struct {
+	dsn, database         string
+	raw                   *sql.DB
+	schemaOCS, schemaLync string
+}
+
+// openRealServer skips the test, saying so, when RTCDB_TEST_DSN is not set: the one skip allowed
+// also under CI, because no SQL Server engine can be installed from the registries CI reaches.
+func openRealServer(t *testing.T) *realServer {
+	t.Helper()
+	dsn := os.Getenv("RTCDB_TEST_DSN")
+	if dsn == "" {
+		t.Skip("RTCDB_TEST_DSN is not set: the real SQL Server tier did not run; the responder tier checks the wire contract only, not T-SQL execution")
+	}
+	file, err := os.ReadFile(filepath.Join("..", "testdata", "rtcdb", "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ocs, lync, ok := strings.Cut(string(file), "-- LAYOUT rtcab")
+	if !ok {
+		t.Fatal("schema.sql has no -- LAYOUT rtcab section")
+	}
+	raw, err := sql.Open("sqlserver", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	_, cfg, err := Options{DSN: dsn}.dsn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database == "" {
+		t.Fatal("RTCDB_TEST_DSN must name the test database (database=...)")
+	}
+	return &realServer{dsn: dsn, database: cfg.Database, raw: raw, schemaOCS: ocs, schemaLync: lync}
+}
+
+// prepare runs a schema section and returns the scenario's context.
+func (rs *realServer) prepare(t *testing.T, schema string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	for _, batch := range splitBatches(schema) {
+		if _, err := rs.raw.ExecContext(ctx, batch); err != nil {
+			t.Fatalf("schema.sql: %v\n%s", err, batch)
+		}
+	}
+	return ctx
+}
+
+// opener opens the real server with rtcdb.
+func (rs *realServer) opener(ctx context.Context) func(t *testing.T) *DB {
+	return func(t *testing.T) *DB {
+		d, err := Open(ctx, Options{DSN: rs.dsn, Timeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = d.Close() })
+		return d
 	}
 }
 
@@ -177,7 +209,7 @@ func scenarioDiscover(t *testing.T, b *backend) {
 		t.Errorf("columns %+v", disc.Columns)
 	}
 	if b.fake != nil {
-		want := []Candidate{{"rtc", true, true, true}}
+		want := []Candidate{{"rtc", true, true, true, false}}
 		if !slices.Equal(disc.Candidates, want) || disc.Version != "9.00.4035.00" {
 			t.Errorf("candidates %+v, want %+v", disc.Candidates, want)
 		}
@@ -443,6 +475,15 @@ func scenarioRestore(t *testing.T, b *backend) {
 	if b.fake != nil {
 		if n := len(b.fake.Requests("INSERT")); n != 2 {
 			t.Errorf("%d INSERTs, want 2", n)
+		}
+	}
+}
+
+// fakeSeed adapts the fake's Seed to seedN.
+func fakeSeed(f *rtcdbtest.Fake) func(map[GUID][]byte) {
+	return func(m map[GUID][]byte) {
+		for g, d := range m {
+			f.Seed(g, d)
 		}
 	}
 }

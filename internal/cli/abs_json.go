@@ -13,10 +13,10 @@ import (
 // One contact:
 //
 //	{"contact_id":"96bd221f-8492-4450-abb2-2bd6828db27a","ou_path_id":209,"offset":2712,
-//	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
+//	 "type":"address book entry","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
+// type is "address book entry" (a user or a contact), group or deleted (abs.Class). attributes maps each attribute name
 // (in record order) to its values: strings as they are, binary values in lower-case hex; an empty
 // attribute of a compact delta is null. normalized, present when the
 // contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
@@ -142,39 +142,21 @@ func runEnd(vs []abs.Value, i int) int {
 	return j
 }
 
-// contactTyper names what a contact is, as abs.Summarize counts it: deleted (a delta's record
-// without attributes), group (it has the group-marker attribute), user (it has a SIP address in
-// msRTCSIP-PrimaryUserAddress) or contact (anything else, such as a mail contact, or a compact
-// delta's record that does not carry the SIP address).
-type contactTyper struct {
-	group, sip       uint16
-	hasGroup, hasSIP bool
-}
+// contactTyper names what a contact is: abs.Classifier's class.
+type contactTyper struct{ abs.Classifier }
 
-func newContactTyper(t *abs.Table) contactTyper {
-	var ct contactTyper
-	if g, ok := t.Group(); ok {
-		ct.group, ct.hasGroup = g.ID, true
-	}
-	if a, ok := t.ByName("msRTCSIP-PrimaryUserAddress"); ok {
-		ct.sip, ct.hasSIP = a.ID, true
-	}
-	return ct
-}
+func newContactTyper(t *abs.Table) contactTyper { return contactTyper{abs.NewClassifier(t)} }
 
 // typeOf names what c is.
-func (ct contactTyper) typeOf(c *abs.Contact) string {
-	typ, _ := ct.scan(c.Values)
-	return typ
-}
+func (ct contactTyper) typeOf(c *abs.Contact) string { return string(ct.Class(c)) }
 
-// scan names what a contact of records vs is (typeOf) and reports whether the records of each
-// attribute are adjacent in vs.
+// scan names what a contact of records vs is (typeOf, abs.Classifier's class) and reports
+// whether the records of each attribute are adjacent in vs, in one pass.
 func (ct contactTyper) scan(vs []abs.Value) (typ string, adjacent bool) {
 	if len(vs) == 0 {
-		return "deleted", true
+		return string(abs.ClassDeleted), true
 	}
-	group, user, adjacent := false, false, true
+	group, adjacent := false, true
 	var seen [4]uint64 // record Ids are one byte: a 256-bit set of the runs met
 	prev := -1
 	for i := range vs {
@@ -185,18 +167,12 @@ func (ct contactTyper) scan(vs []abs.Value) (typ string, adjacent bool) {
 			seen[id>>6] |= 1 << (id & 63)
 			prev = int(v.AttrID)
 		}
-		if v.Kind != abs.ValueEmpty {
-			group = group || (ct.hasGroup && v.AttrID == ct.group)
-			user = user || (ct.hasSIP && v.AttrID == ct.sip)
-		}
+		group = group || ct.GroupMarker(v)
 	}
-	switch {
-	case group:
-		return "group", adjacent
-	case user:
-		return "user", adjacent
+	if group {
+		return string(abs.ClassGroup), adjacent
 	}
-	return "contact", adjacent
+	return string(abs.ClassEntry), adjacent
 }
 
 // contactType is newContactTyper(t).typeOf(c), for a single contact.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/audit"
-	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 )
 
@@ -319,10 +318,8 @@ func auditReport(t *testing.T, stdout string) *audit.Report {
 
 func TestAuditRTCRows(t *testing.T) {
 	fake := rtcdbtest.New(t)
-	fake.Seed(map[ldapsync.GUID][]byte{
-		demoGUID("resforest/alice"): []byte("\x00sip:alice@contoso.com\x00"),
-		demoGUID("resforest/erin"):  []byte("\x00sip:erin@contoso.com\x00"),
-	})
+	fake.Seed(demoGUID("resforest/alice"), []byte("\x00sip:alice@contoso.com\x00"))
+	fake.Seed(demoGUID("resforest/erin"), []byte("\x00sip:erin@contoso.com\x00"))
 	cfg := demoConfigWithRTC(t, fake.Port())
 	stdout, stderr, code := runAudit(t, cfg, demoRunTime, "--rtc", "--out", t.TempDir())
 	if code != ExitFindings {

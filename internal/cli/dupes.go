@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
@@ -137,12 +135,12 @@ func openDupesSources(ctx context.Context, f *Factory, fl *dupesSourceFlags, des
 		if s.cfg.RTC == nil {
 			return nil, badInputf("--rtc: the configuration has no rtc section")
 		}
-		db, err := f.openRTC(ctx)
+		rows, err := f.openRTCRows(ctx)
 		if err != nil {
 			return nil, runtimeOrBadInput(err)
 		}
-		s.closers = append(s.closers, db.Close)
-		s.rows = &dupesRows{db: db}
+		s.closers = append(s.closers, rows.Close)
+		s.rows = rows
 		s.inputs.RTC = s.rows
 	}
 	s.inputs.Phones = fl.Phones
@@ -202,21 +200,7 @@ each row {"check", "value", "members": [...], "reason"} with the keeper first.`)
 	return cmd
 }
 
-// dupesTuneGC makes the garbage collector run less often than by default: reading a million
-// objects makes short-lived garbage fast, while Find's (pointer-free, so cheap to mark) index
-// stays. A soft memory limit keeps the peak bounded. GOGC and GOMEMLIMIT in the environment take
-// precedence.
-func dupesTuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1 << 30)
-	}
-}
-
 func dupesRun(ctx context.Context, opts *dupesOptions) error {
-	dupesTuneGC()
 	s, err := openDupesSources(ctx, opts.f, &opts.src, "reading objects")
 	if err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/abkit/abkit/internal/dupes"
-	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 	"github.com/go-ldap/ldap/v3"
 )
@@ -192,11 +191,9 @@ func runDupesScenario(t *testing.T, forests [2]e2eForest) {
 	}
 
 	rtc := rtcdbtest.New(t)
-	seed := map[ldapsync.GUID][]byte{}
 	for _, n := range []string{"Alice", "Bob", "Carol", "Sales", "Bob Contact", "Carol DL"} {
-		seed[byName[n].guid] = []byte("\x00row of " + n + "\x00")
+		rtc.Seed(byName[n].guid, []byte("\x00row of "+n+"\x00"))
 	}
-	rtc.Seed(seed)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "abkit.yaml")
 	t.Setenv("DUPES_TEST_PW", forests[0].password)

@@ -25,16 +25,69 @@ func (f *Factory) dupesOpenForest(ctx context.Context, fc *config.Forest) (ldaps
 	return f.openConfiguredForest(ctx, fc, false, nil)
 }
 
-// dupesRows adapts rtcdb to the dupes interfaces for AbUserEntry rows.
-type dupesRows struct{ db *rtcdb.DB }
-
-func (r dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
-	return r.db.EntriesPresent(ctx, guids)
+// dupesRows adapts rtcdb to the dupes interfaces for AbUserEntry rows: one database (db), or
+// every copy of a pool (pool).
+type dupesRows struct {
+	db      *rtcdb.DB
+	pool    *rtcdb.Pool
+	poolRes *rtcdb.PoolDeleteResult // the last pool delete
 }
 
-// DeleteEntries deletes the rows in one transaction after writing the backup (rtcdb.Delete).
-func (r dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backupPath string) error {
-	res, err := r.db.Delete(ctx, guids, rtcdb.DeleteOptions{BackupPath: backupPath})
+// Close closes the database or the pool.
+func (r *dupesRows) Close() error {
+	if r.pool != nil {
+		return r.pool.Close()
+	}
+	return r.db.Close()
+}
+
+func toRTC(guids []dupes.GUID) []rtcdb.GUID {
+	out := make([]rtcdb.GUID, len(guids))
+	for i, g := range guids {
+		out[i] = rtcdb.GUID(g)
+	}
+	return out
+}
+
+// EntriesPresent reports which GUIDs have a row (in a pool: in any copy that could be opened;
+// those that could not were reported when the pool was opened, and fail the call when none
+// could be).
+func (r *dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
+	dbs := []*rtcdb.DB{r.db}
+	if r.pool != nil {
+		dbs = dbs[:0]
+		for _, c := range r.pool.Copies {
+			if c.DB != nil {
+				dbs = append(dbs, c.DB)
+			}
+		}
+		if len(dbs) == 0 {
+			return nil, r.pool.Copies[0].Err
+		}
+	}
+	out := make(map[dupes.GUID]bool, len(guids))
+	for _, db := range dbs {
+		m, err := db.EntriesPresent(ctx, toRTC(guids))
+		if err != nil {
+			return nil, err
+		}
+		for g, ok := range m {
+			out[dupes.GUID(g)] = out[dupes.GUID(g)] || ok
+		}
+	}
+	return out, nil
+}
+
+// DeleteEntries deletes the rows in one transaction after writing the backup (rtcdb.Delete); in
+// a pool, from every copy, each with its own backup named in an index at backupPath
+// (rtcdb.Pool.Delete): the error then names the copies that failed and those that changed.
+func (r *dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backupPath string) error {
+	if r.pool != nil {
+		res, err := r.pool.Delete(ctx, toRTC(guids), backupPath, false)
+		r.poolRes = res
+		return err
+	}
+	res, err := r.db.Delete(ctx, toRTC(guids), rtcdb.DeleteOptions{BackupPath: backupPath})
 	if err != nil {
 		return err
 	}
@@ -44,8 +97,34 @@ func (r dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backup
 	return nil
 }
 
-// RestoreEntries re-inserts the missing rows of a backup (rtcdb.Restore).
-func (r dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
+// RestoreEntries re-inserts the missing rows of a backup (rtcdb.Restore), or of every copy of a
+// pool backup index (rtcdb.Pool.Restore).
+func (r *dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
+	if r.pool != nil {
+		if !rtcdb.IsPoolBackup(backupPath) {
+			return fmt.Errorf("%s is not a pool backup index, but the configuration names a pool", backupPath)
+		}
+		_, err := r.pool.Restore(ctx, backupPath, false)
+		return err
+	}
 	_, err := r.db.Restore(ctx, backupPath, false)
 	return err
+}
+
+// followUp is the server-side step for the layout found (Update-CsAddressBook on Lync and later,
+// ABServer.exe on OCS 2007 R2); def when it is not known.
+func (r *dupesRows) followUp(def []string) []string {
+	switch {
+	case r.poolRes != nil && r.poolRes.FollowUp != nil:
+		return r.poolRes.FollowUp
+	case r.db != nil && r.db.Layout() != "":
+		return rtcdb.FollowUpFor(r.db.Layout())
+	case r.pool != nil:
+		for _, c := range r.pool.Copies {
+			if c.DB != nil && c.DB.Layout() != "" {
+				return rtcdb.FollowUpFor(c.DB.Layout())
+			}
+		}
+	}
+	return def
 }

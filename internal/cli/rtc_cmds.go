@@ -14,15 +14,19 @@ import (
 func newCmdRTC(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rtc",
-		Short: "Inspect the OCS back-end database; delete and restore AbUserEntry rows safely",
-		Long: `Talk to the OCS 2007 R2 / Lync back-end SQL Server (the rtc database, or rtcab): discover the
-server and the address book tables, read AbAttribute and AbUserEntry, look up rtc.dbo.Resource and
-rtc.dbo.ResourcePhone, and delete AbUserEntry rows — the last step of the duplicate SIP address fix —
-in one checked transaction with a backup file that 'abkit rtc restore' puts back.
+		Short: "Inspect the OCS / Lync back-end databases; delete and restore AbUserEntry rows safely",
+		Long: `Talk to the OCS 2007 R2 / Lync / Skype for Business back-end SQL Server (the rtc database, or
+rtcab): discover the server and the address book tables and their layout (rtc on OCS 2007 R2,
+rtcab with AbDnMapping on Lync 2010 and later), read AbAttribute and AbUserEntry, look up
+rtc.dbo.Resource and rtc.dbo.ResourcePhone, and delete AbUserEntry rows — the last step of the
+duplicate SIP address fix — in one checked transaction with a backup file that 'abkit rtc restore'
+puts back.
 
 The connection comes from the rtc section of the configuration file (server, instance or port,
 database, auth sql|ntlm|kerberos|current-user, user, password_env or password_file, encrypt, tls_min, ca_file)
-or from a go-mssqldb DSN in the variable named by dsn_env.`,
+or from a go-mssqldb DSN in the variable named by dsn_env. With front_ends the section names a
+pool: its back end plus each Front End's <server>\RTCLOCAL instance; info and entry then read
+every copy, and delete and restore act on every copy, each with its own backup.`,
 	}
 	cmd.AddCommand(
 		newCmdRTCInfo(f, nil),
@@ -47,8 +51,11 @@ func newCmdRTCInfo(f *Factory, runF func(*rtcInfoOptions) error) *cobra.Command 
 		Use:   "info",
 		Short: "Server version and edition, where AbUserEntry lives, its column types and row counts",
 		Long: withExitStatus(`Discover the back end: SQL Server version and edition, which database holds AbUserEntry and
-AbAttribute (the configured database, then rtc, then rtcab), their column types, and row counts.
-Exits 1 when something would make 'abkit rtc delete' and 'restore' refuse to run.`),
+AbAttribute (the configured database, then rtc, then rtcab), the table layout found there (rtc:
+OCS 2007 R2; rtcab: Lync 2010 and later, with AbUserEntry.UserId and AbDnMapping) and what it was
+decided from, column types, and row counts. An unknown layout is reported with what was seen.
+On a pool, every copy. Exits 1 when something would make 'abkit rtc delete' and 'restore' refuse
+to run.`),
 		Example: `  abkit rtc info --config abkit.yaml
   abkit rtc info -o json`,
 		Args: cobra.NoArgs,
@@ -64,6 +71,13 @@ Exits 1 when something would make 'abkit rtc delete' and 'restore' refuse to run
 
 func rtcInfoRun(opts *rtcInfoOptions) error {
 	f := opts.f
+	if p, err := f.rtcPool(opts.ctx); err != nil || p != nil {
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return rtcInfoPoolRun(f, opts.ctx, p)
+	}
 	db, err := f.openRTC(opts.ctx)
 	if err != nil {
 		return err
@@ -74,7 +88,7 @@ func rtcInfoRun(opts *rtcInfoOptions) error {
 		return err
 	}
 	var counts *rtcdb.Counts
-	if disc.Database != "" {
+	if disc.Database != "" && disc.Layout != rtcdb.LayoutUnknown {
 		if counts, err = db.Counts(opts.ctx); err != nil {
 			return err
 		}
@@ -98,12 +112,15 @@ func rtcInfoRun(opts *rtcInfoOptions) error {
 		t.Append("database "+c.Name, state)
 	}
 	t.Append("address book database", orNone(disc.Database))
+	t.Append("layout", layoutText(disc))
+	t.Append("seen", disc.Seen)
 	for _, c := range disc.Columns {
 		t.Append("column "+c.Table+"."+c.Name, c.DataType+maxLenText(c.MaxLength))
 	}
 	if counts != nil {
 		t.Append("rows AbUserEntry", strconv.FormatInt(counts.Entries, 10))
 		t.Append("rows AbAttribute", strconv.FormatInt(counts.Attributes, 10))
+		t.Append("rows AbDnMapping", strconv.FormatInt(counts.DnMappings, 10))
 	}
 	for _, p := range disc.Problems {
 		t.Append("problem", p)
@@ -145,9 +162,9 @@ func newCmdRTCAttributes(f *Factory, runF func(*rtcAttributesOptions) error) *co
 	return &cobra.Command{
 		Use:   "attributes",
 		Short: "List AbAttribute: the attributes User Replicator copies, with decoded Flags",
-		Long: withExitStatus(`List the AbAttribute rows (ID, Name, Flags) with Flags decoded: the client field (high
-byte), the value type (low byte) and the option bits between them. Unknown values are shown as
-numbers.`),
+		Long: withExitStatus(`List the AbAttribute rows (ID, Name, Flags, and Enable where the table has it: Lync 2013
+and later) with Flags decoded: the client field (high byte), the value type (low byte) and the
+option bits between them. Unknown values are shown as numbers. On a pool, the back end's rows.`),
 		Example: `  abkit rtc attributes
   abkit rtc attributes -o csv > attributes.csv`,
 		Args: cobra.NoArgs,
@@ -161,17 +178,37 @@ numbers.`),
 	}
 }
 
+// openRTCBackEnd opens the configured database, or the back end of the configured pool; close
+// releases it.
+func (f *Factory) openRTCBackEnd(ctx context.Context) (db *rtcdb.DB, close func() error, err error) {
+	p, err := f.rtcPool(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p != nil {
+		if db, err = backEnd(p); err != nil {
+			_ = p.Close()
+			return nil, nil, err
+		}
+		return db, p.Close, nil
+	}
+	if db, err = f.openRTC(ctx); err != nil {
+		return nil, nil, err
+	}
+	return db, db.Close, nil
+}
+
 func rtcAttributesRun(opts *rtcAttributesOptions) error {
-	db, err := opts.f.openRTC(opts.ctx)
+	db, closeDB, err := opts.f.openRTCBackEnd(opts.ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	attrs, err := db.Attributes(opts.ctx)
 	if err != nil {
 		return err
 	}
-	t := Table{Columns: []string{"id", "name", "flags", "client_field", "value_type", "options"}}
+	t := Table{Columns: []string{"id", "name", "flags", "client_field", "value_type", "options", "enable"}}
 	type jsonAttr struct {
 		rtcdb.Attribute
 		FlagsHex    string   `json:"flags_hex"`
@@ -182,8 +219,12 @@ func rtcAttributesRun(opts *rtcAttributesOptions) error {
 	js := []jsonAttr{}
 	for _, a := range attrs {
 		hexFlags := fmt.Sprintf("0x%08X", uint32(a.Flags))
+		enable := "(no column)"
+		if a.Enable != nil {
+			enable = strconv.FormatBool(*a.Enable)
+		}
 		t.Append(strconv.FormatInt(a.ID, 10), a.Name, hexFlags, a.Flags.ClientFieldName(), a.Flags.ValueTypeName(),
-			strings.Join(a.Flags.Options(), ", "))
+			strings.Join(a.Flags.Options(), ", "), enable)
 		js = append(js, jsonAttr{a, hexFlags, a.Flags.ClientFieldName(), a.Flags.ValueTypeName(), a.Flags.Options()})
 	}
 	return opts.f.writeData(t, js)
@@ -202,7 +243,9 @@ func newCmdRTCEntry(f *Factory, runF func(*rtcEntryOptions) error) *cobra.Comman
 		Use:   "entry --guid GUID...",
 		Short: "Show the AbUserEntry rows of objectGUIDs: present, size, SHA-256, addresses found",
 		Long: withExitStatus(`Show whether AbUserEntry holds a row for each GUID (an AD objectGUID, the ContactId of the
-address book files), with the size and SHA-256 of its UserData. The addresses column lists the
+address book files), with the size and SHA-256 of its UserData, and in the rtcab layout (Lync 2010
+and later) its UserId and the AD DN from AbDnMapping. On a pool, every copy: where a row exists
+and whether the copies agree. The addresses column lists the
 sip:, smtp: and tel: strings found inside UserData by a heuristic scan: UserData's format is
 undocumented, so treat them as hints.`),
 		Example: `  abkit rtc entry --guid 96bd221f-8492-4450-abb2-2bd6828db27a
@@ -228,6 +271,13 @@ func rtcEntryRun(opts *rtcEntryOptions) error {
 	if err != nil {
 		return err
 	}
+	if p, err := opts.f.rtcPool(opts.ctx); err != nil || p != nil {
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return rtcEntryPoolRun(opts.f, opts.ctx, p, guids)
+	}
 	db, err := opts.f.openRTC(opts.ctx)
 	if err != nil {
 		return err
@@ -248,12 +298,26 @@ func rtcEntryRun(opts *rtcEntryOptions) error {
 // entryTable lists entries; status, when not nil, adds a status column.
 func entryTable(entries []*rtcdb.Entry, status func(*rtcdb.Entry) string) Table {
 	t := Table{Columns: []string{"guid", "present", "size", "sha256", "addresses_heuristic"}}
+	ab := false
+	for _, e := range entries {
+		ab = ab || e.UserID != nil
+	}
+	if ab {
+		t.Columns = append(t.Columns, "user_id", "ad_dn")
+	}
 	if status != nil {
 		t.Columns = append(t.Columns, "status")
 	}
 	for _, e := range entries {
 		row := []string{e.GUID.String(), strconv.FormatBool(e.Present), strconv.FormatInt(e.Size, 10), e.SHA256,
 			strings.Join(e.Addresses, " ")}
+		if ab {
+			id := ""
+			if e.UserID != nil {
+				id = strconv.FormatInt(*e.UserID, 10)
+			}
+			row = append(row, id, strings.Join(e.ADDN, "; "))
+		}
 		if status != nil {
 			row = append(row, status(e))
 		}
@@ -275,8 +339,10 @@ func newCmdRTCResource(f *Factory, runF func(*rtcResourceOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "resource --sip ADDRESS | --phone NUMBER",
 		Short: "Look up rtc.dbo.Resource by SIP address or rtc.dbo.ResourcePhone by number",
-		Long: withExitStatus(`Find a leftover user record (rtc.dbo.Resource, UserAtHost is the SIP address without sip:) or
-who uses a phone number (rtc.dbo.ResourcePhone rows whose PhoneNum contains NUMBER).`),
+		Long: withExitStatus(`Find a leftover user record (rtc.dbo.Resource, UserAtHost is the SIP address without sip:;
+give it with or without sip:) or who uses a phone number (rtc.dbo.ResourcePhone rows whose
+PhoneNum contains NUMBER). Both tables are read from the rtc database on OCS and Lync alike; on a
+pool, from the back end.`),
 		Example: `  abkit rtc resource --sip sip:alice@contoso.com
   abkit rtc resource --phone 4255550100`,
 		Args: cobra.NoArgs,
@@ -297,11 +363,11 @@ who uses a phone number (rtc.dbo.ResourcePhone rows whose PhoneNum contains NUMB
 }
 
 func rtcResourceRun(opts *rtcResourceOptions) error {
-	db, err := opts.f.openRTC(opts.ctx)
+	db, closeDB, err := opts.f.openRTCBackEnd(opts.ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	if opts.SIP != "" {
 		res, err := db.ResourcesBySIP(opts.ctx, opts.SIP)
 		if err != nil {

@@ -38,8 +38,18 @@ per GUID that must affect exactly one row. Anything else — a row missing, a se
 a dropped connection, Ctrl-C — rolls the whole transaction back and the backup file says so.
 'abkit rtc restore BACKUP' puts deleted rows back.
 
-Afterwards run ABServer.exe -regenUR and ABServer.exe -syncNow, and fix the AD object too:
-otherwise User Replicator writes the row again on its next pass.
+In the rtcab layout (Lync 2010 and later) each row's AbDnMapping rows are read, backed up and
+deleted with it, in the same transaction.
+
+On a pool (front_ends in the configuration) every copy is checked first; a GUID no copy holds
+refuses the whole delete. Then each copy that holds rows is changed in its own transaction with
+its own backup file, named in an index file (--backup names the index). A copy that fails is
+reported and the others go on: the output names the changed and the failed copies, and the exit
+status is 3. 'abkit rtc restore INDEX' restores every copy.
+
+Afterwards run the server-side step for the version found — ABServer.exe -regenUR then
+ABServer.exe -syncNow on OCS 2007 R2, Update-CsAddressBook on Lync and later — and fix the AD
+object too: otherwise User Replicator writes the row again on its next pass.
 
 Delete refuses to run when 'abkit rtc info' reports problems (tables missing, column types not
 uniqueidentifier and image/varbinary(max)).`),
@@ -110,6 +120,13 @@ func rtcDeleteRun(opts *rtcDeleteOptions) error {
 	if backup == "" && opts.Yes {
 		backup = "rtc-backup-" + opts.now().UTC().Format("20060102T150405Z") + ".json"
 	}
+	if p, err := f.rtcPool(opts.ctx); err != nil || p != nil {
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return rtcDeletePoolRun(f, opts.ctx, p, guids, backup, opts.Yes)
+	}
 	db, err := f.openRTC(opts.ctx)
 	if err != nil {
 		return err
@@ -178,7 +195,9 @@ func newCmdRTCRestore(f *Factory, runF func(*rtcRestoreOptions) error) *cobra.Co
 backup that is missing is inserted, in one transaction; rows that exist (User Replicator may have
 written them again) are reported and left alone. The backup is checked first (format, GUIDs, size
 and SHA-256 of each UserData) and must be of the database this server keeps AbUserEntry in.
-Without --yes nothing is changed.`),
+In the rtcab layout the rows go back with their UserId and AbDnMapping rows. With a pool in the
+configuration, BACKUP may be the index of a pool delete (every copy is restored from its own
+file) or one copy's backup (restored on the copy it names). Without --yes nothing is changed.`),
 		Example: `  abkit rtc restore rtc-backup-20260122T013000Z.json
   abkit rtc restore rtc-backup-20260122T013000Z.json --yes`,
 		Args: cobra.ExactArgs(1),
@@ -197,29 +216,53 @@ Without --yes nothing is changed.`),
 
 func rtcRestoreRun(opts *rtcRestoreOptions) error {
 	f := opts.f
-	if _, err := rtcdb.ReadBackup(opts.Backup); err != nil { // before connecting
+	check := func(path string) error { _, err := rtcdb.ReadBackup(path); return err }
+	if rtcdb.IsPoolBackup(opts.Backup) {
+		check = func(path string) error { _, err := rtcdb.ReadPoolBackup(path); return err }
+	}
+	if err := check(opts.Backup); err != nil { // before connecting
 		return err
+	}
+	if p, err := f.rtcPool(opts.ctx); err != nil || p != nil {
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return rtcRestorePoolRun(f, opts.ctx, p, opts.Backup, opts.Yes)
+	}
+	if rtcdb.IsPoolBackup(opts.Backup) {
+		return badInputf("%s is the index of a pool delete: the rtc section must name the pool's front_ends to restore it", opts.Backup)
 	}
 	db, err := f.openRTC(opts.ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Restore(opts.ctx, opts.Backup, !opts.Yes)
-	if err != nil {
-		return err
-	}
+	return rtcRestoreWith(f, opts.ctx, db, opts.Backup, opts.Yes)
+}
+
+// restoreRows calls row for each GUID of res with what was (or would be) done.
+func restoreRows(res *rtcdb.RestoreResult, row func(guid, action string)) {
 	action := "restored"
 	if res.DryRun {
 		action = "would restore"
 	}
-	t := Table{Columns: []string{"guid", "action"}}
 	for _, g := range res.Restored {
-		t.Append(g.String(), action)
+		row(g.String(), action)
 	}
 	for _, g := range res.Existing {
-		t.Append(g.String(), "exists, left alone")
+		row(g.String(), "exists, left alone")
 	}
+}
+
+// rtcRestoreWith restores the backup at path into db and reports it.
+func rtcRestoreWith(f *Factory, ctx context.Context, db *rtcdb.DB, path string, yes bool) error {
+	res, err := db.Restore(ctx, path, !yes)
+	if err != nil {
+		return err
+	}
+	t := Table{Columns: []string{"guid", "action"}}
+	restoreRows(res, func(g, action string) { t.Append(g, action) })
 	if err := f.writeData(t, res); err != nil {
 		return err
 	}

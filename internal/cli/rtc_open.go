@@ -67,6 +67,86 @@ func (f *Factory) rtcPassword(path string, r *config.RTC) (string, error) {
 	})
 }
 
+// rtcPoolMembers returns the members of the configured pool (the back end, then each Front End's
+// local instance) and the pool's name; nil members when the rtc section names no front_ends.
+func (f *Factory) rtcPoolMembers() (string, []rtcdb.Member, error) {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return "", nil, err
+	}
+	if cfg.RTC == nil || len(cfg.RTC.FrontEnds) == 0 {
+		return "", nil, nil
+	}
+	base, err := f.rtcSectionOptions(cfg.Path, cfg.RTC)
+	if err != nil {
+		return "", nil, err
+	}
+	name := cfg.RTC.Pool
+	if name == "" {
+		name = "pool"
+	}
+	members := []rtcdb.Member{{Role: "back end", Options: base}}
+	for i, fe := range cfg.RTC.FrontEnds {
+		o := base
+		o.DSN, o.Server, o.Instance, o.Port = "", fe.Server, fe.Instance, fe.Port
+		if o.Instance == "" && !strings.Contains(o.Server, `\`) {
+			o.Instance = rtcdb.DefaultFrontEndInstance
+		}
+		if fe.DSNEnv != "" {
+			if o.DSN = os.Getenv(fe.DSNEnv); o.DSN == "" {
+				return "", nil, badInputf("config %s: rtc: front_ends[%d]: dsn_env names %s, which is not set", cfg.Path, i, fe.DSNEnv)
+			}
+		} else if base.DSN != "" && base.Password == "" {
+			// The back end comes from a DSN: the Front Ends need their own password source.
+			if o.Password, err = f.rtcPassword(cfg.Path, cfg.RTC); err != nil {
+				return "", nil, err
+			}
+		}
+		members = append(members, rtcdb.Member{Role: "front end", Options: o})
+	}
+	return name, members, nil
+}
+
+// openRTCPool opens every copy of the configured pool, printing each connection's security
+// warnings and each copy that could not be opened on stderr.
+func (f *Factory) openRTCPool(ctx context.Context, name string, members []rtcdb.Member) (*rtcdb.Pool, error) {
+	p, err := rtcdb.OpenPool(ctx, name, members)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range p.Copies {
+		if c.Err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "abkit: %s %s: %v\n", c.Role, c.Name, c.Err)
+			continue
+		}
+		for _, w := range c.DB.Warnings() {
+			fmt.Fprintf(f.IO.ErrOut, "abkit: warning: %s: %s\n", c.Name, w)
+		}
+	}
+	return p, nil
+}
+
+// openRTCRows opens the configured back end, or the whole pool when front_ends are configured,
+// as the dupes interfaces for AbUserEntry rows.
+func (f *Factory) openRTCRows(ctx context.Context) (*dupesRows, error) {
+	name, members, err := f.rtcPoolMembers()
+	if err != nil {
+		return nil, err
+	}
+	if members != nil {
+		p, err := f.openRTCPool(ctx, name, members)
+		if err != nil {
+			return nil, err
+		}
+		return &dupesRows{pool: p}, nil
+	}
+	db, err := f.openRTC(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &dupesRows{db: db}, nil
+}
+
 // openRTC connects with the configured options and prints the connection's security warnings.
 func (f *Factory) openRTC(ctx context.Context) (*rtcdb.DB, error) {
 	o, err := f.rtcOptions()

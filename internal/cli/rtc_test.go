@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/rtcdb"
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 )
@@ -24,10 +23,8 @@ const (
 func rtcFake(t *testing.T) (*rtcdbtest.Fake, string) {
 	t.Helper()
 	f := rtcdbtest.New(t)
-	f.Seed(map[ldapsync.GUID][]byte{
-		ldapsync.MustParseGUID(rtcG1): []byte("\x00sip:sales@contoso.com\x00"),
-		ldapsync.MustParseGUID(rtcG2): []byte("\x00sip:bob@contoso.com\x00"),
-	})
+	f.Seed(rtcdb.MustParseGUID(rtcG1), []byte("\x00sip:sales@contoso.com\x00"))
+	f.Seed(rtcdb.MustParseGUID(rtcG2), []byte("\x00sip:bob@contoso.com\x00"))
 	t.Setenv("ABKIT_TEST_RTC_PASSWORD", "secret")
 	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
 	yaml := fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_env: ABKIT_TEST_RTC_PASSWORD\n  encrypt: disable\n  timeout: 10s\n", f.Port())
@@ -56,7 +53,7 @@ func TestRTCDeleteIsDryRunByDefault(t *testing.T) {
 	if _, err := os.Stat(backup); !os.IsNotExist(err) {
 		t.Error("a dry run wrote a backup")
 	}
-	if _, ok := f.Row(ldapsync.MustParseGUID(rtcG1)); !ok {
+	if _, ok := f.Row(rtcdb.MustParseGUID(rtcG1)); !ok {
 		t.Error("row gone after a dry run")
 	}
 }
@@ -94,7 +91,7 @@ func TestRTCDeleteWithYesWritesBackupFirst(t *testing.T) {
 		}
 	}
 	for _, g := range []string{rtcG1, rtcG2} {
-		if _, ok := f.Row(ldapsync.MustParseGUID(g)); ok {
+		if _, ok := f.Row(rtcdb.MustParseGUID(g)); ok {
 			t.Errorf("row %s still there", g)
 		}
 	}
@@ -151,7 +148,7 @@ func TestRTCDeleteDroppedConnectionExit3(t *testing.T) {
 		t.Errorf("backup %+v, %v", b, err)
 	}
 	for _, g := range []string{rtcG1, rtcG2} {
-		if _, ok := f.Row(ldapsync.MustParseGUID(g)); !ok {
+		if _, ok := f.Row(rtcdb.MustParseGUID(g)); !ok {
 			t.Errorf("row %s gone", g)
 		}
 	}
@@ -163,24 +160,24 @@ func TestRTCRestore(t *testing.T) {
 	if _, stderr, code := runCLI(t, cfg, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", backup); code != ExitOK {
 		t.Fatalf("delete: exit %d, %s", code, stderr)
 	}
-	f.Seed(map[ldapsync.GUID][]byte{ldapsync.MustParseGUID(rtcG2): []byte("written again")})
+	f.Seed(rtcdb.MustParseGUID(rtcG2), []byte("written again"))
 
 	stdout, stderr, code := runCLI(t, cfg, "rtc", "restore", backup)
 	if code != ExitOK || !strings.Contains(stdout, rtcG1+"\twould restore") || !strings.Contains(stdout, rtcG2+"\texists, left alone") ||
 		!strings.Contains(stderr, "dry run") {
 		t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if _, ok := f.Row(ldapsync.MustParseGUID(rtcG1)); ok {
+	if _, ok := f.Row(rtcdb.MustParseGUID(rtcG1)); ok {
 		t.Fatal("dry run restored")
 	}
 	stdout, stderr, code = runCLI(t, cfg, "rtc", "restore", backup, "--yes")
 	if code != ExitOK || !strings.Contains(stdout, rtcG1+"\trestored") {
 		t.Fatalf("restore: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if d, ok := f.Row(ldapsync.MustParseGUID(rtcG1)); !ok || string(d) != "\x00sip:sales@contoso.com\x00" {
+	if d, ok := f.Row(rtcdb.MustParseGUID(rtcG1)); !ok || string(d) != "\x00sip:sales@contoso.com\x00" {
 		t.Errorf("restored row %q, %v", d, ok)
 	}
-	if d, _ := f.Row(ldapsync.MustParseGUID(rtcG2)); string(d) != "written again" {
+	if d, _ := f.Row(rtcdb.MustParseGUID(rtcG2)); string(d) != "written again" {
 		t.Errorf("existing row changed to %q", d)
 	}
 	if want := []string{"begin", "commit", "begin", "commit"}; !slices.Equal(f.TxLog(), want) {

@@ -1,6 +1,8 @@
-// Package rtcdbtest is a fake OCS back end for tests of rtcdb and of the commands built on it: a
-// tdstest responder (the real go-mssqldb driver connects to it over loopback TCP) whose handler
-// answers the statements rtcdb sends with canned rows kept in maps.
+// Package rtcdbtest is a fake OCS / Lync back end for tests of rtcdb and of the commands built on
+// it: a tdstest responder (the real go-mssqldb driver connects to it over loopback TCP) whose
+// handler answers the statements rtcdb sends with canned rows kept in maps. New gives the OCS 2007
+// R2 layout (database rtc), NewRTCAB the Lync 2010+ layout (database rtcab, AbUserEntry.UserId,
+// AbDnMapping, AbAttribute.Enable); a pool is several fakes, one per instance.
 //
 // It executes no SQL. Each request is matched against the shape of one rtcdb statement (regular
 // expressions over the exact text); unknown statements fail the test. Transactions are modelled
@@ -15,7 +17,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/rtcdb/internal/tdstest"
 )
 
@@ -24,6 +25,8 @@ type Fake struct {
 	Srv *tdstest.Server
 
 	EntryDB   string             // the database holding the address book tables (default rtc)
+	AB        bool               // the rtcab layout: rows carry a UserId and AbDnMapping rows
+	Identity  bool               // rtcab: AbUserEntry.UserId is an IDENTITY column
 	DBIDs     map[string]int     // databases that exist
 	Columns   map[string][][]any // INFORMATION_SCHEMA.COLUMNS rows per database
 	Attrs     [][]any            // AbAttribute rows (ID, Name, Flags)
@@ -35,12 +38,20 @@ type Fake struct {
 
 	t         testing.TB
 	mu        sync.Mutex
-	entries   map[ldapsync.GUID][]byte // committed AbUserEntry rows
-	txDeleted map[ldapsync.GUID]bool
-	txAdded   map[ldapsync.GUID][]byte
+	entries   map[GUID][]byte  // committed AbUserEntry rows
+	userIDs   map[GUID]int64   // rtcab: committed AbUserEntry.UserId
+	dns       map[int64]string // rtcab: committed AbDnMapping rows (one per UserId)
+	txDeleted map[GUID]bool
+	txAdded   map[GUID][]byte
+	txIDs     map[GUID]int64
+	txDnDel   map[int64]bool
+	txDnAdd   map[int64]string
 	txLog     []string
 	hooks     []hook
 }
+
+// GUID is a UserGuid in Windows layout; rtcdb.GUID converts to it.
+type GUID = [16]byte
 
 type hook struct {
 	prefix string
@@ -75,30 +86,98 @@ func New(t testing.TB) *Fake {
 		Resources: [][]any{{int64(1001), "alice@contoso.com"}},
 		Phones:    [][]any{{int64(1001), "tel:+14255550100", "alice@contoso.com"}},
 		t:         t,
-		entries:   map[ldapsync.GUID][]byte{},
+		entries:   map[GUID][]byte{},
+		userIDs:   map[GUID]int64{},
+		dns:       map[int64]string{},
 	}
 	f.Srv = tdstest.Start(t, f.handle)
 	return f
 }
 
+// Columns of the rtcab layout (Lync 2010 and later) as INFORMATION_SCHEMA reports them.
+var (
+	EntryColumnsAB = [][]any{
+		{"AbUserEntry", "UserId", "int", nil},
+		{"AbUserEntry", "UserGuid", "uniqueidentifier", nil},
+		{"AbUserEntry", "UserData", "varbinary", int64(-1)},
+	}
+	DnMappingColumns = [][]any{
+		{"AbDnMapping", "UserId", "int", nil},
+		{"AbDnMapping", "AdDn", "nvarchar", int64(2048)},
+	}
+	AttributeColumnsAB = [][]any{
+		{"AbAttribute", "ID", "int", nil},
+		{"AbAttribute", "Name", "nvarchar", int64(256)},
+		{"AbAttribute", "Flags", "int", nil},
+		{"AbAttribute", "Enable", "bit", nil},
+	}
+)
+
+// NewRTCAB starts a fake holding the rtcab layout in database rtcab (rtc exists, with Resource
+// and ResourcePhone only): AbUserEntry with UserId, AbDnMapping, AbAttribute with Enable.
+func NewRTCAB(t testing.TB) *Fake {
+	f := New(t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.EntryDB, f.AB = "rtcab", true
+	f.Columns = map[string][][]any{"rtcab": concat(AttributeColumnsAB, DnMappingColumns, EntryColumnsAB)}
+	f.Attrs = [][]any{
+		{1, "msExchHideFromAddressLists", int64(int32(-16777213)), true},
+		{4, "displayName", 0x03020000, true},
+		{19, "proxyAddresses", 0x00500105, false},
+	}
+	return f
+}
+
+func concat(parts ...[][]any) [][]any {
+	var out [][]any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
 // Port is the responder's TCP port on 127.0.0.1.
 func (f *Fake) Port() int { return f.Srv.Port() }
 
-// Seed adds committed AbUserEntry rows.
-func (f *Fake) Seed(entries map[ldapsync.GUID][]byte) {
+// Seed adds a committed AbUserEntry row (in the rtcab layout with UserId 1000 + the number of
+// rows so far, and no AbDnMapping row).
+func (f *Fake) Seed(g GUID, data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for g, d := range entries {
-		f.entries[g] = bytes.Clone(d)
+	f.entries[g] = bytes.Clone(data)
+	f.userIDs[g] = int64(1000 + len(f.userIDs))
+}
+
+// SeedAB adds a committed rtcab row: AbUserEntry (id, g, data) and, when dn is not empty, its
+// AbDnMapping row.
+func (f *Fake) SeedAB(g GUID, id int64, data []byte, dn string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries[g] = bytes.Clone(data)
+	f.userIDs[g] = id
+	if dn != "" {
+		f.dns[id] = dn
 	}
 }
 
 // Row returns the committed UserData of g.
-func (f *Fake) Row(g ldapsync.GUID) ([]byte, bool) {
+func (f *Fake) Row(g GUID) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, ok := f.entries[g]
 	return d, ok
+}
+
+// RowAB returns the committed UserId of g and the AdDn of that UserId ("" when none).
+func (f *Fake) RowAB(g GUID) (id int64, dn string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok = f.entries[g]; !ok {
+		return 0, "", false
+	}
+	id = f.userIDs[g]
+	return id, f.dns[id], true
 }
 
 // TxLog lists the transaction requests received: "begin", "commit", "rollback".
@@ -124,6 +203,13 @@ func (f *Fake) FailOn(prefix string, number int32, message string) {
 // DropOn drops the connection at the nth statement (from 1) starting with prefix.
 func (f *Fake) DropOn(prefix string, nth int) {
 	f.inject(prefix, nth, tdstest.Response{Drop: true}, false)
+}
+
+// ClearFault removes the fault FailOn or DropOn injected.
+func (f *Fake) ClearFault() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Fault = nil
 }
 
 func (f *Fake) inject(prefix string, nth int, resp tdstest.Response, every bool) {
@@ -154,8 +240,15 @@ func (f *Fake) Requests(prefix string) []tdstest.Request {
 
 // Statement shapes; group 1 is the database name.
 var (
-	reColumns  = regexp.MustCompile(`^SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM \[(\w+)\]\.INFORMATION_SCHEMA\.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN \(N'AbUserEntry', N'AbAttribute'\) ORDER BY TABLE_NAME, ORDINAL_POSITION$`)
-	reAttrs    = regexp.MustCompile(`^SELECT ID, Name, Flags FROM \[(\w+)\]\.\[dbo\]\.\[AbAttribute\] ORDER BY ID$`)
+	reColumns  = regexp.MustCompile(`^SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM \[(\w+)\]\.INFORMATION_SCHEMA\.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN \(N'AbUserEntry', N'AbAttribute', N'AbDnMapping'\) ORDER BY TABLE_NAME, ORDINAL_POSITION$`)
+	reAttrs    = regexp.MustCompile(`^SELECT ID, Name, Flags(, Enable)? FROM \[(\w+)\]\.\[dbo\]\.\[AbAttribute\] ORDER BY ID$`)
+	reEntryAB  = regexp.MustCompile(`^SELECT e\.UserId, e\.UserData, m\.AdDn FROM \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\] AS e LEFT JOIN \[\w+\]\.\[dbo\]\.\[AbDnMapping\] AS m ON m\.UserId = e\.UserId WHERE e\.UserGuid = @guid ORDER BY m\.AdDn$`)
+	reLockAB   = regexp.MustCompile(`^SELECT UserId, UserData FROM \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\] WITH \(UPDLOCK, HOLDLOCK\) WHERE UserGuid = @guid$`)
+	reLockDn   = regexp.MustCompile(`^SELECT AdDn FROM \[(\w+)\]\.\[dbo\]\.\[AbDnMapping\] WITH \(UPDLOCK, HOLDLOCK\) WHERE UserId = @uid ORDER BY AdDn$`)
+	reDeleteDn = regexp.MustCompile(`^DELETE FROM \[(\w+)\]\.\[dbo\]\.\[AbDnMapping\] WHERE UserId = @uid$`)
+	reInsertAB = regexp.MustCompile(`^(SET IDENTITY_INSERT \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\] ON; )?INSERT INTO \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\] \(UserId, UserGuid, UserData\) VALUES \(@uid, @guid, @data\)(; SET IDENTITY_INSERT \[\w+\]\.\[dbo\]\.\[AbUserEntry\] OFF)?$`)
+	reInsertDn = regexp.MustCompile(`^INSERT INTO \[(\w+)\]\.\[dbo\]\.\[AbDnMapping\] \(UserId, AdDn\) VALUES \(@uid, @dn\)$`)
+	reCountDn  = regexp.MustCompile(`^SELECT COUNT_BIG\(\*\) FROM \[(\w+)\]\.\[dbo\]\.\[AbDnMapping\]$`)
 	reEntry    = regexp.MustCompile(`^SELECT UserData FROM \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\]( WITH \(UPDLOCK, HOLDLOCK\))? WHERE UserGuid = @guid$`)
 	rePresent  = regexp.MustCompile(`^SELECT UserGuid FROM \[(\w+)\]\.\[dbo\]\.\[AbUserEntry\] WHERE UserGuid IN \(@g0(, @g[0-9]+)*\)$`)
 	reCount    = regexp.MustCompile(`^SELECT COUNT_BIG\(\*\) FROM \[(\w+)\]\.\[dbo\]\.\[(AbUserEntry|AbAttribute)\]$`)
@@ -168,6 +261,7 @@ var (
 const (
 	qServer = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version, CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition"
 	qDBID   = "SELECT DB_ID(@db) AS id"
+	qIdent  = "SELECT COLUMNPROPERTY(OBJECT_ID(@obj), N'UserId', 'IsIdentity') AS is_identity"
 )
 
 func (f *Fake) handle(r *tdstest.Request) tdstest.Response {
@@ -191,7 +285,8 @@ func (f *Fake) handle(r *tdstest.Request) tdstest.Response {
 	}
 	switch r.Kind {
 	case tdstest.Begin:
-		f.txDeleted, f.txAdded = map[ldapsync.GUID]bool{}, map[ldapsync.GUID][]byte{}
+		f.txDeleted, f.txAdded, f.txIDs = map[GUID]bool{}, map[GUID][]byte{}, map[GUID]int64{}
+		f.txDnDel, f.txDnAdd = map[int64]bool{}, map[int64]string{}
 		f.txLog = append(f.txLog, "begin")
 		return tdstest.Response{}
 	case tdstest.Commit:
@@ -200,12 +295,21 @@ func (f *Fake) handle(r *tdstest.Request) tdstest.Response {
 		}
 		for g, d := range f.txAdded {
 			f.entries[g] = d
+			if id, ok := f.txIDs[g]; ok {
+				f.userIDs[g] = id
+			}
 		}
-		f.txDeleted, f.txAdded = nil, nil
+		for id := range f.txDnDel {
+			delete(f.dns, id)
+		}
+		for id, dn := range f.txDnAdd {
+			f.dns[id] = dn
+		}
+		f.txDeleted, f.txAdded, f.txIDs, f.txDnDel, f.txDnAdd = nil, nil, nil, nil, nil
 		f.txLog = append(f.txLog, "commit")
 		return tdstest.Response{}
 	case tdstest.Rollback:
-		f.txDeleted, f.txAdded = nil, nil
+		f.txDeleted, f.txAdded, f.txIDs, f.txDnDel, f.txDnAdd = nil, nil, nil, nil, nil
 		f.txLog = append(f.txLog, "rollback")
 		return tdstest.Response{}
 	}
@@ -221,8 +325,18 @@ func (f *Fake) statement(r *tdstest.Request) tdstest.Response {
 		}
 		return m[1], true
 	}
-	if name, ok := firstMatch(r.SQL, reAttrs, reEntry, rePresent, reCount, reDelete, reInsert); ok && name != f.EntryDB {
+	if name, ok := firstMatch(r.SQL, reEntry, rePresent, reCount, reDelete, reInsert, reEntryAB, reLockAB, reLockDn,
+		reDeleteDn, reInsertDn, reCountDn); ok && name != f.EntryDB {
 		return tdstest.Fail(208, "Invalid object name '"+name+".dbo.AbUserEntry'.")
+	}
+	if m := reAttrs.FindStringSubmatch(r.SQL); m != nil && m[2] != f.EntryDB {
+		return tdstest.Fail(208, "Invalid object name '"+m[2]+".dbo.AbAttribute'.")
+	}
+	if m := reInsertAB.FindStringSubmatch(r.SQL); m != nil && m[3] != f.EntryDB {
+		return tdstest.Fail(208, "Invalid object name '"+m[3]+".dbo.AbUserEntry'.")
+	}
+	if resp, ok := f.statementAB(r); ok {
+		return resp
 	}
 	switch {
 	case r.SQL == "select 1;": // the driver's ping
@@ -243,13 +357,37 @@ func (f *Fake) statement(r *tdstest.Request) tdstest.Response {
 	if name, ok := db(reColumns); ok {
 		return tdstest.Rows(infoColumns, f.Columns[name]...)
 	}
-	if _, ok := db(reAttrs); ok {
-		return tdstest.Rows([]tdstest.Column{{Name: "ID", Type: tdstest.Int}, {Name: "Name", Type: tdstest.NVarChar},
-			{Name: "Flags", Type: tdstest.Int}}, f.Attrs...)
+	if m := reAttrs.FindStringSubmatch(r.SQL); m != nil {
+		cols := []tdstest.Column{{Name: "ID", Type: tdstest.Int}, {Name: "Name", Type: tdstest.NVarChar}, {Name: "Flags", Type: tdstest.Int}}
+		var rows [][]any
+		for _, a := range f.Attrs {
+			row := a[:3]
+			if m[1] != "" {
+				if len(a) < 4 {
+					f.t.Errorf("rtcdbtest: Enable asked for, but the fake's AbAttribute has none")
+				}
+				en := int64(0)
+				if b, _ := a[3].(bool); b {
+					en = 1
+				}
+				row = append(append([]any{}, a[:3]...), en)
+			}
+			rows = append(rows, row)
+		}
+		if m[1] != "" {
+			cols = append(cols, tdstest.Column{Name: "Enable", Type: tdstest.Int})
+		}
+		return tdstest.Rows(cols, rows...)
 	}
 	if m := reEntry.FindStringSubmatch(r.SQL); m != nil {
+		if f.AB {
+			f.t.Errorf("rtcdbtest: %q on the rtcab layout: the AbDnMapping rows would be missed", r.SQL)
+		}
 		if m[2] != "" && r.TranID == 0 {
 			f.t.Errorf("rtcdbtest: locked read outside a transaction")
+		}
+		if m[2] == "" && r.TranID != 0 {
+			f.t.Errorf("rtcdbtest: a read inside a transaction without UPDLOCK, HOLDLOCK")
 		}
 		cols := []tdstest.Column{{Name: "UserData", Type: tdstest.Image}}
 		if d, ok := f.visible(f.guid(r, "@guid")); ok {
@@ -287,6 +425,9 @@ func (f *Fake) statement(r *tdstest.Request) tdstest.Response {
 		return tdstest.Affected(1)
 	}
 	if _, ok := db(reInsert); ok {
+		if f.AB {
+			f.t.Errorf("rtcdbtest: %q on the rtcab layout: no UserId", r.SQL)
+		}
 		if r.TranID == 0 || f.txAdded == nil {
 			f.t.Errorf("rtcdbtest: INSERT outside a transaction")
 			return tdstest.Fail(3902, "no transaction")
@@ -327,6 +468,123 @@ func (f *Fake) statement(r *tdstest.Request) tdstest.Response {
 	return tdstest.Fail(102, "rtcdbtest: unexpected statement")
 }
 
+// statementAB answers the statements of the rtcab layout; the lock is held.
+func (f *Fake) statementAB(r *tdstest.Request) (tdstest.Response, bool) {
+	inTx := func() bool {
+		if r.TranID == 0 || f.txDeleted == nil {
+			f.t.Errorf("rtcdbtest: %q outside a transaction", r.SQL)
+			return false
+		}
+		return true
+	}
+	noTx := tdstest.Fail(3902, "no transaction")
+	switch {
+	case r.SQL == qIdent:
+		v := int64(0)
+		if f.Identity {
+			v = 1
+		}
+		return tdstest.Rows([]tdstest.Column{{Name: "is_identity", Type: tdstest.Int}}, []any{v}), true
+	case reEntryAB.MatchString(r.SQL):
+		if r.TranID != 0 {
+			f.t.Errorf("rtcdbtest: a read inside a transaction without UPDLOCK, HOLDLOCK")
+		}
+		cols := []tdstest.Column{{Name: "UserId", Type: tdstest.Int}, {Name: "UserData", Type: tdstest.VarBinaryMax}, {Name: "AdDn", Type: tdstest.NVarChar}}
+		g := f.guid(r, "@guid")
+		d, ok := f.visible(g)
+		if !ok {
+			return tdstest.Rows(cols), true
+		}
+		id := f.userID(g)
+		var dn any
+		if s, ok := f.dnOf(id); ok {
+			dn = s
+		}
+		return tdstest.Rows(cols, []any{id, d, dn}), true
+	case reLockAB.MatchString(r.SQL):
+		if !inTx() {
+			return noTx, true
+		}
+		cols := []tdstest.Column{{Name: "UserId", Type: tdstest.Int}, {Name: "UserData", Type: tdstest.VarBinaryMax}}
+		g := f.guid(r, "@guid")
+		if d, ok := f.visible(g); ok {
+			return tdstest.Rows(cols, []any{f.userID(g), d}), true
+		}
+		return tdstest.Rows(cols), true
+	case reLockDn.MatchString(r.SQL):
+		if !inTx() {
+			return noTx, true
+		}
+		cols := []tdstest.Column{{Name: "AdDn", Type: tdstest.NVarChar}}
+		if dn, ok := f.dnOf(f.intParam(r, "@uid")); ok {
+			return tdstest.Rows(cols, []any{dn}), true
+		}
+		return tdstest.Rows(cols), true
+	case reDeleteDn.MatchString(r.SQL):
+		if !inTx() {
+			return noTx, true
+		}
+		id := f.intParam(r, "@uid")
+		if _, ok := f.dnOf(id); !ok {
+			return tdstest.Affected(0), true
+		}
+		delete(f.txDnAdd, id)
+		f.txDnDel[id] = true
+		return tdstest.Affected(1), true
+	case reInsertAB.MatchString(r.SQL):
+		if !inTx() {
+			return noTx, true
+		}
+		if m := reInsertAB.FindStringSubmatch(r.SQL); (m[1] != "") != f.Identity {
+			f.t.Errorf("rtcdbtest: %q: SET IDENTITY_INSERT is wanted exactly when UserId is an IDENTITY column (%v)", r.SQL, f.Identity)
+		}
+		g := f.guid(r, "@guid")
+		p, _ := r.Param("@data")
+		d, _ := p.Value.([]byte)
+		f.txAdded[g] = bytes.Clone(d)
+		f.txIDs[g] = f.intParam(r, "@uid")
+		return tdstest.Affected(1), true
+	case reInsertDn.MatchString(r.SQL):
+		if !inTx() {
+			return noTx, true
+		}
+		p, _ := r.Param("@dn")
+		dn, _ := p.Value.(string)
+		f.txDnAdd[f.intParam(r, "@uid")] = dn
+		return tdstest.Affected(1), true
+	case reCountDn.MatchString(r.SQL):
+		return tdstest.Rows([]tdstest.Column{{Name: "", Type: tdstest.BigInt}}, []any{int64(len(f.dns))}), true
+	}
+	return tdstest.Response{}, false
+}
+
+// userID is the visible UserId of g.
+func (f *Fake) userID(g GUID) int64 {
+	if id, ok := f.txIDs[g]; ok {
+		return id
+	}
+	return f.userIDs[g]
+}
+
+// dnOf is the visible AbDnMapping row of id.
+func (f *Fake) dnOf(id int64) (string, bool) {
+	if dn, ok := f.txDnAdd[id]; ok {
+		return dn, true
+	}
+	dn, ok := f.dns[id]
+	return dn, ok && !f.txDnDel[id]
+}
+
+// intParam returns an integer parameter; anything else fails the test.
+func (f *Fake) intParam(r *tdstest.Request, name string) int64 {
+	p, ok := r.Param(name)
+	v, isInt := p.Value.(int64)
+	if !ok || !isInt {
+		f.t.Errorf("rtcdbtest: %q: parameter %s is not an integer: %+v", r.SQL, name, r.Params)
+	}
+	return v
+}
+
 func firstMatch(s string, res ...*regexp.Regexp) (string, bool) {
 	for _, re := range res {
 		if m := re.FindStringSubmatch(s); m != nil {
@@ -337,16 +595,16 @@ func firstMatch(s string, res ...*regexp.Regexp) (string, bool) {
 }
 
 // guid returns the uniqueidentifier parameter name; anything else fails the test.
-func (f *Fake) guid(r *tdstest.Request, name string) ldapsync.GUID {
+func (f *Fake) guid(r *tdstest.Request, name string) GUID {
 	p, ok := r.Param(name)
 	g, isGUID := p.Value.([16]byte)
 	if !ok || p.Type != "uniqueidentifier" || !isGUID {
 		f.t.Errorf("rtcdbtest: %q: parameter %s is not a uniqueidentifier: %+v", r.SQL, name, r.Params)
 	}
-	return ldapsync.GUID(g)
+	return g
 }
 
-func (f *Fake) visible(g ldapsync.GUID) ([]byte, bool) {
+func (f *Fake) visible(g GUID) ([]byte, bool) {
 	if d, ok := f.txAdded[g]; ok {
 		return d, true
 	}
