@@ -108,15 +108,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 // *WriteError.
 func TestApplyStreamErrors(t *testing.T) {
 	fx := Generate(GenOptions{Contacts: 30, Seed: 5})
-	fy := NextDay(fx, ChangeOptions{Seed: 6, Added: 2, Deleted: 2, Modified: 3})
-	d, err := Diff(fx, fy, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Diff(fx, fy, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, c := diffs(t, fx, NextDay(fx, ChangeOptions{Seed: 6, Added: 2, Deleted: 2, Modified: 3}))
 	withDelta := func(base *Book, edit func(b *Book)) *Book {
 		b := *base
 		b.Contacts = append([]*Contact(nil), base.Contacts...)
@@ -197,10 +189,7 @@ func TestApplyStreamErrors(t *testing.T) {
 // that says which file, carrying the positioned FormatError.
 func TestApplyStreamDecodingErrors(t *testing.T) {
 	fx := Generate(GenOptions{Contacts: 30, Seed: 5})
-	d, err := Diff(fx, NextDay(fx, ChangeOptions{Seed: 6}), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := diffs(t, fx, NextDay(fx, ChangeOptions{Seed: 6}))
 	full, delta := writeBook(t, fx), writeBook(t, d)
 	for _, name := range []string{"no-nul.lsabs", "unknown-attribute.lsabs"} {
 		for _, inDelta := range []bool{false, true} {
