@@ -59,7 +59,16 @@ run=${TEST_RUN:-}
 # -race: the race detector runs on every test (multiplexed searches, apply workers).
 # -p 1: packages share the test servers; one package at a time keeps one package's planted
 # objects out of another's counts.
-go test -race -count=1 -p 1 ${run:+-run "$run"} ./...
+rc=0
+go test -race -count=1 -p 1 ${run:+-run "$run"} ./... || rc=$?
+# A test server that died mid-run (slapd 2.5.13 can crash in its RFC 5805 code, see
+# ldapsync/txn.go) fails every later test that uses it: name it, so the first failure is clear.
+for pidfile in "$state"/*/slapd.pid "$state"/*/slapd/slapd.pid; do
+  [ -f "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
+  kill -0 "$pid" 2>/dev/null || echo "!! slapd $pid (${pidfile#"$state"/}) is no longer running: it died during the tests (see dmesg)" >&2
+done
+[ "$rc" -eq 0 ] || exit "$rc"
 if [ -z "$run" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with
   # "context deadline exceeded" at the deadline though nothing was found (golang/go#75804).
