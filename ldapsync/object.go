@@ -161,7 +161,8 @@ func NormalizeSIP(v string) string {
 // ObjectFromEntry decodes an LDAP entry. It never fails: values that cannot be decoded are
 // recorded in Object.Warnings, naming the DN and attribute.
 func ObjectFromEntry(e *ldap.Entry) *Object {
-	o := &Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
+	mem := &objectMem{Object: Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}}
+	o := &mem.Object
 	var byField objectFieldAttrs
 	for _, a := range e.Attributes {
 		o.Raw[a.Name] = a.ByteValues
@@ -169,8 +170,14 @@ func ObjectFromEntry(e *ldap.Entry) *Object {
 			byField[f] = a
 		}
 	}
-	decodeObjectFields(o, &byField, nil)
+	decodeObjectFields(o, &byField, &mem.storage)
 	return o
+}
+
+// objectMem is an Object and the room of its decoded fields, allocated together.
+type objectMem struct {
+	Object
+	storage objectStorage
 }
 
 // Fields of Object that decodeObjectFields fills, numbered from 1 (0: an attribute it does not
@@ -239,11 +246,8 @@ type objectStorage struct {
 // cannot be decoded in o.Warnings. It is the one decoder of attribute values behind
 // ObjectFromEntry and the streaming snapshot reader. A field whose attribute has no value
 // (string values for text, integers and booleans; byte values for SIDs and the GUID) is left
-// unset. With m, the pointers and proxy lists use m's room.
+// unset. The pointers and proxy lists use m's room.
 func decodeObjectFields(o *Object, byField *objectFieldAttrs, m *objectStorage) {
-	if m == nil {
-		m = new(objectStorage)
-	}
 	warn := func(f int, format string, args ...any) {
 		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s: %s", o.DN, objectFieldNames[f], fmt.Sprintf(format, args...)))
 	}

@@ -252,7 +252,9 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- streamBlock, free 
 		default:
 		}
 		if need := len(carry) + streamBlockSize; cap(buf) < need {
-			buf = make([]byte, need)
+			// Room for a carry of up to a sixteenth of a block, so that buffers coming back
+			// through free are reused rather than replaced.
+			buf = make([]byte, need, max(need, streamBlockSize+streamBlockSize/16))
 		}
 		buf = buf[:len(carry)+streamBlockSize]
 		copy(buf, carry)
@@ -363,6 +365,7 @@ type streamParser struct {
 	match   matcher
 	base    string // normalized
 	rawBase string
+	recs    int // most records in a block so far
 }
 
 // maxNames bounds the attribute spellings a parser remembers.
@@ -394,7 +397,8 @@ func (p *streamParser) block(b streamBlock) ([]streamRec, error) {
 		opt.Keep = p.keepName
 	}
 	p.sc.ResetBytes(b.data, opt)
-	var out []streamRec
+	out := make([]streamRec, 0, p.recs+p.recs/8) // blocks hold about as many records as the last
+	defer func() { p.recs = max(p.recs, len(out)) }()
 	for {
 		rec, err := p.sc.Next()
 		if errors.Is(err, io.EOF) {
