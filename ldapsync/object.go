@@ -161,11 +161,38 @@ func NormalizeSIP(v string) string {
 // ObjectFromEntry decodes an LDAP entry. It never fails: values that cannot be decoded are
 // recorded in Object.Warnings, naming the DN and attribute.
 func ObjectFromEntry(e *ldap.Entry) *Object {
-	mem := &objectMem{Object: Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}}
+	return newObject(e, nil, false)
+}
+
+// newObject is ObjectFromEntry over the attributes of e whose names want accepts (nil: all).
+// With copyRaw, Object.Raw gets its own slices of e's byte values (one allocation), so that e's
+// attribute structs and value slices may be reused once it returns.
+func newObject(e *ldap.Entry, want func(name string) bool, copyRaw bool) *Object {
+	kept := func(a *ldap.EntryAttribute) bool { return want == nil || want(a.Name) }
+	n, vals := 0, 0
+	for _, a := range e.Attributes {
+		if kept(a) {
+			n, vals = n+1, vals+len(a.ByteValues)
+		}
+	}
+	mem := &objectMem{Object: Object{DN: e.DN, Raw: make(map[string][][]byte, n)}}
 	o := &mem.Object
+	var room [][]byte
+	if copyRaw {
+		room = make([][]byte, 0, vals)
+	}
 	var byField objectFieldAttrs
 	for _, a := range e.Attributes {
-		o.Raw[a.Name] = a.ByteValues
+		if !kept(a) {
+			continue
+		}
+		raw := a.ByteValues
+		if copyRaw {
+			start := len(room)
+			room = append(room, raw...)
+			raw = room[start:len(room):len(room)]
+		}
+		o.Raw[a.Name] = raw
 		if f := objectFieldOf(a.Name); f != 0 && byField[f] == nil {
 			byField[f] = a
 		}
