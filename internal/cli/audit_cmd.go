@@ -277,7 +277,7 @@ func (p *auditPlan) duplicateInputs(ctx context.Context, f *Factory, folder stri
 			return in, fmt.Errorf("rtc database: %w", err)
 		}
 		p.closers = append(p.closers, db.Close)
-		in.RTC = &dupesRows{db: db}
+		in.RTC = dupesRows{db: db}
 	}
 	return in, nil
 }
