@@ -27,12 +27,12 @@ type ValueType uint8
 
 // Value types ([PRODUCT]).
 const (
-	TypeString    ValueType = 0 // string
-	TypeBinary    ValueType = 1 // binary
-	TypeTel       ValueType = 2 // string kept only if it starts with tel:
-	TypeBoolean   ValueType = 3 // boolean; TRUE excludes the object
-	TypeSMTP      ValueType = 4 // only smtp: values
-	TypeTelOrSMTP ValueType = 5 // only tel: or smtp: values
+	TypeString        ValueType = 0 // string
+	TypeBinary        ValueType = 1 // binary
+	TypeTel           ValueType = 2 // string kept only if it starts with tel:
+	TypeBooleanString ValueType = 3 // Boolean string: TRUE excludes the object, FALSE includes it without the attribute; never stored
+	TypeSMTP          ValueType = 4 // only smtp: values
+	TypeTelOrSMTP     ValueType = 5 // only tel: or smtp: values
 )
 
 // String names t ("string", "binary", ...; "type(9)" when unknown).
@@ -44,8 +44,8 @@ func (t ValueType) String() string {
 		return "binary"
 	case TypeTel:
 		return "tel-string"
-	case TypeBoolean:
-		return "boolean"
+	case TypeBooleanString:
+		return "boolean-string"
 	case TypeSMTP:
 		return "smtp-string"
 	case TypeTelOrSMTP:
@@ -77,7 +77,8 @@ func (f Flags) Required() bool { return f&FlagRequired != 0 }
 // AlwaysNormalize reports bit 0x1000.
 func (f Flags) AlwaysNormalize() bool { return f&FlagAlwaysNormalize != 0 }
 
-// NormalizeWhenRules reports bit 0x2000: normalize when UseNormalizationRules is set.
+// NormalizeWhenRules reports bit 0x2000: normalize with the rules when UseNormalizationRules is
+// set, else use the normalized number from proxyAddresses ([PRODUCT]).
 func (f Flags) NormalizeWhenRules() bool { return f&FlagNormalizeWhenRules != 0 }
 
 // ExcludeIfPresent reports bit 0x4000.
@@ -92,18 +93,17 @@ func (f Flags) GroupMarker() bool { return f&FlagGroupMarker != 0 }
 // Device reports bit 0x20000: the attribute is included in device (.dabs) files.
 func (f Flags) Device() bool { return f&FlagDevice != 0 }
 
-// Normalized reports whether values of the attribute carry a normalized copy in a file whose
-// header has UseNormalizationRules = useRules.
-func (f Flags) Normalized(useRules bool) bool {
-	return f.AlwaysNormalize() || (useRules && f.NormalizeWhenRules())
-}
+// Normalized reports whether values of the attribute may carry a normalized copy: with 0x1000;
+// with 0x2000 too, normalized by the rules when the header's UseNormalizationRules is set and
+// taken from proxyAddresses when it is not ([PRODUCT]).
+func (f Flags) Normalized() bool { return f.AlwaysNormalize() || f.NormalizeWhenRules() }
 
 var flagNames = []struct {
 	bit  Flags
 	name string
 }{
 	{FlagMultiValued, "multi"}, {FlagMailAccountName, "mail-account"}, {FlagRequired, "required"},
-	{FlagAlwaysNormalize, "normalize"}, {FlagNormalizeWhenRules, "normalize-with-rules"},
+	{FlagAlwaysNormalize, "normalize"}, {FlagNormalizeWhenRules, "normalize-rules-or-proxy"},
 	{FlagExcludeIfPresent, "exclude-if-present"}, {FlagIncludeOnlyIfPresent, "include-only-if-present"},
 	{FlagGroupMarker, "group"}, {FlagDevice, "device"},
 }
@@ -187,8 +187,27 @@ func (t *Table) ByID(id uint16) (Attribute, bool) {
 	return t.attrs[i-1], true
 }
 
-// ByName returns the attribute named name (exact LDAP display name, else case-insensitive).
+// ProxyAddresses is the LDAP name of the proxyAddresses attribute. The Lync 2013 default table
+// spells its row 19 "proxyAddress" ([PRODUCT]); ByName finds either spelling by either name.
+const ProxyAddresses = "proxyAddresses"
+
+// ByName returns the attribute named name (exact LDAP display name, else case-insensitive;
+// "proxyAddresses" and "proxyAddress" name the same attribute).
 func (t *Table) ByName(name string) (Attribute, bool) {
+	if a, ok := t.byExactName(name); ok {
+		return a, true
+	}
+	switch {
+	case strings.EqualFold(name, ProxyAddresses):
+		return t.byExactName("proxyAddress")
+	case strings.EqualFold(name, "proxyAddress"):
+		return t.byExactName(ProxyAddresses)
+	}
+	return Attribute{}, false
+}
+
+// byExactName is ByName without the proxyAddresses alias.
+func (t *Table) byExactName(name string) (Attribute, bool) {
 	if i, ok := t.byName[name]; ok {
 		return t.attrs[i], true
 	}

@@ -14,6 +14,9 @@ type Book struct {
 	Attributes []Attribute
 	Rules      string // normalization rules text, without the final NUL
 	Contacts   []*Contact
+	// Trailer is the trailer's body, opaque bytes ([MS-ABS] 2.2.14). ReadBook sets it (nil for
+	// a file without a trailer); Write writes it, abkit's empty trailer when nil.
+	Trailer []byte
 }
 
 // ReadBook collects the whole file of r.
@@ -25,7 +28,9 @@ func ReadBook(r *Reader) (*Book, error) {
 		}
 		b.Contacts = append(b.Contacts, c)
 	}
-	return b, nil
+	var err error
+	b.Trailer, err = r.TrailerBody()
+	return b, err
 }
 
 // Table builds the attribute table of b.
@@ -44,12 +49,14 @@ func SameAttributes(a, b []Attribute) bool {
 }
 
 // Equal reports whether b and o hold the same header (but for the counts, which writing
-// computes), attributes (in any order), rules and contacts (in order, Offsets ignored).
+// computes), attributes (in any order), rules, contacts (in order, Offsets ignored) and trailer
+// bodies (no trailer counts as an empty one).
 func (b *Book) Equal(o *Book) bool {
 	hb, ho := b.Header, o.Header
 	hb.NumberOfAttributes, ho.NumberOfAttributes = 0, 0
 	hb.MaximumAttributeID, ho.MaximumAttributeID = 0, 0
-	if hb != ho || b.Rules != o.Rules || len(b.Contacts) != len(o.Contacts) || !SameAttributes(b.Attributes, o.Attributes) {
+	if hb != ho || b.Rules != o.Rules || len(b.Contacts) != len(o.Contacts) || !SameAttributes(b.Attributes, o.Attributes) ||
+		!bytes.Equal(b.Trailer, o.Trailer) {
 		return false
 	}
 	for i, c := range b.Contacts {
@@ -67,7 +74,8 @@ func sortContacts(cs []*Contact) {
 
 // Apply applies delta (a delta or compact delta whose BaseDay is full's Day) to the full file
 // full and returns the full file of delta's day: its contacts sorted by ContactId, its FileType
-// full's, its rules and attribute table the delta's (which must define the same attributes).
+// full's, its rules and attribute table the delta's (which must define the same attributes), its
+// trailer full's (the delta's trailer describes a delta; ApplyTrailerNote says what this means).
 // Neither input is modified.
 func Apply(full, delta *Book) (*Book, error) {
 	if full.Header.Kind != Full {
@@ -111,7 +119,8 @@ func Apply(full, delta *Book) (*Book, error) {
 			byID[d.ID] = mergeCompact(old, d)
 		}
 	}
-	out := &Book{Header: full.Header, Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules}
+	out := &Book{Header: full.Header, Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules,
+		Trailer: full.Trailer}
 	out.Header.Day = delta.Header.Day
 	out.Header.UseNormalizationRules = delta.Header.UseNormalizationRules
 	out.Contacts = make([]*Contact, 0, len(byID))

@@ -102,14 +102,14 @@ func TestApplyErrors(t *testing.T) {
 }
 
 func TestWriterRejects(t *testing.T) {
-	attrs := DefaultAttributes()
+	attrs := append(DefaultAttributes(), Attribute{30, "targetAddress", 0x00000004})
 	tests := []struct {
 		name string
 		kind Kind
 		vals []Value
 		want string
 	}{
-		{"unknown attribute", Full, []Value{{AttrID: 99, Str: "x"}}, "not in the table"},
+		{"unknown attribute", Full, []Value{{AttrID: 98, Str: "x"}}, "not in the table"},
 		{"normalized first", Full, []Value{{AttrID: idTelephone, Kind: ValueNormalized, Str: "tel:+1"}}, "read this record as string"},
 		{"raw after raw single-valued", Full, []Value{{AttrID: idTelephone, Str: "1"}, {AttrID: idTelephone, Str: "2"}}, "read this record as normalized"},
 		{"single-valued repeat", Full, []Value{{AttrID: idTitle, Str: "a"}, {AttrID: idTitle, Str: "b"}}, "single-valued"},
@@ -117,12 +117,29 @@ func TestWriterRejects(t *testing.T) {
 		{"empty in full", Full, []Value{{AttrID: idTitle, Kind: ValueEmpty}}, "only in compact"},
 		{"empty string in compact", Compact, []Value{{AttrID: idTitle, Str: ""}}, "empty attribute in a compact"},
 		{"binary kind on string", Full, []Value{{AttrID: idTitle, Kind: ValueBinary, Str: "\x01"}}, "holds strings"},
-		{"string on boolean", Full, []Value{{AttrID: idHide, Str: "x"}}, "holds booleans"},
+		{"value of a boolean-string", Full, []Value{{AttrID: 20, Str: "FALSE"}}, "never has a value"},
+		{"empty boolean-string in compact", Compact, []Value{{AttrID: 20, Kind: ValueEmpty}}, "never has a value"},
+		{"type 0x5 sip:", Full, []Value{{AttrID: idProxy, Str: "sip:a@b"}}, "tel: value, or an smtp: value containing @"},
+		{"type 0x5 smtp: without @", Full, []Value{{AttrID: idProxy, Str: "smtp:ab"}}, "containing @"},
+		{"type 0x4 tel:", Full, []Value{{AttrID: 30, Str: "tel:+1"}}, "an smtp: value containing @ (type 0x4)"},
+		{"too long", Full, []Value{{AttrID: idTitle, Str: strings.Repeat("x", MaxValueSize+1)}}, "longer than"},
+		{"too many records", Full, slices.Repeat([]Value{{AttrID: idProxy, Str: "smtp:a@b"}}, MaxContactRecords+1), "more than"},
 		{"deleted in full", Full, nil, "no deleted objects"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
 		w, err := NewWriter(&buf, Header{Kind: tt.kind, UseNormalizationRules: true}, attrs, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the types allow is written.
+		ok := &Contact{ID: guidA, Values: []Value{{AttrID: 30, Str: "SMTP:a@b"}, {AttrID: idProxy, Str: "smtp:a@b"}, {AttrID: idProxy, Str: "TEL:+1"}}}
+		if tt.kind != Full {
+			ok.Values = ok.Values[:1]
+		}
+		if err := w.WriteContact(ok); err != nil {
+			t.Errorf("%s: a valid contact: %v", tt.name, err)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

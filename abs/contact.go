@@ -15,11 +15,10 @@ const (
 	ValueString     ValueKind = iota // a string as stored (for phone attributes: the raw number)
 	ValueNormalized                  // the server's normalized copy of the raw value before it
 	ValueBinary                      // bytes (Str holds them raw; Bytes copies them)
-	ValueBoolean                     // a boolean (Bool)
 	ValueEmpty                       // compact deltas: the object no longer has the attribute
 )
 
-// String names k: "string", "normalized", "binary", "boolean" or "empty".
+// String names k: "string", "normalized", "binary" or "empty".
 func (k ValueKind) String() string {
 	switch k {
 	case ValueString:
@@ -28,8 +27,6 @@ func (k ValueKind) String() string {
 		return "normalized"
 	case ValueBinary:
 		return "binary"
-	case ValueBoolean:
-		return "boolean"
 	case ValueEmpty:
 		return "empty"
 	}
@@ -37,11 +34,11 @@ func (k ValueKind) String() string {
 }
 
 // Value is one ABF_CONTACT_ATTRIBUTE record. It is 24 bytes: one string holds the value of
-// strings and binary values alike.
+// strings and binary values alike. (Type-0x3 Boolean-string attributes never have a record: see
+// ErrBooleanValue.)
 type Value struct {
 	AttrID uint16
 	Kind   ValueKind
-	Bool   bool   // ValueBoolean
 	Str    string // ValueString, ValueNormalized: the text; ValueBinary: the raw bytes
 }
 
@@ -49,16 +46,11 @@ type Value struct {
 func (v Value) Bytes() []byte { return []byte(v.Str) }
 
 // Text formats the value as the dump prints it: strings as they are, binary in lower-case hex,
-// booleans as TRUE/FALSE, empty as "(empty)".
+// empty as "(empty)".
 func (v Value) Text() string {
 	switch v.Kind {
 	case ValueBinary:
 		return hex.EncodeToString([]byte(v.Str))
-	case ValueBoolean:
-		if v.Bool {
-			return "TRUE"
-		}
-		return "FALSE"
 	case ValueEmpty:
 		return "(empty)"
 	}
@@ -67,7 +59,7 @@ func (v Value) Text() string {
 
 // Equal reports whether v and w hold the same record.
 func (v Value) Equal(w Value) bool {
-	return v.AttrID == w.AttrID && v.Kind == w.Kind && v.Bool == w.Bool && v.Str == w.Str
+	return v.AttrID == w.AttrID && v.Kind == w.Kind && v.Str == w.Str
 }
 
 // Contact is one ABF_CONTACT: a user, contact or group, or in a delta a deleted object.
@@ -149,7 +141,7 @@ func (c *Contact) SIPAddresses(t *Table) []string {
 			add(v.Str, false)
 		}
 	}
-	for _, v := range c.Get(t, "proxyAddresses") {
+	for _, v := range c.Get(t, ProxyAddresses) {
 		if v.Kind == ValueString {
 			add(v.Str, true)
 		}

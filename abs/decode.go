@@ -110,12 +110,26 @@ type decoder struct {
 	conts []Contact // free tail of the current Contact slab
 	slab  int       // size of the next slabs: grows from small to slabMax
 	seen  uint32    // seen* bits
+	count int       // contacts decoded (for cancellation checks)
+
+	end     int64    // where the contact records end: the trailer candidate, else the file's end
+	walk    bool     // decoding from the first contact: reaching the end settles the trailer
+	single  bool     // ReadContactAt: one record, no trailer decision
+	trailer *Trailer // set by finish
 }
 
 const slabMin, slabMax = 16, 4096
 
+// newDecoder starts decoding contact records at off. From the first contact it walks the records
+// up to the trailer, settling whether the file has one; from elsewhere it reads to the file's end.
 func newDecoder(r *Reader, off int64, reuse bool) *decoder {
-	return &decoder{r: r, w: newWindow(r.r, r.size, off), reuse: reuse, slab: slabMin}
+	d := &decoder{r: r, w: newWindow(r.r, r.size, off), reuse: reuse, slab: slabMin, end: r.size}
+	if off == r.Layout.ContactsOffset && r.trailerAt >= 0 {
+		d.end, d.walk = r.trailerAt, true
+	} else if off == r.Layout.ContactsOffset {
+		d.walk = true
+	}
+	return d
 }
 
 // add appends a record to the contact being decoded and returns it, to be overwritten.
@@ -137,21 +151,44 @@ func (d *decoder) grow() {
 	d.slab = min(2*d.slab, slabMax)
 }
 
-// next decodes the next contact; (nil, nil) at the end of the file.
+// next decodes the next contact; (nil, nil) at the end of the contact records.
 func (d *decoder) next() (*Contact, error) {
 	w := d.w
-	if w.left() == 0 {
-		return nil, nil
+	for w.off() >= d.end {
+		if d.end == d.r.size || d.single {
+			d.finish(false)
+			return nil, nil
+		}
+		// A record ends where LengthOfTrailer puts the trailer: the records end here unless the
+		// rest of the file is itself whole contact records (see trailerRule).
+		if !d.r.tailIsContacts(d.end) {
+			d.finish(true)
+			return nil, nil
+		}
+		d.end = d.r.size
 	}
 	start := w.off()
 	if err := w.need(contactLenSize, "ABF_CONTACT.Length"); err != nil {
 		return nil, err
 	}
 	l := int64(w.u32(0))
-	if l < contactFixedSize || l > w.left()-contactLenSize {
+	if start+contactLenSize+l > d.end && d.end < d.r.size && l >= contactFixedSize && start+contactLenSize+l <= d.r.size {
+		d.end = d.r.size // the record runs past the trailer candidate: the file has no trailer
+	}
+	if l < contactFixedSize || start+contactLenSize+l > d.end {
+		left := d.r.size - start - contactLenSize
 		return nil, &FormatError{Offset: start, Structure: "ABF_CONTACT.Length",
-			Expected: fmt.Sprintf("%d to %d (ContactId, OuPathId and records up to the end of the file)", contactFixedSize, max(w.left()-contactLenSize, contactFixedSize)),
-			Found:    fmt.Sprint(l), Err: errTruncatedIf(l > w.left()-contactLenSize)}
+			Expected: fmt.Sprintf("%d to %d (ContactId, OuPathId and records up to the end of the file)", contactFixedSize, max(left, contactFixedSize)),
+			Found:    fmt.Sprint(l), Err: errTruncatedIf(l > left)}
+	}
+	d.count++
+	if d.count&0xFF == 0 && d.r.ctx != nil {
+		if err := d.r.ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(w.data)-w.pos) < contactLenSize+l && contactLenSize+l > w.chunk {
+		return d.large(start, l)
 	}
 	if err := w.need(contactLenSize+l, "ABF_CONTACT"); err != nil {
 		return nil, err
@@ -163,10 +200,63 @@ func (d *decoder) next() (*Contact, error) {
 	if d.reuse {
 		d.vals, d.start = d.vals[:0], 0
 	}
-	if err := d.records(rec[contactFixedSize:], start+contactLenSize+contactFixedSize); err != nil {
+	st := recState{prev: -1}
+	if _, err := d.records(rec[contactFixedSize:], start+contactLenSize+contactFixedSize, &st, true); err != nil {
 		d.vals = d.vals[:d.start]
 		return nil, err
 	}
+	return d.contact(start, rec[:contactFixedSize])
+}
+
+// large decodes a contact record of l bytes at start that is larger than the window: its records
+// are decoded chunk by chunk, so that memory follows the values kept, not the claimed Length.
+func (d *decoder) large(start, l int64) (*Contact, error) {
+	w := d.w
+	end := start + contactLenSize + l
+	if err := w.need(contactLenSize+contactFixedSize, "ABF_CONTACT"); err != nil {
+		return nil, err
+	}
+	fixed := w.data[w.pos+contactLenSize : w.pos+contactLenSize+contactFixedSize]
+	w.pos += contactLenSize + contactFixedSize
+	d.seen |= seenContact
+	if d.reuse {
+		d.vals, d.start = d.vals[:0], 0
+	}
+	st := recState{prev: -1}
+	for w.off() < end {
+		if d.r.ctx != nil {
+			if err := d.r.ctx.Err(); err != nil {
+				d.vals = d.vals[:d.start]
+				return nil, err
+			}
+		}
+		avail := min(int64(len(w.data)-w.pos), end-w.off())
+		n, err := d.records(w.data[w.pos:w.pos+int(avail)], w.off(), &st, w.off()+avail == end)
+		if err != nil {
+			d.vals = d.vals[:d.start]
+			return nil, err
+		}
+		w.pos += n
+		rest := avail - int64(n) // an incomplete record, or nothing
+		if rest > maxRecordSize {
+			d.vals = d.vals[:d.start]
+			a := &d.r.info[w.data[w.pos]]
+			return nil, &UnsupportedError{Offset: w.off(), Reason: fmt.Sprintf(
+				"a value of %s longer than %d bytes (abkit's limit for one value)", d.r.table.Name(a.id), MaxValueSize)}
+		}
+		if w.off() < end {
+			if err := w.need(min(end-w.off(), max(2*rest, w.chunk)), "ABF_CONTACT"); err != nil {
+				d.vals = d.vals[:d.start]
+				return nil, err
+			}
+		}
+	}
+	return d.contact(start, fixed)
+}
+
+// contact completes the contact whose records were just decoded; fixed holds its ContactId and
+// OuPathId.
+func (d *decoder) contact(start int64, fixed string) (*Contact, error) {
 	var c *Contact
 	if d.reuse {
 		c = &d.one
@@ -177,8 +267,8 @@ func (d *decoder) next() (*Contact, error) {
 		c = &d.conts[0]
 		d.conts = d.conts[1:]
 	}
-	copy(c.ID[:], rec[:16])
-	c.OuPathID = uint32(rec[16]) | uint32(rec[17])<<8 | uint32(rec[18])<<16 | uint32(rec[19])<<24
+	copy(c.ID[:], fixed[:16])
+	c.OuPathID = uint32(fixed[16]) | uint32(fixed[17])<<8 | uint32(fixed[18])<<16 | uint32(fixed[19])<<24
 	c.Offset = start
 	n := len(d.vals)
 	c.Values = d.vals[d.start:n:n]
@@ -193,6 +283,20 @@ func (d *decoder) next() (*Contact, error) {
 	return c, nil
 }
 
+// finish records, for a decoder that walked the contact records from their start to their end,
+// whether the file has a trailer.
+func (d *decoder) finish(present bool) {
+	if !d.walk {
+		return
+	}
+	t := Trailer{Present: present, Offset: d.r.size}
+	if present {
+		t.Offset, t.Length = d.end, uint32(d.r.size-contactLenSize-d.end)
+	}
+	d.trailer = &t
+	d.r.setTrailer(t)
+}
+
 func errTruncatedIf(b bool) error {
 	if b {
 		return ErrTruncated
@@ -200,28 +304,39 @@ func errTruncatedIf(b bool) error {
 	return nil
 }
 
+// recState is what decoding a contact's records carries from one record to the next.
+type recState struct {
+	seenIDs  [4]uint64 // record Id bytes met in this contact
+	prev     int       // record Id byte of the previous record, -1 before the first
+	prevKind ValueKind
+	n        int // records so far
+}
+
 // records decodes the ABF_CONTACT_ATTRIBUTE records in b, which starts at file offset base, into
-// the records of the current contact. String records, nearly all of a file, take the short path
-// through the loop; other values and every error are handled out of line.
-func (d *decoder) records(b string, base int64) error {
+// the records of the current contact, and returns the bytes consumed. When final is false, b may
+// end inside a record: decoding stops before it. String records, nearly all of a file, take the
+// short path through the loop; other values and every error are handled out of line.
+func (d *decoder) records(b string, base int64, st *recState, final bool) (int, error) {
 	compact := d.r.Header.Kind == Compact
 	info := &d.r.info
-	var seenIDs [4]uint64 // record Id bytes met in this contact
-	prev := -1            // record Id byte of the previous record
-	var prevKind ValueKind
-	for p := 0; p < len(b); {
+	seenIDs, prev, prevKind := st.seenIDs, st.prev, st.prevKind
+	p := 0
+	for p < len(b) {
 		r := p // start of the record
 		idb := b[p]
 		in := &info[idb]
 		var (
 			kind ValueKind // ValueString unless set
 			str  string
-			bv   bool
 		)
 		if in.class == classString {
 			k := strings.IndexByte(b[p+1:], 0)
-			if k < 0 {
-				return d.stringErr(b, p+1, base, in)
+			if k < 0 || k > MaxValueSize {
+				if !final && k < 0 {
+					st.seenIDs, st.prev, st.prevKind = seenIDs, prev, prevKind
+					return r, nil
+				}
+				return r, d.stringErr(b, p+1, base, in, k)
 			}
 			str = b[p+1 : p+1+k]
 			if k == 0 && compact {
@@ -230,16 +345,20 @@ func (d *decoder) records(b string, base int64) error {
 			}
 			p += k + 2
 		} else {
-			n, err := d.value(b, p, base, in, compact, &kind, &str, &bv)
+			n, err := d.value(b, p, base, in, compact, final, &kind, &str)
 			if err != nil {
-				return err
+				return r, err
+			}
+			if n < 0 {
+				st.seenIDs, st.prev, st.prevKind = seenIDs, prev, prevKind
+				return r, nil
 			}
 			p = n
 		}
 		if int(idb) == prev {
 			k, problem := follow(in, prevKind, kind, str)
 			if problem != "" {
-				return d.recordErr(base+int64(r), in, problem, "another record with the same Id")
+				return r, d.recordErr(base+int64(r), in, problem, "another record with the same Id")
 			}
 			if k != ValueNormalized {
 				d.seen |= seenMulti
@@ -247,28 +366,36 @@ func (d *decoder) records(b string, base int64) error {
 			kind = k
 		} else {
 			if seenIDs[idb>>6]&(1<<(idb&63)) != 0 {
-				return d.recordErr(base+int64(r), in, "all records of an attribute adjacent", "a record after other attributes' records")
+				return r, d.recordErr(base+int64(r), in, "all records of an attribute adjacent", "a record after other attributes' records")
 			}
 			seenIDs[idb>>6] |= 1 << (idb & 63)
+		}
+		if st.n++; st.n > MaxContactRecords {
+			return r, &UnsupportedError{Offset: base + int64(r), Reason: fmt.Sprintf("a contact with more than %d records (abkit's limit)", MaxContactRecords)}
 		}
 		// Field by field: a whole-struct store goes through the runtime's bulk write barrier
 		// (wbMove) whenever the garbage collector is marking.
 		v := d.add()
-		v.AttrID, v.Kind, v.Bool, v.Str = in.id, kind, bv, str
+		v.AttrID, v.Kind, v.Str = in.id, kind, str
 		prev, prevKind = int(idb), kind
 	}
-	return nil
+	st.seenIDs, st.prev, st.prevKind = seenIDs, prev, prevKind
+	return p, nil
 }
 
-// value decodes the record at b[p] whose Id has a class other than classString, setting kind, bin
-// (a binary value's bytes) and bv, and returns the index of the next record.
-func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, kind *ValueKind, bin *string, bv *bool) (int, error) {
+// value decodes the record at b[p] whose Id has a class other than classString, setting kind and
+// bin (a binary value's bytes), and returns the index of the next record, or -1 when b ends inside
+// the record and final is false.
+func (d *decoder) value(b string, p int, base int64, in *recInfo, compact, final bool, kind *ValueKind, bin *string) (int, error) {
 	recOff := base + int64(p)
 	p++
 	switch in.class {
 	case classBinary:
 		d.seen |= seenBinary
 		if len(b)-p < binaryLenSize {
+			if !final {
+				return -1, nil
+			}
 			return 0, d.valueErr(base+int64(p), in, "a u16 length", fmt.Sprintf("%d bytes left in the contact", len(b)-p))
 		}
 		n := int(b[p]) | int(b[p+1])<<8
@@ -279,25 +406,17 @@ func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, 
 			return p, nil
 		}
 		if n > len(b)-p {
+			if !final {
+				return -1, nil
+			}
 			return 0, d.valueErr(base+int64(p-binaryLenSize), in, fmt.Sprintf("a length of at most the %d bytes left in the contact", len(b)-p), fmt.Sprint(n))
 		}
 		*kind, *bin = ValueBinary, b[p:p+n]
 		return p + n, nil
-	case classBoolean:
-		d.seen |= seenBoolean
-		if p >= len(b) {
-			return 0, d.valueErr(base+int64(p), in, "one byte", "the end of the contact")
-		}
-		switch x := b[p]; {
-		case x == boolFalse || x == boolTrue:
-			*kind, *bv = ValueBoolean, x == boolTrue
-		case x == boolEmpty && compact:
-			*kind = ValueEmpty
-			d.seen |= seenEmpty
-		default:
-			return 0, d.valueErr(base+int64(p), in, "0 or 1", fmt.Sprintf("0x%02X", x))
-		}
-		return p + 1, nil
+	case classBooleanString:
+		return 0, &FormatError{Offset: recOff, Structure: fmt.Sprintf("ABF_CONTACT_ATTRIBUTE %s (%s)", in.typ, d.r.table.Name(in.id)),
+			Expected: "no record: a type-0x3 (Boolean string) attribute never has a value in a contact (TRUE excludes the object, FALSE includes it without the attribute)",
+			Found:    "a record", Err: ErrBooleanValue}
 	case classNone:
 		return 0, &FormatError{Offset: recOff, Structure: "ABF_CONTACT_ATTRIBUTE.Id",
 			Expected: "the low byte of an attribute Id in the table", Found: fmt.Sprintf("0x%02X", b[p-1])}
@@ -305,8 +424,13 @@ func (d *decoder) value(b string, p int, base int64, in *recInfo, compact bool, 
 	return 0, &UnsupportedError{Offset: recOff, Reason: fmt.Sprintf("attribute %s has value type %d, whose encoding is unknown", d.r.table.Name(in.id), in.typ)}
 }
 
-// stringErr reports a string record whose value, at b[p], has no NUL before the contact ends.
-func (d *decoder) stringErr(b string, p int, base int64, in *recInfo) error {
+// stringErr reports a string record whose value, at b[p], has no NUL before the contact ends
+// (k < 0) or is longer than MaxValueSize (k bytes).
+func (d *decoder) stringErr(b string, p int, base int64, in *recInfo, k int) error {
+	if k >= 0 {
+		return &UnsupportedError{Offset: base + int64(p), Reason: fmt.Sprintf(
+			"a value of %s of %d bytes, longer than %d (abkit's limit for one value)", d.r.table.Name(in.id), k, MaxValueSize)}
+	}
 	return &FormatError{Offset: base + int64(p), Structure: "ABF_CONTACT_ATTRIBUTE string (" + d.r.table.Name(in.id) + ")",
 		Expected: "a NUL-terminated string inside the contact's Length", Found: fmt.Sprintf("%d bytes without NUL", len(b)-p)}
 }
@@ -334,3 +458,17 @@ func follow(in *recInfo, prev, kind ValueKind, s string) (ValueKind, string) {
 	}
 	return 0, "one value (the attribute is single-valued) and its normalized copy at most"
 }
+
+// Limits on what one contact may hold: they bound the memory a hostile file can make a reader use
+// (the Writer refuses to write past them). Not part of the format.
+const (
+	// MaxValueSize is the longest string or binary value, in bytes (binary values are shorter
+	// still: their u16 length).
+	MaxValueSize = 1 << 20
+	// MaxContactRecords is the most attribute records one contact may have.
+	MaxContactRecords = 1 << 16
+	// MaxRulesSize is the largest ABF_NORMALIZATION_RULES text, in bytes.
+	MaxRulesSize = 4 << 20
+
+	maxRecordSize = 1 + MaxValueSize + 1 // Id, a string of MaxValueSize bytes, NUL
+)

@@ -72,3 +72,8 @@ func truncated(off int64, structure string, need, have int64) error {
 		Found:    fmt.Sprintf("%d bytes before the end of the file", max(have, 0)),
 		Err:      ErrTruncated}
 }
+
+// ErrBooleanValue is wrapped by the FormatError for a record of a type-0x3 (Boolean string)
+// attribute: such an attribute never has a value in a contact ([PRODUCT]: TRUE excludes the
+// object from the file, FALSE includes it without the attribute).
+var ErrBooleanValue = errors.New("abs: a value for a type-0x3 (Boolean string) attribute")

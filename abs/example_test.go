@@ -32,7 +32,7 @@ func ExampleOpen() {
 			log.Fatal(err)
 		}
 		for _, sip := range c.SIPAddresses(t) {
-			if sip == "sven.xu@contoso.com" {
+			if sip == "emil.obrien@contoso.com" {
 				fmt.Println(c.ID, c.IsGroup(t))
 			}
 		}
@@ -43,7 +43,7 @@ func ExampleOpen() {
 	}
 	fmt.Printf("%+v\n", s)
 	// Output:
-	// 77ca5603-cb98-4c2e-9dd1-660a2ff90f11 true
-	// ce6706ac-e2f0-4c88-a617-047fa09bc82e false
-	// {Contacts:36 Users:31 Groups:3 Others:2 Deleted:0 Values:536 Normalized:45 Empty:0}
+	// 01c24131-5fa6-4972-89f7-101fa94ff9c2 true
+	// a147c0ab-eb2d-4416-b50f-484c4ee4d66b false
+	// {Contacts:36 Users:30 Groups:3 Others:3 Deleted:0 Values:541 Normalized:63 Empty:0}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -77,7 +78,16 @@ func fuzzReader(t *testing.T, data []byte) {
 		}
 		var buf bytes.Buffer
 		if err := Write(&buf, book); err != nil {
-			t.Fatalf("a decoded file does not write: %v", err)
+			// The one thing a reader accepts and a writer refuses: values their type excludes,
+			// which `abs info --check` reports.
+			issues := 0
+			for _, c := range book.Contacts {
+				issues += len(CheckValues(c, tbl))
+			}
+			if issues == 0 || !strings.Contains(err.Error(), "the server stores only") {
+				t.Fatalf("a decoded file does not write: %v", err)
+			}
+			return
 		}
 		r2, err := NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		if err != nil {

@@ -10,11 +10,13 @@ import (
 )
 
 // DefaultAttributes returns the Lync 2013 default attribute rows (docs/ms-abs.md §6.2), in
-// descending Id order as files carry them.
+// descending Id order as files carry them. Row 19 is spelled "proxyAddress", as the default table
+// spells it (Table.ByName finds it as proxyAddresses too).
 func DefaultAttributes() []Attribute {
 	return []Attribute{
+		{99, "entryID", 0x99000000},
 		{20, "msExchHideFromAddressLists", 0xFF000003},
-		{19, "proxyAddresses", 0x00500105},
+		{19, "proxyAddress", 0x00500105},
 		{18, "manager", 0x12040001},
 		{17, "description", 0x11000100},
 		{16, "department", 0x10000000},
@@ -57,8 +59,19 @@ const (
 	idDescription = 17
 	idManager     = 18
 	idProxy       = 19
-	idHide        = 20
+	idOtherHome   = 21
+	idOtherMobile = 22
 )
+
+// genAttributes is the generator's table: DefaultAttributes and the multi-valued otherHomePhone
+// and otherMobile ([MS-ABS] lists them as example attributes; their Ids and Flags are abkit's
+// choice, modelled on otherTelephone's and feeding the homePhone and mobile client fields).
+func genAttributes() []Attribute {
+	return append([]Attribute{
+		{idOtherMobile, "otherMobile", 0x0B322100},
+		{idOtherHome, "otherHomePhone", 0x0A302100},
+	}, DefaultAttributes()...)
+}
 
 // DefaultRules is the normalization rules text the generator writes: North American numbers,
 // five-digit extensions starting with 5, and the E164 pseudo-rule.
@@ -70,7 +83,7 @@ const DefaultRules = "^\\+?1?[ .-]?\\(?(\\d{3})\\)?[ .-]?(\\d{3})[ .-]?(\\d{4})$
 type GenOptions struct {
 	Contacts   int    // objects in the book: about 75% users, 15% contacts, 10% groups
 	Seed       uint64 // same options and seed, same book
-	Duplicates int    // groups whose proxyAddresses carry a user's SIP address (capped at the users)
+	Duplicates int    // groups whose msRTCSIP-PrimaryUserAddress is a user's SIP address (capped at the users)
 	Day        Day    // creation day; 0 means 0x0A10 (2008-01-21)
 	Device     bool   // a device (.dabs) book: only the attributes with the device bit
 }
@@ -98,11 +111,13 @@ var (
 // GenerateContacts is how many objects Generate makes when GenOptions.Contacts is 0.
 const GenerateContacts = 40
 
-// Generate returns a deterministic synthetic full address book (Lync 2013 default attributes,
-// DefaultRules, UseNormalizationRules set): users with SIP addresses, raw and normalized phone
-// numbers, multi-valued proxyAddresses and managers; mail contacts; groups, Duplicates of them
-// sharing a user's SIP address through a sip: proxyAddresses value. Contacts are sorted by
-// ContactId and records by descending attribute Id, as Write writes them.
+// Generate returns a deterministic synthetic full address book (Lync 2013 default attributes plus
+// otherHomePhone and otherMobile, DefaultRules, UseNormalizationRules set): users with SIP
+// addresses, raw and normalized phone numbers, multi-valued proxyAddresses (smtp: values with @,
+// as type 0x5 keeps) and managers; mail contacts; groups, Duplicates of them sharing a user's SIP
+// address as their msRTCSIP-PrimaryUserAddress. No object has a value of the type-0x3
+// msExchHideFromAddressLists: hidden objects are simply left out, as the server does. Contacts are
+// sorted by ContactId and records by descending attribute Id, as Write writes them.
 func Generate(o GenOptions) *Book {
 	n := o.Contacts
 	if n <= 0 {
@@ -118,7 +133,7 @@ func Generate(o GenOptions) *Book {
 	users := n - groups - contacts
 	b := &Book{
 		Header:     Header{Kind: Full, FileType: FullFileType, Day: day, UseNormalizationRules: true},
-		Attributes: DefaultAttributes(),
+		Attributes: genAttributes(),
 		Rules:      DefaultRules,
 	}
 	for range users {
@@ -264,6 +279,15 @@ func (g *generator) user() *Contact {
 	if g.rng.IntN(20) == 0 {
 		add(g.phone(idOtherPhone)...)
 	}
+	if g.rng.IntN(20) == 0 {
+		add(g.phone(idOtherHome)...)
+	}
+	if g.rng.IntN(10) == 0 {
+		add(g.phone(idOtherMobile)...)
+		if g.rng.IntN(3) == 0 {
+			add(g.phone(idOtherMobile)...)
+		}
+	}
 	if g.rng.IntN(10) == 0 {
 		ext := fmt.Sprintf("5%04d", g.rng.IntN(10000))
 		add(str(idIPPhone, ext), Value{AttrID: idIPPhone, Kind: ValueNormalized, Str: "tel:+1425555" + ext[1:]})
@@ -278,10 +302,7 @@ func (g *generator) user() *Contact {
 		m := g.users[g.rng.IntN(len(g.users))].ID
 		add(Value{AttrID: idManager, Kind: ValueBinary, Str: string(m[:])})
 	}
-	add(str(idProxy, "SMTP:"+addr), str(idProxy, "smtp:"+strings.ToLower(ascii.Replace(first[:1]+last))+strconv.Itoa(g.rng.IntN(100))+"@contoso.com"), str(idProxy, "sip:"+addr))
-	if g.rng.IntN(20) == 0 {
-		add(Value{AttrID: idHide, Kind: ValueBoolean, Bool: false})
-	}
+	add(str(idProxy, "SMTP:"+addr), str(idProxy, "smtp:"+strings.ToLower(ascii.Replace(first[:1]+last))+strconv.Itoa(g.rng.IntN(100))+"@contoso.com"))
 	g.users = append(g.users, c)
 	return c
 }
@@ -293,7 +314,7 @@ func (g *generator) mailContact() *Contact {
 	c.Values = append(c.Values, str(idGivenName, first), str(idSn, last), str(idDisplayName, first+" "+last+" (Fabrikam)"),
 		str(idCompany, "Fabrikam Inc"), str(idMail, addr), str(idProxy, "SMTP:"+addr))
 	if g.rng.IntN(3) == 0 {
-		c.Values = append(c.Values, str(idSIP, "sip:"+addr), str(idProxy, "sip:"+addr))
+		c.Values = append(c.Values, str(idSIP, "sip:"+addr))
 	}
 	if g.rng.IntN(2) == 0 {
 		c.Values = append(c.Values, g.phone(idTelephone)...)
@@ -302,7 +323,8 @@ func (g *generator) mailContact() *Contact {
 }
 
 // group returns a distribution or security group; sharedSIP, when set, is a user's SIP address
-// that the group also carries in proxyAddresses (the duplicate-entry problem admins hunt).
+// that the group also carries as its msRTCSIP-PrimaryUserAddress (the duplicate-entry problem
+// admins hunt).
 func (g *generator) group(sharedSIP string) *Contact {
 	name := g.unique(g.pick(groupNames))
 	nick := strings.ToLower(strings.ReplaceAll(name, " ", "-"))
@@ -312,7 +334,7 @@ func (g *generator) group(sharedSIP string) *Contact {
 	c.Values = append(c.Values, str(idDisplayName, name), str(idMailNick, nick), str(idMail, addr),
 		str(idGroupType, gt), str(idDescription, "Members of "+name), str(idProxy, "SMTP:"+addr))
 	if sharedSIP != "" {
-		c.Values = append(c.Values, str(idProxy, sharedSIP))
+		c.Values = append(c.Values, str(idSIP, sharedSIP))
 	}
 	return c
 }

@@ -102,10 +102,10 @@ func TestFlags(t *testing.T) {
 		t.Errorf("%s decoded wrongly", g)
 	}
 	m := Flags(0x0B622800) // mobile
-	if !m.NormalizeWhenRules() || m.AlwaysNormalize() || !m.Normalized(true) || m.Normalized(false) {
+	if !m.NormalizeWhenRules() || m.AlwaysNormalize() || !m.Normalized() || Flags(0x0B600800).Normalized() {
 		t.Errorf("%s normalization decoded wrongly", m)
 	}
-	if Flags(0xFF000003).Type() != TypeBoolean || Flags(0xFF000003).ClientField() != 0xFF {
+	if Flags(0xFF000003).Type() != TypeBooleanString || Flags(0xFF000003).ClientField() != 0xFF {
 		t.Error("msExchHideFromAddressLists decoded wrongly")
 	}
 	all := Flags(0x0003FF00)

@@ -29,7 +29,8 @@ type PhoneIssue struct {
 
 // CheckPhones checks the phone values of contact c against rules: every raw value of an
 // attribute that the server normalizes (flag 0x1000, or 0x2000 when the file's header sets
-// UseNormalizationRules, given as useRules) must be normalized by some rule, and its stored
+// UseNormalizationRules, given as useRules; without it 0x2000 takes the normalized number from
+// proxyAddresses, which no rule decides) must be normalized by some rule, and its stored
 // normalized copy must equal the rules' result (as a tel: URI; the tel: prefix is compared
 // without regard to case). The error is a *RuleError for a rule that exceeded RuleMatchTimeout.
 func CheckPhones(c *Contact, t *Table, useRules bool, rules Rules) ([]PhoneIssue, error) {
@@ -39,7 +40,7 @@ func CheckPhones(c *Contact, t *Table, useRules bool, rules Rules) ([]PhoneIssue
 			continue
 		}
 		a, ok := t.ByID(v.AttrID)
-		if !ok || !a.Flags.Normalized(useRules) {
+		if !ok || !(a.Flags.AlwaysNormalize() || useRules && a.Flags.NormalizeWhenRules()) {
 			continue
 		}
 		stored := ""

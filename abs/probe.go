@@ -20,9 +20,12 @@ type ProbeReport struct {
 	Size        int64
 	Kind        Kind // from the FileType (Full for any unknown GUID)
 	Steps       []ProbeStep
-	Contacts    int      // contacts decoded before the mismatch (all of them when Err is nil)
-	Provisional []string // provisional layout rules the matched part was read under
-	Err         error    // the first mismatch (*FormatError, *UnsupportedError or an I/O error); nil when all matched
+	Contacts    int              // contacts decoded before the mismatch (all of them when Err is nil)
+	Provisional []string         // provisional layout rules the matched part was read under
+	Err         error            // the first mismatch (*FormatError, *UnsupportedError or an I/O error); nil when all matched
+	Trailer     *Trailer         // what the walk found at the end of the contact records; nil when it stopped first
+	TrailerNote string           // when the walk stopped: where the last 4 bytes, read as LengthOfTrailer, put a trailer
+	Container   *ContainerReport // for a file that does not parse as an uncompressed stream: see ProbeContainer
 }
 
 // MismatchOffset returns the file offset of the first mismatch.
@@ -34,10 +37,11 @@ func (p *ProbeReport) MismatchOffset() (int64, bool) {
 }
 
 // Probe walks the structures of the size-byte file in r as far as they match, for diagnosing a
-// file that does not decode. It never fails itself: the first mismatch is in the report's Err.
+// file that does not decode, including the trailer at the end. It never fails itself: the first
+// mismatch is in the report's Err, and then ProbeContainer's report is in Container.
 func Probe(r io.ReaderAt, size int64) *ProbeReport {
 	rep := &ProbeReport{Size: size}
-	rd := &Reader{r: r, size: size}
+	rd := &Reader{r: r, size: size, trailerAt: -1}
 	err := rd.parse()
 	rep.Kind = rd.Header.Kind
 	l := rd.Layout
@@ -72,6 +76,7 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 	rep.Provisional = rd.fixed
 	if err != nil {
 		rep.Err = err
+		rep.Container = ProbeContainer(r, size)
 		return rep
 	}
 	d := newDecoder(rd, l.ContactsOffset, true)
@@ -90,9 +95,21 @@ func Probe(r io.ReaderAt, size int64) *ProbeReport {
 		lastOff, end = c.Offset, d.w.off()
 	}
 	rd.seen.Or(d.seen)
+	if rep.Err != nil {
+		rep.Container = ProbeContainer(r, size)
+	}
 	if lastOff >= 0 {
 		rep.Steps = append(rep.Steps, ProbeStep{l.ContactsOffset, end - l.ContactsOffset, "ABF_CONTACT records",
 			fmt.Sprintf("%d contacts, the last at 0x%X", rep.Contacts, lastOff)})
+	}
+	if t := d.trailer; t != nil {
+		rep.Trailer = t
+		if t.Present {
+			rep.Steps = append(rep.Steps, ProbeStep{t.Offset, int64(t.Length) + 4, "trailer + LengthOfTrailer",
+				fmt.Sprintf("LengthOfTrailer %d at 0x%X; body opaque ([MS-ABS] 2.2.14)", t.Length, size-4)})
+		}
+	} else if rd.trailerAt >= 0 {
+		rep.TrailerNote = fmt.Sprintf("LengthOfTrailer %d puts a trailer at 0x%X", size-4-rd.trailerAt, rd.trailerAt)
 	}
 	rep.Provisional = rd.ProvisionalParts()
 	return rep
@@ -121,8 +138,14 @@ func (p *ProbeReport) String() string {
 	} else {
 		fmt.Fprintf(&b, "MISMATCH after %d contacts: %v\n", p.Contacts, p.Err)
 	}
+	if p.TrailerNote != "" {
+		fmt.Fprintf(&b, "trailer: %s\n", p.TrailerNote)
+	}
 	for _, s := range p.Provisional {
 		fmt.Fprintf(&b, "provisional: %s\n", s)
+	}
+	if c := p.Container; c != nil {
+		b.WriteString(c.String())
 	}
 	return b.String()
 }

@@ -9,13 +9,16 @@ package abs
 // file were read under a provisional layout. The day a real server file shows otherwise, this is
 // the one file to correct.
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // Names of the provisional rules, as reported by (*Reader).ProvisionalParts.
 const (
 	// ProvisionalBlockOrder: header, ABF_NORMALIZATION_RULES, ABF_ATTRIBUTES, then ABF_CONTACT
-	// records up to the end of the stream, with no compression container.
-	ProvisionalBlockOrder = "block order: header, rules, attribute table, contacts; uncompressed"
+	// records up to the trailer ([SPEC] 2.2.14), with no compression container.
+	ProvisionalBlockOrder = "block order: header, rules, attribute table, contacts, trailer; uncompressed"
 	// ProvisionalFullHeader: the 152-byte full header (the delta header without BaseCreationDate).
 	ProvisionalFullHeader = "full header layout (152 bytes, delta header without BaseCreationDate)"
 	// ProvisionalFullFileType: the full file's FileType GUID is unknown; any GUID other than the
@@ -27,13 +30,19 @@ const (
 	// records of one attribute adjacent; in a normalized multi-valued attribute a record right
 	// after a raw value is its normalized copy when it starts with "tel:".
 	ProvisionalMultiValue = "multi-valued attributes (Id repeated, one record per value)"
-	// ProvisionalEmpty: an empty attribute in a compact delta is Id + NUL (strings), Id + FF FF
-	// (binary) or Id + FF (boolean).
-	ProvisionalEmpty = "empty attributes in compact deltas (Id + lone NUL; FF FF binary; FF boolean)"
+	// ProvisionalEmpty: an empty attribute in a compact delta is Id + NUL (strings) or Id + FF FF
+	// (binary).
+	ProvisionalEmpty = "empty attributes in compact deltas (Id + lone NUL; FF FF binary)"
 	// ProvisionalBinary: a binary value is u16 length + bytes.
 	ProvisionalBinary = "binary values (u16 length + bytes)"
-	// ProvisionalBoolean: a boolean value is one byte, 0 or 1.
-	ProvisionalBoolean = "boolean values (one byte, 0 or 1)"
+	// ProvisionalNoTrailer: the file was read as one without a trailer (see trailerRule).
+	ProvisionalNoTrailer = "no trailer: the contact records run to the end of the file (see trailerRule)"
+	// ProvisionalTrailerWritten: the trailer abkit writes is an empty body (LengthOfTrailer 0),
+	// unless the caller passes one (Book.Trailer): the trailers' layouts could not be read.
+	ProvisionalTrailerWritten = "trailer written by abkit: empty body, LengthOfTrailer 0"
+	// ProvisionalPrefixCase: the smtp:/tel: prefixes of value types 0x4 and 0x5 are compared
+	// without regard to case (Exchange writes SMTP: for a primary address).
+	ProvisionalPrefixCase = "smtp:/tel: prefixes of types 0x4/0x5 compared without regard to case"
 	// ProvisionalDeleted: a deleted object is a contact with no attribute records; a full file
 	// has none.
 	ProvisionalDeleted = "deleted objects (contact with no attribute records)"
@@ -69,10 +78,37 @@ func putContactHead(b []byte, n int, id GUID, ouPath uint32) {
 const (
 	binaryLenSize  = 2      // binary: u16 length + bytes
 	binaryEmptyLen = 0xFFFF // empty binary attribute in a compact delta; also the length limit
-	boolFalse      = 0
-	boolTrue       = 1
-	boolEmpty      = 0xFF // empty boolean attribute in a compact delta
 )
+
+// trailerRule: how a reader tells a file with a trailer from one without (abkit's files written
+// before the trailer was known). [SPEC] says every file ends with a u32 LengthOfTrailer L and the
+// trailer sits right before it, at T = size - 4 - L. The contact records are taken to end at T
+// when
+//
+//  1. the file has at least 4 bytes after the attribute table and T is not before the first
+//     contact record (else: no trailer), and
+//  2. walking the records from the first one by their Length fields, one ends exactly at T (a
+//     record that runs past T means no trailer: the records run to the end of the file), and
+//  3. the bytes from T to the end of the file are not themselves whole contact records (if they
+//     are, the file is an old one whose records happen to end at T; a real trailer followed by
+//     its own length essentially never decodes as valid records, and abkit's empty trailer
+//     cannot: a Length of 0 is too small).
+//
+// The walk is the decoding itself: nothing is read twice but the short tail of rule 3.
+
+// qualifies reports whether a raw string value s may be stored for an attribute of value type t,
+// and if not, what the type requires ([PRODUCT]: 0x4 only smtp: values containing @; 0x5 tel:
+// values, or smtp: values containing @; ProvisionalPrefixCase).
+func qualifies(t ValueType, s string) (bool, string) {
+	smtp := len(s) >= 5 && strings.EqualFold(s[:5], "smtp:") && strings.IndexByte(s[5:], '@') >= 0
+	switch t {
+	case TypeSMTP:
+		return smtp, "an smtp: value containing @ (type 0x4)"
+	case TypeTelOrSMTP:
+		return smtp || len(s) >= 4 && strings.EqualFold(s[:4], "tel:"), "a tel: value, or an smtp: value containing @ (type 0x5)"
+	}
+	return true, ""
+}
 
 // isNormalizedCopy reports whether the record s, which follows a raw value of a normalized
 // attribute with the same Id, is that value's normalized copy. For single-valued attributes it
@@ -80,3 +116,8 @@ const (
 func isNormalizedCopy(multi bool, s string) bool {
 	return !multi || (len(s) >= 4 && s[:4] == "tel:")
 }
+
+// ApplyTrailerNote says what Apply does with trailers, for tools to report: the new full file
+// carries the base full file's trailer body, as opaque bytes not checked against the new
+// contents (a delta's trailer describes the delta).
+const ApplyTrailerNote = "the new full file carries the base full file's trailer (opaque bytes, not checked against the new contents)"

@@ -193,7 +193,7 @@ func TestChanges(t *testing.T) {
 	}
 	// ouPathId first, then the new file's attributes in record order, then those only the old
 	// contact had (mobile).
-	if got, want := names, []string{OuPathAttr, "proxyAddresses", "title", "mobile"}; !slices.Equal(got, want) {
+	if got, want := names, []string{OuPathAttr, "proxyAddress", "title", "mobile"}; !slices.Equal(got, want) {
 		t.Errorf("changed attributes %v, want %v", got, want)
 	}
 	if a := changes[0].Attrs[3]; len(a.Old) != 1 || a.Old[0].Str != "4444" || len(a.New) != 0 {
@@ -216,7 +216,7 @@ func TestFlagsBitNames(t *testing.T) {
 		{0x08520C00, []string{"mail-account", "required", "device", "other=0x500000"}},
 		{0x0F010800, []string{"required", "group"}},
 		{0x04000000, []string{}},
-		{0x0B622800, []string{"required", "normalize-with-rules", "device", "other=0x600000"}},
+		{0x0B622800, []string{"required", "normalize-rules-or-proxy", "device", "other=0x600000"}},
 	}
 	for _, tt := range tests {
 		if got := tt.f.BitNames(); !slices.Equal(got, tt.want) || got == nil {

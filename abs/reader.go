@@ -1,11 +1,14 @@
 package abs
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -76,6 +79,22 @@ type Reader struct {
 	info  [256]recInfo
 	seen  atomic.Uint32 // provisional parts met while iterating contacts (bit i = contactParts[i])
 	fixed []string      // provisional parts of header and table
+	ctx   context.Context
+
+	// trailerAt is where LengthOfTrailer puts the trailer (size - 4 - LengthOfTrailer), or -1
+	// when the last 4 bytes cannot be a LengthOfTrailer (trailerRule in provisional.go).
+	trailerAt int64
+	trailerMu sync.Mutex
+	trailer   *Trailer // settled by the first walk over all contact records
+}
+
+// Trailer says where the contact records end and what follows them ([MS-ABS] 2.2.14): the
+// trailer (an ABF_FULL_TRAILER or ABF_DELTA_TRAILER, kept as opaque bytes) and the u32
+// LengthOfTrailer that ends the file.
+type Trailer struct {
+	Present bool   `json:"present"` // false: a file without a trailer (abkit's files before the trailer was known)
+	Offset  int64  `json:"offset"`  // file offset of the trailer's body: the end of the contact records
+	Length  uint32 `json:"length"`  // LengthOfTrailer: the body's size in bytes (0 when not Present)
 }
 
 // recInfo is what decoding a record with a given Id byte needs, precomputed from the table.
@@ -89,16 +108,25 @@ type recInfo struct {
 
 // Record classes: how a record's value is encoded.
 const (
-	classNone    = iota // no attribute has this Id byte
-	classString         // NUL-terminated string (types 0, 2, 4, 5)
-	classBinary         // u16 length + bytes
-	classBoolean        // one byte
-	classUnknown        // a value type whose encoding is unknown
+	classNone          = iota // no attribute has this Id byte
+	classString               // NUL-terminated string (types 0, 2, 4, 5)
+	classBinary               // u16 length + bytes
+	classBooleanString        // type 0x3: never has a record
+	classUnknown              // a value type whose encoding is unknown
 )
 
 // NewReader reads the header, rules and attribute table of the size-byte file in r.
 func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
+	return NewReaderContext(context.Background(), r, size)
+}
+
+// NewReaderContext is NewReader for a reader whose contact iterations and Trailer stop with
+// ctx's error once ctx is done.
+func NewReaderContext(ctx context.Context, r io.ReaderAt, size int64) (*Reader, error) {
 	rd := &Reader{r: r, size: size}
+	if ctx != context.Background() {
+		rd.ctx = ctx
+	}
 	if err := rd.parse(); err != nil {
 		return nil, err
 	}
@@ -112,15 +140,11 @@ type File struct {
 	f    *os.File
 }
 
-// Open opens and decodes the header of the named file.
+// Open opens and decodes the header of the named file, which must be a regular file: anything
+// else (a FIFO, a device, a directory) is refused before it is opened.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	rd, err := NewReader(f, st.Size())
@@ -134,6 +158,35 @@ func Open(path string) (*File, error) {
 
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
+
+// ErrNotRegular is wrapped by the error of OpenRegular for a path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens path for reading if it is a regular file. It looks at the path first and
+// refuses anything else without opening it (opening a FIFO for reading blocks until a writer
+// comes), then checks that what it opened is still that regular file.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, st.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fst, err := f.Stat()
+	if err == nil && (!fst.Mode().IsRegular() || !os.SameFile(st, fst)) {
+		err = fmt.Errorf("%s: %w (replaced while being opened)", path, ErrNotRegular)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fst, nil
+}
 
 // Size returns the size of the file.
 func (r *Reader) Size() int64 { return r.size }
@@ -162,15 +215,15 @@ func (r *Reader) ProvisionalParts() []string {
 
 // contactParts are the provisional rules met while decoding contacts, by bit.
 var contactParts = [...]string{ProvisionalContact, ProvisionalMultiValue, ProvisionalEmpty,
-	ProvisionalBinary, ProvisionalBoolean, ProvisionalDeleted}
+	ProvisionalBinary, ProvisionalDeleted, ProvisionalNoTrailer}
 
 const (
 	seenContact = 1 << iota
 	seenMulti
 	seenEmpty
 	seenBinary
-	seenBoolean
 	seenDeleted
+	seenNoTrailer
 )
 
 // parse reads header, rules and attribute table, filling r.Layout as it goes (for Probe).
@@ -232,6 +285,9 @@ func (r *Reader) parseBlocks(w *window) error {
 		return err
 	}
 	n := w.u32(0)
+	if n > MaxRulesSize && int64(n) <= w.left()-4 {
+		return &UnsupportedError{Offset: w.off(), Reason: fmt.Sprintf("normalization rules of %d bytes, more than %d (abkit's limit)", n, MaxRulesSize)}
+	}
 	if int64(n) > w.left()-4 {
 		return &FormatError{Offset: w.off(), Structure: "ABF_NORMALIZATION_RULES.Length",
 			Expected: fmt.Sprintf("at most the %d bytes left in the file", max(w.left()-4, 0)), Found: fmt.Sprint(n), Err: ErrTruncated}
@@ -310,9 +366,98 @@ func (r *Reader) parseBlocks(w *window) error {
 		return &FormatError{Offset: maxOff,
 			Structure: "MaximumAttributeId", Expected: fmt.Sprintf("the largest attribute Id, %d", maxID), Found: fmt.Sprint(h.MaximumAttributeID)}
 	}
-	r.info = recInfos(r.table, h.UseNormalizationRules)
+	r.info = recInfos(r.table)
 	r.Layout.ContactsOffset = w.off()
+	return r.findTrailer()
+}
+
+// findTrailer reads LengthOfTrailer from the last 4 bytes and sets trailerAt when it fits
+// between the start of the contact records and the end of the file.
+func (r *Reader) findTrailer() error {
+	r.trailerAt = -1
+	if r.size-r.Layout.ContactsOffset < contactLenSize {
+		return nil
+	}
+	var b [4]byte
+	if n, err := r.r.ReadAt(b[:], r.size-4); n < 4 {
+		if err == nil || err == io.EOF {
+			return truncated(r.size-4, "LengthOfTrailer", 4, int64(n))
+		}
+		return fmt.Errorf("abs: reading offset %d: %w", r.size-4, err)
+	}
+	l := int64(b[0]) | int64(b[1])<<8 | int64(b[2])<<16 | int64(b[3])<<24
+	if at := r.size - 4 - l; at >= r.Layout.ContactsOffset {
+		r.trailerAt = at
+	}
 	return nil
+}
+
+// setTrailer records what a walk over all contact records found.
+func (r *Reader) setTrailer(t Trailer) {
+	r.trailerMu.Lock()
+	if r.trailer == nil {
+		r.trailer = &t
+	}
+	r.trailerMu.Unlock()
+	if !t.Present {
+		r.seen.Or(seenNoTrailer)
+	}
+}
+
+// tailIsContacts reports whether the bytes from off to the end of the file decode as whole
+// contact records (at least one), which decides a trailer candidate against (trailerRule).
+func (r *Reader) tailIsContacts(off int64) bool {
+	d := newDecoder(r, off, true)
+	d.end, d.walk = r.size, false
+	n := 0
+	for {
+		c, err := d.next()
+		if err != nil {
+			return false
+		}
+		if c == nil {
+			return n > 0
+		}
+		n++
+	}
+}
+
+// Trailer says whether the file ends with a trailer, where it is and how long. It is settled by
+// the first iteration of Contacts or ContactsReused that reaches the end; when none has, Trailer
+// decodes every contact record to settle it (and returns a decoding error if one stops it).
+func (r *Reader) Trailer() (Trailer, error) {
+	r.trailerMu.Lock()
+	t := r.trailer
+	r.trailerMu.Unlock()
+	if t != nil {
+		return *t, nil
+	}
+	for _, err := range r.ContactsReused() {
+		if err != nil {
+			return Trailer{}, err
+		}
+	}
+	r.trailerMu.Lock()
+	defer r.trailerMu.Unlock()
+	return *r.trailer, nil
+}
+
+// TrailerBody reads the trailer's body, an opaque ABF_FULL_TRAILER or ABF_DELTA_TRAILER (nil when
+// the file has none). It is read in bounded steps, as the bytes arrive.
+func (r *Reader) TrailerBody() ([]byte, error) {
+	t, err := r.Trailer()
+	if err != nil || !t.Present {
+		return nil, err
+	}
+	w := newWindow(r.r, r.size, t.Offset)
+	b, err := w.readAt(t.Offset, int64(t.Length), int64(t.Length))
+	if int64(len(b)) < int64(t.Length) {
+		if err == nil || err == io.EOF {
+			return nil, truncated(t.Offset, "trailer", int64(t.Length), int64(len(b)))
+		}
+		return nil, fmt.Errorf("abs: reading offset %d: %w", t.Offset, err)
+	}
+	return b, nil
 }
 
 // Contacts streams the contacts from the start of the contact block to the end of the file.
@@ -349,6 +494,7 @@ func (r *Reader) ReadContactAt(off int64) (*Contact, error) {
 		return nil, fmt.Errorf("abs: offset %d is outside the contact block [%d, %d)", off, r.Layout.ContactsOffset, r.size)
 	}
 	d := newDecoder(r, off, false)
+	d.end, d.walk, d.single = r.size, false, true
 	d.w.chunk = 4 << 10
 	c, err := d.next()
 	r.seen.Or(d.seen)
@@ -356,7 +502,7 @@ func (r *Reader) ReadContactAt(off int64) (*Contact, error) {
 }
 
 // recInfos precomputes, by record Id byte, what decoding a record of t needs.
-func recInfos(t *Table, useRules bool) (info [256]recInfo) {
+func recInfos(t *Table) (info [256]recInfo) {
 	for _, a := range t.attrs {
 		class := uint8(classUnknown)
 		switch typ := a.Flags.Type(); {
@@ -364,11 +510,11 @@ func recInfos(t *Table, useRules bool) (info [256]recInfo) {
 			class = classString
 		case typ == TypeBinary:
 			class = classBinary
-		case typ == TypeBoolean:
-			class = classBoolean
+		case typ == TypeBooleanString:
+			class = classBooleanString
 		}
 		info[byte(a.ID)] = recInfo{id: a.ID, class: class, typ: a.Flags.Type(), multi: a.Flags.MultiValued(),
-			norm: a.Flags.Normalized(useRules) && class == classString}
+			norm: a.Flags.Normalized() && class == classString}
 	}
 	return info
 }

@@ -81,6 +81,11 @@ func brokenFiles(t testing.TB, full []byte) map[string][]byte {
 	b = slices.Clone(full)
 	binary.LittleEndian.PutUint16(b[fullOffNumAttrs:], 0xFFFF)
 	out["attribute-count.lsabs"] = b
+	// The first contact's first record becomes a value of the type-0x3 attribute
+	// msExchHideFromAddressLists, which never has one.
+	b = slices.Clone(full)
+	b[first+contactLenSize+contactFixedSize] = 20
+	out["boolean-value.lsabs"] = b
 	// An unknown FileType followed by bytes that are no header: compressed or unknown.
 	b = slices.Clone(full[:400])
 	for i := range b {
@@ -116,6 +121,11 @@ func summary(r *Reader, dumpErr error, dump string) string {
 	for _, a := range r.Attributes() {
 		fmt.Fprintf(&b, "Attribute %d %s %s\n", a.ID, a.Name, a.Flags)
 	}
+	if dumpErr == nil {
+		tr, err := r.Trailer()
+		body, berr := r.TrailerBody()
+		fmt.Fprintf(&b, "Trailer %+v %v body %q %v\n", tr, err, body, berr)
+	}
 	for _, p := range r.ProvisionalParts() {
 		fmt.Fprintf(&b, "Provisional %s\n", p)
 	}
@@ -147,6 +157,13 @@ func TestSamples(t *testing.T) {
 	for name, data := range brokenFiles(t, files["F-0A10.lsabs"]) {
 		files["broken/"+name] = data
 	}
+	// A file without a trailer, as abkit wrote them before the trailer was known: the empty
+	// trailer's LengthOfTrailer removed.
+	files["legacy/F-0A10.lsabs"] = files["F-0A10.lsabs"][:len(files["F-0A10.lsabs"])-4]
+	// The same book with an opaque 24-byte trailer body.
+	withTrailer := *books["F-0A10.lsabs"]
+	withTrailer.Trailer = []byte("opaque trailer \x00\x01\x02\x03\xfe\xff\x10\x20\x30")
+	files["trailer/F-0A10.lsabs"] = writeBook(t, &withTrailer)
 	if *update {
 		for name, data := range files {
 			p := filepath.Join(sampleDir, name)
@@ -190,6 +207,9 @@ func TestGolden(t *testing.T) {
 		{file: "C-0A10-0A11.lsabs"},
 		{file: "F-0A10.dabs"},
 		{file: "D-0A10-0A11.dabs"},
+		{file: "legacy/F-0A10.lsabs"},
+		{file: "trailer/F-0A10.lsabs"},
+		{file: "broken/boolean-value.lsabs", wantErr: "never has a value", is: ErrBooleanValue},
 		{file: "broken/truncated.lsabs", wantErr: "ABF_CONTACT.Length", is: ErrTruncated},
 		{file: "broken/bad-length.lsabs", wantErr: "ABF_CONTACT.Length", is: io.ErrUnexpectedEOF},
 		{file: "broken/no-nul.lsabs", wantErr: "NUL-terminated string"},
@@ -278,7 +298,7 @@ func TestSampleContents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		multi = multi || len(c.Get(r.Table(), "proxyAddresses")) > 1
+		multi = multi || len(c.Get(r.Table(), ProxyAddresses)) > 1
 	}
 	if !multi {
 		t.Error("no multi-valued proxyAddresses in F-0A10")
@@ -294,7 +314,7 @@ func TestProbeGoodFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := Probe(bytes.NewReader(data), int64(len(data)))
-		if p.Err != nil || p.Contacts == 0 || len(p.Steps) != 5 || len(p.Provisional) == 0 {
+		if p.Err != nil || p.Contacts == 0 || len(p.Steps) != 6 || len(p.Provisional) == 0 || p.Trailer == nil || !p.Trailer.Present {
 			t.Fatalf("%s: %s", name, p)
 		}
 		end := p.Steps[1].Offset // steps[0] is the FileType inside the header

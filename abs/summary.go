@@ -12,15 +12,18 @@ type Summary struct {
 	Empty      int // empty attributes (compact deltas)
 }
 
-// Summarize counts the contacts of r. On a decoding error it returns the counts so far and the
-// error.
-func Summarize(r *Reader) (Summary, error) {
+// Summarize counts the contacts of r, passing each to the optional visit functions (which must
+// not keep it: it is reused). On a decoding error it returns the counts so far and the error.
+func Summarize(r *Reader, visit ...func(*Contact)) (Summary, error) {
 	var s Summary
 	t := r.Table()
 	sip, hasSIP := t.ByName("msRTCSIP-PrimaryUserAddress")
 	for c, err := range r.ContactsReused() {
 		if err != nil {
 			return s, err
+		}
+		for _, v := range visit {
+			v(c)
 		}
 		s.Contacts++
 		s.Values += len(c.Values)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,8 +12,8 @@ import (
 )
 
 // Writer writes an address book file: header, rules and attribute table by NewWriter, then one
-// contact per WriteContact. Attributes are written in descending Id order and each contact's
-// records grouped by attribute in descending Id order, like the server. Call Flush at the end.
+// contact per WriteContact, then the trailer by Close. Attributes are written in descending Id
+// order and each contact's records grouped by attribute in descending Id order, like the server.
 type Writer struct {
 	bw     *bufio.Writer
 	header Header
@@ -60,7 +61,7 @@ func NewWriter(w io.Writer, h Header, attrs []Attribute, rules string) (*Writer,
 	if len(sorted) > 0 {
 		h.MaximumAttributeID = sorted[0].ID
 	}
-	wr := &Writer{bw: bufio.NewWriterSize(w, 256<<10), header: h, table: t, info: recInfos(t, h.UseNormalizationRules)}
+	wr := &Writer{bw: bufio.NewWriterSize(w, 256<<10), header: h, table: t, info: recInfos(t)}
 
 	var hb []byte
 	var useNorm uint16
@@ -111,13 +112,19 @@ func (w *Writer) Header() Header { return w.header }
 // WriteContact writes c. It fails, writing nothing, when c cannot be written so that a Reader
 // decodes the same values: an attribute not in the table, a kind that does not fit the attribute
 // type or the file kind, a string with a NUL, a normalized copy where a reader would see a raw
-// value (or the reverse), a repeated single-valued attribute.
+// value (or the reverse), a repeated single-valued attribute, a value longer than MaxValueSize or
+// more than MaxContactRecords records. It also fails where the server would not have written the
+// value: any value of a type-0x3 (Boolean string) attribute, a type-0x4 value that is not smtp:
+// with @, a type-0x5 value that is neither tel: nor smtp: with @.
 func (w *Writer) WriteContact(c *Contact) error {
 	if w.err != nil {
 		return w.err
 	}
 	if len(c.Values) == 0 && w.header.Kind == Full {
 		return fmt.Errorf("abs: contact %s has no attributes: a full file has no deleted objects", c.ID)
+	}
+	if len(c.Values) > MaxContactRecords {
+		return fmt.Errorf("abs: contact %s has %d records, more than %d", c.ID, len(c.Values), MaxContactRecords)
 	}
 	w.sorted = append(w.sorted[:0], c.Values...)
 	slices.SortStableFunc(w.sorted, func(a, b Value) int { return cmp.Compare(b.AttrID, a.AttrID) })
@@ -133,8 +140,13 @@ func (w *Writer) WriteContact(c *Contact) error {
 		}
 		in := &w.info[byte(v.AttrID)]
 		base := v.Kind
+		if len(v.Str) > MaxValueSize {
+			return bad(fmt.Sprintf("longer than %d bytes", MaxValueSize))
+		}
 		b = append(b, byte(v.AttrID))
 		switch typ := a.Flags.Type(); {
+		case typ == TypeBooleanString:
+			return bad("a type-0x3 (Boolean string) attribute never has a value in a contact: TRUE excludes the object, FALSE includes it without the attribute")
 		case v.Kind == ValueEmpty:
 			if w.header.Kind != Compact {
 				return bad("empty attributes exist only in compact deltas")
@@ -144,8 +156,6 @@ func (w *Writer) WriteContact(c *Contact) error {
 				b = append(b, 0)
 			case typ == TypeBinary:
 				b = binary.LittleEndian.AppendUint16(b, binaryEmptyLen)
-			case typ == TypeBoolean:
-				b = append(b, boolEmpty)
 			default:
 				return bad(fmt.Sprintf("value type %d has no known encoding", typ))
 			}
@@ -159,6 +169,9 @@ func (w *Writer) WriteContact(c *Contact) error {
 			if v.Str == "" && w.header.Kind == Compact {
 				return bad("an empty string is an empty attribute in a compact delta")
 			}
+			if ok, want := qualifies(typ, v.Str); !ok && v.Kind == ValueString {
+				return bad("the server stores only " + want)
+			}
 			base = ValueString
 			b = append(b, v.Str...)
 			b = append(b, 0)
@@ -171,15 +184,6 @@ func (w *Writer) WriteContact(c *Contact) error {
 			}
 			b = binary.LittleEndian.AppendUint16(b, uint16(len(v.Str)))
 			b = append(b, v.Str...)
-		case typ == TypeBoolean:
-			if v.Kind != ValueBoolean {
-				return bad("the attribute holds booleans")
-			}
-			x := byte(boolFalse)
-			if v.Bool {
-				x = boolTrue
-			}
-			b = append(b, x)
 		default:
 			return bad(fmt.Sprintf("value type %d has no known encoding", typ))
 		}
@@ -208,16 +212,40 @@ func (w *Writer) WriteContact(c *Contact) error {
 	return nil
 }
 
-// Flush writes any buffered data to the underlying writer.
-func (w *Writer) Flush() error {
+// Close ends the file with a trailer ([MS-ABS] 2.2.14): the body trailer, then its length as
+// the u32 LengthOfTrailer, and flushes. A nil or empty body gives abkit's own trailer, an empty
+// one (ProvisionalTrailerWritten); any other body is written as the opaque bytes it is (an
+// ABF_FULL_TRAILER or ABF_DELTA_TRAILER read from another file). Close does not close the
+// underlying writer.
+func (w *Writer) Close(trailer []byte) error {
 	if w.err != nil {
 		return w.err
 	}
+	if int64(len(trailer)) > 0xFFFFFFFF-4 {
+		w.err = fmt.Errorf("abs: a trailer of %d bytes does not fit LengthOfTrailer", len(trailer))
+		return w.err
+	}
+	if _, err := w.bw.Write(trailer); err != nil {
+		w.err = err
+		return err
+	}
+	w.buf = binary.LittleEndian.AppendUint32(w.buf[:0], uint32(len(trailer)))
+	if _, err := w.bw.Write(w.buf); err != nil {
+		w.err = err
+		return err
+	}
 	w.err = w.bw.Flush()
+	if w.err == nil {
+		w.err = errClosed
+		return nil
+	}
 	return w.err
 }
 
-// Write writes b as a file of kind b.Header.Kind.
+var errClosed = errors.New("abs: the Writer is closed")
+
+// Write writes b as a file of kind b.Header.Kind, ending with b.Trailer (abkit's empty trailer
+// when nil).
 func Write(w io.Writer, b *Book) error {
 	wr, err := NewWriter(w, b.Header, b.Attributes, b.Rules)
 	if err != nil {
@@ -228,5 +256,5 @@ func Write(w io.Writer, b *Book) error {
 			return err
 		}
 	}
-	return wr.Flush()
+	return wr.Close(b.Trailer)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/go-ldap/ldap/v3/gssapi"
 	"github.com/jcmturner/gokrb5/v8/client"
@@ -33,6 +33,10 @@ const (
 	BindSimple   BindMethod = "simple"   // DN (or user@domain on AD) and password
 	BindNTLM     BindMethod = "ntlm"     // domain, user and password (go-ldap NTLMBind)
 	BindKerberos BindMethod = "kerberos" // GSSAPI with a keytab, a credential cache or a password
+	// BindCurrentUser signs in as the logged-on account, without a password: on Linux and macOS
+	// Kerberos (GSSAPI) with the credential cache kinit filled (Bind.CCache, which the caller
+	// sets, e.g. from KRB5CCNAME); on Windows SSPI with the logon session's credentials.
+	BindCurrentUser BindMethod = "current-user"
 )
 
 // Bind holds the credentials of a live forest. The password is already resolved: ldapsync never
@@ -137,7 +141,7 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 	}
 	encrypted := u.Scheme == "ldaps" || opts.StartTLS
 	switch opts.Bind.Method {
-	case BindNone, BindKerberos:
+	case BindNone, BindKerberos, BindCurrentUser:
 	case BindSimple, BindNTLM:
 		if !encrypted && !opts.AllowInsecureBind && !isLoopback(host) {
 			return nil, &InsecureBindError{Forest: opts.Name, URL: opts.URL, Method: string(opts.Bind.Method)}
@@ -146,7 +150,7 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 			return nil, &OptionsError{Forest: opts.Name, Msg: fmt.Sprintf("%s bind needs a password (an empty password is an unauthenticated bind)", opts.Bind.Method)}
 		}
 	default:
-		return nil, &OptionsError{Forest: opts.Name, Msg: fmt.Sprintf("unknown bind method %q: use none, simple, ntlm or kerberos", opts.Bind.Method)}
+		return nil, &OptionsError{Forest: opts.Name, Msg: fmt.Sprintf("unknown bind method %q: use none, simple, ntlm, kerberos or current-user", opts.Bind.Method)}
 	}
 	tlsConfig, err := newTLSConfig(opts, host)
 	if err != nil {
@@ -282,6 +286,13 @@ func (f *Forest) bind(ctx context.Context, host string) error {
 		err = f.guard(ctx, func() error { return f.conn.NTLMBind(b.Domain, b.User, b.Password) })
 	case BindKerberos:
 		err = f.kerberosBind(ctx, host)
+	case BindCurrentUser:
+		var cl ldap.GSSAPIClient
+		var release func()
+		if cl, release, err = currentUserClient(b); err == nil {
+			defer release()
+			err = f.gssapiBind(ctx, cl, host)
+		}
 	}
 	if err != nil {
 		return &BindError{Forest: f.opts.Name, URL: f.opts.URL, Method: string(b.Method), Who: who, Err: err}
@@ -291,10 +302,7 @@ func (f *Forest) bind(ctx context.Context, host string) error {
 
 func (f *Forest) kerberosBind(ctx context.Context, host string) error {
 	b := f.opts.Bind
-	conf := b.Krb5Conf
-	if conf == "" {
-		conf = "/etc/krb5.conf"
-	}
+	conf := krb5Conf(b)
 	user, realm := b.User, b.Realm
 	if i := strings.LastIndexByte(user, '@'); i >= 0 {
 		if realm == "" {
@@ -324,7 +332,21 @@ func (f *Forest) kerberosBind(ctx context.Context, host string) error {
 		return fmt.Errorf("kerberos client: %w", err)
 	}
 	defer cl.Close()
-	spn := b.SPN
+	return f.gssapiBind(ctx, cl, host)
+}
+
+// krb5Conf returns the krb5.conf file of b: Bind.Krb5Conf, default /etc/krb5.conf.
+func krb5Conf(b Bind) string {
+	if b.Krb5Conf == "" {
+		return "/etc/krb5.conf"
+	}
+	return b.Krb5Conf
+}
+
+// gssapiBind binds with the SASL GSSAPI mechanism for the service principal Bind.SPN (default
+// ldap/<host>).
+func (f *Forest) gssapiBind(ctx context.Context, cl ldap.GSSAPIClient, host string) error {
+	spn := f.opts.Bind.SPN
 	if spn == "" {
 		spn = "ldap/" + host
 	}
@@ -392,6 +414,8 @@ func (f *Forest) BoundAs() string {
 		if b.CCache != "" && b.User == "" {
 			return "kerberos (credential cache " + b.CCache + ")"
 		}
+	case BindCurrentUser:
+		return "current-user (" + currentUserSource(b) + ")"
 	}
 	return string(b.Method) + " " + b.User
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	mssql "github.com/microsoft/go-mssqldb"
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,10 @@ type Options struct {
 	Port     int    // TCP port; 0 = 1433, or the instance's port from SQL Browser
 	Database string // "" = rtc
 
-	Auth     string // sql (default), ntlm (User is DOMAIN\user) or kerberos
+	// Auth is sql (default), ntlm (User is DOMAIN\user), kerberos, or current-user: the
+	// logged-on account without a password (SSPI on Windows; elsewhere Kerberos with the
+	// credential cache CCache that kinit filled).
+	Auth     string
 	User     string
 	Password string // already resolved by the caller (environment, file or prompt)
 
@@ -40,6 +44,7 @@ type Options struct {
 	Krb5Conf string // krb5.conf for auth kerberos ("" = $KRB5_CONFIG or /etc/krb5.conf)
 	Keytab   string // keytab for auth kerberos ("" = credentials cache or password)
 	Realm    string // Kerberos realm
+	CCache   string // credential cache file for auth current-user on Linux and macOS
 
 	// DSN is a complete go-mssqldb connection string; when set, the connection fields above are
 	// ignored (Database and Timeout still apply).
@@ -225,8 +230,23 @@ func (o Options) buildDSN() (string, error) {
 		if o.User != "" {
 			user = url.UserPassword(o.User, o.Password)
 		}
+	case "current-user":
+		if o.User != "" {
+			return "", badInput("open", "auth current-user signs in as the logged-on account: remove user %q", o.User)
+		}
+		if targetOS == "windows" {
+			q.Set("authenticator", "winsspi") // the logon session's credentials
+			break
+		}
+		q.Set("authenticator", "krb5")
+		if o.Krb5Conf != "" {
+			q.Set("krb5-configfile", o.Krb5Conf)
+		}
+		if o.CCache != "" {
+			q.Set("krb5-credcachefile", o.CCache)
+		}
 	default:
-		return "", badInput("open", "auth %q: use sql, ntlm or kerberos", o.Auth)
+		return "", badInput("open", "auth %q: use sql, ntlm, kerberos or current-user", o.Auth)
 	}
 	u := url.URL{Scheme: "sqlserver", User: user, Host: host, RawQuery: q.Encode()}
 	if o.Port != 0 {
@@ -237,6 +257,10 @@ func (o Options) buildDSN() (string, error) {
 	}
 	return u.String(), nil
 }
+
+// targetOS is the operating system the DSN is built for (a variable so that tests can build the
+// Windows one elsewhere).
+var targetOS = runtime.GOOS
 
 func serverLabel(cfg msdsn.Config) string {
 	s := cfg.Host

@@ -40,10 +40,19 @@ if [ -f scripts/ensure-chromium.sh ]; then
   bash scripts/ensure-chromium.sh || { echo "!! chromium could not be installed" >&2; [ "${CI:-}" != "true" ] || exit 1; }
 fi
 
+# The race detector (-race below) needs cgo, hence a C compiler (Debian packages gcc, libc6-dev).
+if ! command -v gcc >/dev/null; then
+  echo "== installing gcc (the race detector needs cgo)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev; } >&2 ||
+    { echo "!! gcc could not be installed: go test -race cannot run" >&2; exit 1; }
+fi
+export CGO_ENABLED=1
+
 run=${TEST_RUN:-}
+# -race: the race detector runs on every test (multiplexed searches, apply workers).
 # -p 1: packages share the test servers; one package at a time keeps one package's planted
 # objects out of another's counts.
-go test -count=1 -p 1 ${run:+-run "$run"} ./...
+go test -race -count=1 -p 1 ${run:+-run "$run"} ./...
 if [ -z "$run" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with
   # "context deadline exceeded" at the deadline though nothing was found (golang/go#75804).

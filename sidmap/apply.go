@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 
 	"github.com/abkit/abkit/internal/fsutil"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 )
 

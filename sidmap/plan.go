@@ -26,8 +26,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // PlanVersion is the version of the plan JSON this package writes and reads.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // DefaultSyncAttrs are the descriptive attributes sync-attrs copies when none are configured:

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // Verification checks, as reported in Finding.Check.

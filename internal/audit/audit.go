@@ -19,7 +19,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 )
 
 // Severity ranks a finding.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/abkit/abkit/internal/fsutil"
 )
 
 // FilePrefix starts the name of every dated report file.
@@ -62,7 +64,7 @@ func Write(rep *Report, opts WriteOptions) ([]string, error) {
 	var written []string
 	put := func(name string, data []byte) error {
 		p := filepath.Join(opts.Dir, name)
-		if err := writeFileAtomic(p, data); err != nil {
+		if err := fsutil.Write(p, fsutil.Shared, true, fsutil.WriteBytes(data)); err != nil {
 			return err
 		}
 		written = append(written, p)
@@ -96,7 +98,7 @@ func Write(rep *Report, opts WriteOptions) ([]string, error) {
 			return written, err
 		}
 		hp := filepath.Join(opts.HistoryDir, names.History())
-		if err := writeFileAtomic(hp, sj); err != nil {
+		if err := fsutil.Write(hp, fsutil.Shared, true, fsutil.WriteBytes(sj)); err != nil {
 			return written, err
 		}
 		written = append(written, hp)
@@ -148,33 +150,6 @@ func checkCSV(r *Result) ([]byte, error) {
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("audit: write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("audit: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("audit: write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
 }
 
 // Summary is the small record of one run kept in the history folder for the HTML trend.

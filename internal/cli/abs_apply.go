@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -26,7 +27,12 @@ func newCmdAbsApply(f *Factory, runF func(*absApplyOptions) error) *cobra.Comman
 
 The delta must be based on the full file's day and define the same attributes. OUT is written
 atomically (a temporary file in the same directory, synced, then renamed): it is never seen
-half-written, and an existing OUT is refused unless --force is given.`),
+half-written, and an existing OUT is refused unless --force is given.
+
+OUT ends with the full file's trailer ([MS-ABS] 2.2.14), carried over as the opaque bytes it is
+(its layout is not public, so it is not checked against the new contents; the delta's own
+trailer describes the delta and is not used); a full file without one gives OUT abkit's empty
+trailer. A note on stderr says which.`),
 		Example: `  abkit abs apply F-0A8B.lsabs D-0A8B-0A8C.lsabs -w F-0A8C.lsabs
   abkit abs apply F-0A8B.lsabs C-0A8B-0A8C.lsabs -w /tmp/F-0A8C.lsabs --force`,
 		Args: cobra.ExactArgs(2),
@@ -38,7 +44,7 @@ half-written, and an existing OUT is refused unless --force is given.`),
 			if runF != nil {
 				return runF(opts)
 			}
-			return absApplyRun(opts)
+			return absApplyRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Out, "write", "w", "", "write the resulting full file to `OUT`")
@@ -46,13 +52,13 @@ half-written, and an existing OUT is refused unless --force is given.`),
 	return cmd
 }
 
-func absApplyRun(opts *absApplyOptions) error {
+func absApplyRun(ctx context.Context, opts *absApplyOptions) error {
 	f := opts.f
-	full, _, err := f.readBook(opts.FullPath)
+	full, _, err := f.readBook(ctx, opts.FullPath)
 	if err != nil {
 		return err
 	}
-	delta, _, err := f.readBook(opts.DeltaPath)
+	delta, _, err := f.readBook(ctx, opts.DeltaPath)
 	if err != nil {
 		return err
 	}
@@ -65,6 +71,11 @@ func absApplyRun(opts *absApplyOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "wrote %s: full file of day %s (%s), %d contacts\n",
 		opts.Out, next.Header.Day, next.Header.Time().Format("2006-01-02"), len(next.Contacts))
+	if full.Trailer != nil {
+		fmt.Fprintf(f.IO.ErrOut, "trailer: %d bytes from %s: %s\n", len(full.Trailer), opts.FullPath, abs.ApplyTrailerNote)
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "trailer: %s has none; wrote abkit's empty trailer\n", opts.FullPath)
+	}
 	return nil
 }
 

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,7 +74,11 @@ func TestAbsGolden(t *testing.T) {
 		{"info_F-0A10.tsv", []string{"abs", "info", absSample("F-0A10.lsabs")}, ExitOK},
 		{"info_D-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("D-0A10-0A11.lsabs")}, ExitOK},
 		{"info_C-0A10-0A11.json", []string{"abs", "info", "-o", "json", absSample("C-0A10-0A11.lsabs")}, ExitOK},
-		{"find_sip.tsv", []string{"abs", "find", absSample("F-0A10.lsabs"), "--sip", "SVEN.XU@contoso.com"}, ExitOK},
+		{"find_sip.tsv", []string{"abs", "find", absSample("F-0A10.lsabs"), "--sip", "EMIL.OBRIEN@contoso.com"}, ExitOK},
+		{"info_check_legacy.tsv", []string{"abs", "info", "--check", absSample("legacy/F-0A10.lsabs")}, ExitOK},
+		{"info_trailer.json", []string{"abs", "info", "-o", "json", absSample("trailer/F-0A10.lsabs")}, ExitOK},
+		{"dump_trailer.json", []string{"abs", "dump", "-o", "json", absSample("trailer/F-0A10.lsabs")}, ExitOK},
+		{"probe_trailer.txt", []string{"abs", "probe", absSample("trailer/F-0A10.lsabs")}, ExitOK},
 		{"find_phone.json", []string{"abs", "find", absSample("F-0A10.lsabs"), "--phone", "(206) 943-8128", "-o", "json"}, ExitOK},
 		{"find_name.tsv", []string{"abs", "find", absSample("F-0A11.lsabs"), "--name", "garcía"}, ExitOK},
 		{"diff_F-0A10_F-0A11.tsv", []string{"abs", "diff", absSample("F-0A10.lsabs"), absSample("F-0A11.lsabs")}, ExitFindings},
@@ -117,6 +123,15 @@ func TestAbsDumpJSONMatchesReader(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		// The last element is the trailer: abkit's empty one.
+		var trailer []absTrailer
+		if err := json.Unmarshal([]byte(stdout), &trailer); err != nil || len(trailer) == 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if tr := trailer[len(trailer)-1]; tr.Type != "trailer" || !tr.Present || tr.Length != 0 || tr.Hex != "" || tr.Offset <= 0 {
+			t.Errorf("%s: last element %+v, want abkit's empty trailer", name, tr)
+		}
+		got = got[:len(got)-1]
 		af, err := abs.Open(absSample(name))
 		if err != nil {
 			t.Fatal(err)
@@ -197,17 +212,17 @@ func TestAbsBrokenFiles(t *testing.T) {
 		stdoutLast string // stdout must end with this
 	}{
 		{[]string{"abs", "dump", absSample("broken/truncated.lsabs")},
-			[]string{"broken/truncated.lsabs", "offset 0x35B"}, "ContactId ", false, ""},
+			[]string{"broken/truncated.lsabs", "offset 0x380"}, "ContactId ", false, ""},
 		{[]string{"abs", "dump", "-o", "json", absSample("broken/truncated.lsabs")},
-			[]string{"broken/truncated.lsabs", "offset 0x35B"}, `"contact_id"`, true, "]\n"},
+			[]string{"broken/truncated.lsabs", "offset 0x380"}, `"contact_id"`, true, "]\n"},
 		{[]string{"abs", "dump", "-o", "csv", absSample("broken/no-nul.lsabs")},
 			[]string{"broken/no-nul.lsabs", "offset 0x"}, "contact_id,ou_path_id", false, ""},
 		{[]string{"abs", "info", absSample("broken/unknown-layout.lsabs")},
 			[]string{"unknown-layout.lsabs", "offset 0x98", "compressed"}, "", false, ""},
 		{[]string{"abs", "info", "-o", "json", absSample("broken/bad-length.lsabs")},
-			[]string{"bad-length.lsabs", "offset 0x2A0"}, `"offset": 672`, true, ""},
+			[]string{"bad-length.lsabs", "offset 0x2D9"}, `"offset": 729`, true, ""},
 		{[]string{"abs", "find", absSample("broken/truncated.lsabs"), "--name", "x"},
-			[]string{"offset 0x35B"}, "", false, ""},
+			[]string{"offset 0x380"}, "", false, ""},
 		{[]string{"abs", "dump", absSample("no-such-file.lsabs")},
 			[]string{"no-such-file.lsabs"}, "", false, ""},
 		{[]string{"abs", "info", absData},
@@ -345,7 +360,7 @@ func TestAbsGen(t *testing.T) {
 	if !bytes.Equal(n1, n2) {
 		t.Errorf("applying the generated compact delta does not give the generated next full file")
 	}
-	// Duplicates: groups whose proxyAddresses carry a user's SIP address.
+	// Duplicates: groups whose msRTCSIP-PrimaryUserAddress is a user's SIP address.
 	dump, _, _ := runCLI(t, "abs", "dump", "-o", "json", again)
 	var contacts []struct {
 		Type       string           `json:"type"`
@@ -367,7 +382,7 @@ func TestAbsGen(t *testing.T) {
 		if c.Type != "group" {
 			continue
 		}
-		for _, p := range c.Attributes["proxyAddresses"] {
+		for _, p := range c.Attributes["msRTCSIP-PrimaryUserAddress"] {
 			if userSIP[strings.ToLower(p.(string))] {
 				shared++
 			}
@@ -409,7 +424,7 @@ func TestAbsFindAndDiffExitStatus(t *testing.T) {
 		t.Errorf("diff of a file with itself: exit %d, stdout %q; want 0 and only the header", code, stdout)
 	}
 	// The SIP address that a user and a group share finds both.
-	stdout, _, _ = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "sip:sven.xu@CONTOSO.com", "-o", "csv")
+	stdout, _, _ = runCLI(t, "abs", "find", absSample("F-0A10.lsabs"), "--sip", "sip:emil.OBrien@CONTOSO.com", "-o", "csv")
 	if !strings.Contains(stdout, ",user,") || !strings.Contains(stdout, ",group,") {
 		t.Errorf("shared SIP address does not find a user and a group:\n%s", stdout)
 	}
@@ -479,14 +494,13 @@ func TestAbsContactJSONGathersSplitAttributes(t *testing.T) {
 		{AttrID: 19, Kind: abs.ValueString, Str: "sip:a@x.test"},
 		{AttrID: 9, Kind: abs.ValueString, Str: "4444"}, {AttrID: 9, Kind: abs.ValueNormalized, Str: "tel:+14255554444"},
 		{AttrID: 19, Kind: abs.ValueString, Str: "smtp:a@x.test"},
-		{AttrID: 20, Kind: abs.ValueBoolean, Bool: true},
 		{AttrID: 4, Kind: abs.ValueEmpty},
 		{AttrID: 18, Kind: abs.ValueBinary, Str: "\xAB\x01"},
 	}}
 	got := string(newContactJSON(tbl).append(nil, c))
 	want := `{"contact_id":"00000001-0000-0000-0000-000000000000","ou_path_id":0,"offset":0,"type":"contact",` +
-		`"attributes":{"proxyAddresses":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
-		`"msExchHideFromAddressLists":[true],"title":null,"manager":["ab01"]},` +
+		`"attributes":{"proxyAddress":["sip:a@x.test","smtp:a@x.test"],"telephoneNumber":["4444"],` +
+		`"title":null,"manager":["ab01"]},` +
 		`"normalized":{"telephoneNumber":{"4444":"tel:+14255554444"}}}`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -542,7 +556,7 @@ func TestAbsDumpMatchesLibrary(t *testing.T) {
 		wantJSON = enc.append(append(wantJSON, '\n'), c)
 		n++
 	}
-	wantJSON = append(wantJSON, "\n]\n"...)
+	wantJSON = append(wantJSON, fmt.Sprintf(",\n{\"type\":\"trailer\",\"present\":true,\"offset\":%d,\"length\":0,\"hex\":\"\"}\n]\n", af.Size()-4)...)
 	if n != 3000 || js != string(wantJSON) {
 		t.Errorf("JSON dump (%d bytes) differs from the per-contact encoding of %d contacts (%d bytes)", len(js), n, len(wantJSON))
 	}
@@ -575,6 +589,125 @@ func TestAbsDumpWriteErrorStops(t *testing.T) {
 		code := Run(t.Context(), args, TestStreams(nil, &absFailAfter{n: 100_000}, &errOut))
 		if code != ExitRuntime || !strings.Contains(errOut.String(), "disk full") {
 			t.Errorf("dump -o %q to a failing writer: exit %d, stderr %q; want 3 and the write error", format, code, errOut.String())
+		}
+	}
+}
+
+// TestAbsInfoCheck: a value that its attribute's type excludes (an smtp: proxy address turned
+// into xmtp:) is listed by info --check, with exit 1; without --check the file is fine.
+func TestAbsInfoCheck(t *testing.T) {
+	data, err := os.ReadFile(absSample("F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte("\x13SMTP:"))
+	if i < 0 {
+		t.Fatal("no proxyAddresses value in the sample")
+	}
+	copy(data[i+1:], "XMTP:")
+	path := filepath.Join(t.TempDir(), "F-0A10.lsabs")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI(t, "abs", "info", path); code != ExitOK {
+		t.Fatalf("info: exit %d: %s", code, stderr)
+	}
+	stdout, _, code := runCLI(t, "abs", "info", "--check", "-o", "json", path)
+	var info absInfo
+	if err := json.Unmarshal([]byte(stdout), &info); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitFindings || len(info.Issues) != 1 {
+		t.Fatalf("info --check: exit %d, issues %+v", code, info.Issues)
+	}
+	if is := info.Issues[0]; is.Attribute != "proxyAddress" || !strings.HasPrefix(is.Value, "XMTP:") || is.Type != "0x5 tel-or-smtp-string" ||
+		!strings.Contains(is.Allowed, "smtp: value containing @") || is.Offset < info.Layout["contacts_offset"] || is.Offset > int64(i) {
+		t.Errorf("issue %+v", is)
+	}
+	stdout, _, _ = runCLI(t, "abs", "info", "--check", "-o", "tsv", path)
+	if !strings.Contains(stdout, "\tproxyAddress\t0x5 tel-or-smtp-string\tXMTP:") {
+		t.Errorf("info --check table:\n%s", stdout)
+	}
+}
+
+// TestAbsApplyCarriesTrailer: apply writes the full file's trailer into the new full file.
+func TestAbsApplyCarriesTrailer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "F-0A11.lsabs")
+	_, stderr, code := runCLI(t, "abs", "apply", absSample("trailer/F-0A10.lsabs"), absSample("D-0A10-0A11.lsabs"), "-w", out)
+	if code != ExitOK || !strings.Contains(stderr, "trailer: 24 bytes from") {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	base, err := abs.Open(absSample("trailer/F-0A10.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	next, err := abs.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	want, err1 := base.TrailerBody()
+	got, err2 := next.TrailerBody()
+	if err1 != nil || err2 != nil || len(want) != 24 || !bytes.Equal(got, want) {
+		t.Errorf("trailer %q (%v), want %q (%v)", got, err2, want, err1)
+	}
+	// The contacts are those of the next day's full file.
+	b1, err1 := abs.ReadBook(next.Reader)
+	f11, _ := abs.Open(absSample("F-0A11.lsabs"))
+	defer f11.Close()
+	b2, err2 := abs.ReadBook(f11.Reader)
+	if err1 != nil || err2 != nil || len(b1.Contacts) != len(b2.Contacts) {
+		t.Fatalf("%v %v", err1, err2)
+	}
+	for i := range b1.Contacts {
+		if !b1.Contacts[i].Equal(b2.Contacts[i]) {
+			t.Fatalf("contact %d differs", i)
+		}
+	}
+}
+
+// TestAbsProbeNamesContainer: probe -o json names a zlib-wrapped delta, and claims nothing on
+// random bytes.
+func TestAbsProbeNamesContainer(t *testing.T) {
+	data, err := os.ReadFile(absSample("D-0A10-0A11.lsabs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	dir := t.TempDir()
+	random := make([]byte, 5000)
+	for i := range random {
+		random[i] = byte(i*7919 + i*i*31)
+	}
+	for name, want := range map[string]string{"z.lsabs": "whole file: zlib", "random.lsabs": ""} {
+		content := z.Bytes()
+		if name == "random.lsabs" {
+			content = random
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stdout, _, code := runCLI(t, "abs", "probe", "-o", "json", path)
+		var rep struct {
+			Container struct {
+				Named      string `json:"named"`
+				FileType   string `json:"file_type"`
+				Candidates []struct {
+					Name   string `json:"name"`
+					Proven bool   `json:"proven"`
+				} `json:"candidates"`
+			} `json:"container"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != ExitBadInput {
+			t.Fatalf("%s: exit %d, %v", name, code, err)
+		}
+		if rep.Container.Named != want || (want != "" && rep.Container.FileType != abs.DeltaFileType.String()) {
+			t.Errorf("%s: named %q (%s), want %q", name, rep.Container.Named, rep.Container.FileType, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/abkit/abkit/abs"
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -44,25 +45,18 @@ type absFile struct {
 	pr   progress.Reporter
 }
 
-// openABS opens an address book file. A missing or unreadable file and a file that does not
-// decode are bad input (exit 2); the error names the file. On a terminal a progress bar follows
-// the bytes read until Close.
-func (f *Factory) openABS(path string) (*absFile, error) {
-	file, err := os.Open(path)
+// openABS opens an address book file. A missing or unreadable file, one that is not a regular
+// file (refused before it is opened: opening a FIFO would block) and a file that does not decode
+// are bad input (exit 2); the error names the file. Reading stops with ctx's error once ctx is
+// done (Ctrl-C, SIGTERM). On a terminal a progress bar follows the bytes read until Close.
+func (f *Factory) openABS(ctx context.Context, path string) (*absFile, error) {
+	file, st, err := abs.OpenRegular(path)
 	if err != nil {
-		return nil, badInput(err)
-	}
-	st, err := file.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", path)
-	}
-	if err != nil {
-		file.Close()
 		return nil, badInput(err)
 	}
 	pr := f.progressReporter("reading " + filepath.Base(path))
 	pr.Start(st.Size(), "bytes")
-	rd, err := abs.NewReader(&progressReaderAt{r: file, pr: pr}, st.Size())
+	rd, err := abs.NewReaderContext(ctx, &progressReaderAt{r: file, pr: pr, ctx: ctx}, st.Size())
 	if err != nil {
 		pr.Done()
 		file.Close()
@@ -105,8 +99,8 @@ func (a *absFile) rules() (abs.Rules, error) {
 }
 
 // rulesFromABS returns the normalization rules stored in an address book file.
-func (f *Factory) rulesFromABS(path string) (abs.Rules, error) {
-	af, err := f.openABS(path)
+func (f *Factory) rulesFromABS(ctx context.Context, path string) (abs.Rules, error) {
+	af, err := f.openABS(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -114,16 +108,23 @@ func (f *Factory) rulesFromABS(path string) (abs.Rules, error) {
 	return af.rules()
 }
 
-// progressReaderAt reports the furthest offset read so far to a progress.Reporter.
+// progressReaderAt reports the furthest offset read so far to a progress.Reporter, and fails
+// every read once ctx (when set) is done.
 type progressReaderAt struct {
-	r  io.ReaderAt
-	pr progress.Reporter
+	r   io.ReaderAt
+	pr  progress.Reporter
+	ctx context.Context
 
 	mu sync.Mutex
 	hi int64
 }
 
 func (p *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if p.ctx != nil {
+		if err := p.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := p.r.ReadAt(b, off)
 	if end := off + int64(n); n > 0 {
 		p.mu.Lock()

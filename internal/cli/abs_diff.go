@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,7 @@ read into memory.`),
 			if runF != nil {
 				return runF(opts)
 			}
-			return absDiffRun(opts)
+			return absDiffRun(cmd.Context(), opts)
 		},
 	}
 	return cmd
@@ -58,13 +59,13 @@ type absDiffAttrJSON struct {
 	New  []string `json:"new"`
 }
 
-func absDiffRun(opts *absDiffOptions) error {
+func absDiffRun(ctx context.Context, opts *absDiffOptions) error {
 	f := opts.f
-	oldBook, oldTable, err := f.readBook(opts.OldPath)
+	oldBook, oldTable, err := f.readBook(ctx, opts.OldPath)
 	if err != nil {
 		return err
 	}
-	newBook, newTable, err := f.readBook(opts.NewPath)
+	newBook, newTable, err := f.readBook(ctx, opts.NewPath)
 	if err != nil {
 		return err
 	}
@@ -97,8 +98,8 @@ func absDiffRun(opts *absDiffOptions) error {
 }
 
 // readBook reads a whole address book file into memory.
-func (f *Factory) readBook(path string) (*abs.Book, *abs.Table, error) {
-	af, err := f.openABS(path)
+func (f *Factory) readBook(ctx context.Context, path string) (*abs.Book, *abs.Table, error) {
+	af, err := f.openABS(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,7 +34,11 @@ its own marked "(normalized)". This is also what -o table gives.
   {"contact_id": "...", "ou_path_id": 209, "offset": 2712, "type": "user|contact|group|deleted",
    "attributes": {"<name>": ["<value>", ...], "<empty attribute>": null},
    "normalized": {"<name>": {"<raw value>": "tel:+..."}}}
-(binary values in hex, booleans as true/false; "normalized" only when there are normalized values).
+(binary values in hex; "normalized" only when there are normalized values), and a last object
+for the file's trailer ([MS-ABS] 2.2.14, opaque bytes):
+  {"type": "trailer", "present": true, "offset": 59912345, "length": 0, "hex": ""}
+("present": false for a file without one; "hex" holds at most 4096 bytes, with
+"hex_truncated": true when the body is longer).
 -o csv and -o tsv write one row per value: contact_id, ou_path_id, type, attribute, value,
 normalized (a deleted object is one row with an empty attribute).
 
@@ -47,15 +53,15 @@ closed), then the error names the file and the offset, and the exit status is 2.
 			if runF != nil {
 				return runF(opts)
 			}
-			return absDumpRun(opts)
+			return absDumpRun(cmd.Context(), opts)
 		},
 	}
 	return cmd
 }
 
-func absDumpRun(opts *absDumpOptions) error {
+func absDumpRun(ctx context.Context, opts *absDumpOptions) error {
 	f := opts.f
-	af, err := f.openABS(opts.Path)
+	af, err := f.openABS(ctx, opts.Path)
 	if err != nil {
 		return err
 	}
@@ -66,7 +72,7 @@ func absDumpRun(opts *absDumpOptions) error {
 	}
 	switch fm {
 	case FormatJSON:
-		_, err = dumpJSON(af, f.IO.Out, nil)
+		_, err = dumpJSON(af, f.IO.Out, nil, true)
 		return err
 	case FormatCSV, FormatTSV:
 		bw := bufio.NewWriterSize(f.IO.Out, outChunk)
@@ -112,9 +118,10 @@ func (o *outBuf) flush() error {
 }
 
 // dumpJSON streams the contacts for which keep returns true (all when keep is nil) as one JSON
-// array and returns how many it wrote. After a decoding error the array is closed and the error
+// array and returns how many it wrote; with trailer set, the array ends with the file's trailer
+// (an object whose "type" is "trailer"). After a decoding error the array is closed and the error
 // returned.
-func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool) (int, error) {
+func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool, trailer bool) (int, error) {
 	enc := newContactJSON(af.Table())
 	out := newOutBuf(w)
 	n := 0
@@ -130,6 +137,18 @@ func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool) (int, er
 		n++
 		return out.full()
 	})
+	if err == nil && trailer {
+		var t *absTrailer
+		if t, err = readTrailer(af); err == nil {
+			t.Type = "trailer"
+			js, _ := json.Marshal(t) // plain strings and numbers: cannot fail
+			if n > 0 {
+				out.b = append(out.b, ',')
+			}
+			out.b = append(append(out.b, '\n'), js...)
+			n++
+		}
+	}
 	if n > 0 {
 		out.b = append(out.b, '\n')
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ one that failed (exit 2 or 3).`),
 			if runF != nil {
 				return runF(opts)
 			}
-			return absFindRun(opts)
+			return absFindRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -64,7 +65,7 @@ one that failed (exit 2 or 3).`),
 	return cmd
 }
 
-func absFindRun(opts *absFindOptions) error {
+func absFindRun(ctx context.Context, opts *absFindOptions) error {
 	f := opts.f
 	q := abs.Query{SIP: opts.SIP, Name: opts.Name, Phone: opts.Phone}
 	if opts.GUID != "" {
@@ -74,7 +75,7 @@ func absFindRun(opts *absFindOptions) error {
 		}
 		q.ID, q.HasID = id, true
 	}
-	af, err := f.openABS(opts.Path)
+	af, err := f.openABS(ctx, opts.Path)
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func absFindRun(opts *absFindOptions) error {
 // findJSON streams the matching contacts as one JSON array, in the shape of dump -o json.
 func findJSON(f *Factory, af *absFile, q *abs.Query) error {
 	t := af.Table()
-	n, err := dumpJSON(af, f.IO.Out, func(c *abs.Contact) bool { return q.Match(c, t) })
+	n, err := dumpJSON(af, f.IO.Out, func(c *abs.Contact) bool { return q.Match(c, t) }, false)
 	return findDone(f, n, err)
 }
 

@@ -19,8 +19,8 @@ import (
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
 // type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
-// (in record order) to its values: strings as they are, binary values in lower-case hex, booleans
-// as true/false; an empty attribute of a compact delta is null. normalized, present when the
+// (in record order) to its values: strings as they are, binary values in lower-case hex; an empty
+// attribute of a compact delta is null. normalized, present when the
 // contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
 
 // contactJSON encodes the contacts of one file.
@@ -91,8 +91,6 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			switch v.Kind {
 			case abs.ValueBinary:
 				b = append(hex.AppendEncode(append(b, '"'), []byte(v.Str)), '"')
-			case abs.ValueBoolean:
-				b = strconv.AppendBool(b, v.Bool)
 			case abs.ValueEmpty:
 				b = append(b, "null"...)
 			default:

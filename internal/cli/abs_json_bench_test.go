@@ -28,7 +28,7 @@ func BenchmarkDumpJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := dumpJSON(&absFile{Reader: r}, io.Discard, nil); err != nil {
+		if _, err := dumpJSON(&absFile{Reader: r}, io.Discard, nil, true); err != nil {
 			b.Fatal(err)
 		}
 	}

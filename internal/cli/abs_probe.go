@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-	"os"
 
 	"github.com/abkit/abkit/abs"
 	"github.com/spf13/cobra"
@@ -27,8 +27,17 @@ offending byte marked).
 
 Parts of the layout that no readable part of [MS-ABS] covers are abkit's provisional choice; the
 ones this file was read under are listed, so that a real server file that stops at one of them
-points to the rule to correct. A file that may be compressed is reported as such: abkit does not
-guess a compression format.
+points to the rule to correct. The trailer ([MS-ABS] 2.2.14) is the last structure listed.
+
+When the file does not parse as an uncompressed stream, probe looks for a compression container
+without guessing its layout: block headers of a few generic shapes (stored size, decoded size
+and CRC-32 fields, u32 or u16) whose sizes tile the file, each block decoded as stored bytes,
+raw deflate, zlib or MSZIP ('CK' + deflate), and the whole file as gzip, zlib or raw deflate
+(Go's standard library; XPRESS and LZX are not tried: no maintained Go package offers them). A
+candidate is named only when every check passes: the sizes tile the file, every block decodes,
+every block's CRC-32 matches its stored or decoded bytes (gzip and zlib verify their own
+checksums), and the decoded stream starts with a known FileType GUID. Each check is listed with
+where it passed or failed; on random bytes nothing is claimed.
 
 -o json gives the same as one object. The exit
 status is 0 when the whole file matches and 2 when it does not.`),
@@ -43,30 +52,27 @@ status is 0 when the whole file matches and 2 when it does not.`),
 			if runF != nil {
 				return runF(opts)
 			}
-			return absProbeRun(opts)
+			return absProbeRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().IntVar(&opts.Context, "context", 64, "bytes of hex view before and after the mismatch")
 	return cmd
 }
 
-func absProbeRun(opts *absProbeOptions) error {
+func absProbeRun(ctx context.Context, opts *absProbeOptions) error {
 	f := opts.f
-	file, err := os.Open(opts.Path)
+	file, st, err := abs.OpenRegular(opts.Path)
 	if err != nil {
 		return badInput(err)
 	}
 	defer file.Close()
-	st, err := file.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", opts.Path)
-	}
-	if err != nil {
-		return badInput(err)
-	}
 	pr := f.progressReporter("probing " + opts.Path)
 	pr.Start(st.Size(), "bytes")
-	rep := abs.Probe(&progressReaderAt{r: file, pr: pr}, st.Size())
+	rep := abs.Probe(&progressReaderAt{r: file, pr: pr, ctx: ctx}, st.Size())
+	if err := ctx.Err(); err != nil {
+		pr.Done()
+		return err
+	}
 	pr.Done()
 
 	var view string // hex view around the mismatch
@@ -95,6 +101,9 @@ func absProbeRun(opts *absProbeOptions) error {
 	if err := writeTable(w, t); err != nil {
 		return runtimeFailure(err)
 	}
+	if rep.TrailerNote != "" {
+		fmt.Fprintf(w, "\ntrailer: %s\n", rep.TrailerNote)
+	}
 	if len(rep.Provisional) > 0 {
 		fmt.Fprintf(w, "\nread under provisional layout rules:\n")
 		for _, p := range rep.Provisional {
@@ -109,17 +118,23 @@ func absProbeRun(opts *absProbeOptions) error {
 	if view != "" {
 		fmt.Fprintf(w, "\n%s", view)
 	}
+	if rep.Container != nil {
+		fmt.Fprintf(w, "\n%s", rep.Container)
+	}
 	return readErr
 }
 
 type absProbeJSON struct {
-	File        string          `json:"file"`
-	Size        int64           `json:"size"`
-	Kind        string          `json:"kind"`
-	Steps       []absProbeStep  `json:"steps"`
-	Contacts    int             `json:"contacts"`
-	Provisional []string        `json:"provisional"`
-	Mismatch    *absProbeReport `json:"mismatch,omitempty"`
+	File        string               `json:"file"`
+	Size        int64                `json:"size"`
+	Kind        string               `json:"kind"`
+	Steps       []absProbeStep       `json:"steps"`
+	Contacts    int                  `json:"contacts"`
+	Trailer     *abs.Trailer         `json:"trailer,omitempty"`
+	TrailerNote string               `json:"trailer_note,omitempty"`
+	Provisional []string             `json:"provisional"`
+	Mismatch    *absProbeReport      `json:"mismatch,omitempty"`
+	Container   *abs.ContainerReport `json:"container,omitempty"`
 }
 
 type absProbeStep struct {
@@ -137,7 +152,8 @@ type absProbeReport struct {
 
 func probeJSON(path string, rep *abs.ProbeReport, view string) absProbeJSON {
 	j := absProbeJSON{File: path, Size: rep.Size, Kind: rep.Kind.String(), Steps: []absProbeStep{},
-		Contacts: rep.Contacts, Provisional: rep.Provisional}
+		Contacts: rep.Contacts, Trailer: rep.Trailer, TrailerNote: rep.TrailerNote, Provisional: rep.Provisional,
+		Container: rep.Container}
 	for _, s := range rep.Steps {
 		j.Steps = append(j.Steps, absProbeStep{s.Offset, s.Length, s.Structure, s.Detail})
 	}

@@ -253,7 +253,7 @@ func demoBook(t *testing.T, rules abs.Rules, d int) *abs.Book {
 	}
 	b := &abs.Book{
 		Header:     abs.Header{Kind: abs.Full, FileType: abs.FullFileType, Day: day, UseNormalizationRules: true},
-		Attributes: abs.DefaultAttributes(),
+		Attributes: absSIPProxyTable(), // the demo's groups carry sip: proxy addresses
 		Rules:      abs.DefaultRules,
 	}
 	s := func(id uint16, v string) abs.Value { return abs.Value{AttrID: id, Kind: abs.ValueString, Str: v} }

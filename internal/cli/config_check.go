@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 

@@ -111,11 +111,11 @@ func TestDupesOutputFormats(t *testing.T) {
 	}
 }
 
-// dupesWriteBook writes an address book file of day with the given contacts (DefaultAttributes).
+// dupesWriteBook writes an address book file of day with the given contacts (absSIPProxyTable).
 func dupesWriteBook(t *testing.T, path string, day abs.Day, contacts []*abs.Contact) *abs.Book {
 	t.Helper()
 	b := &abs.Book{Header: abs.Header{Kind: abs.Full, FileType: abs.FullFileType, Day: day, UseNormalizationRules: true},
-		Attributes: abs.DefaultAttributes(), Contacts: contacts}
+		Attributes: absSIPProxyTable(), Contacts: contacts}
 	dupesWriteBookFile(t, path, b)
 	return b
 }
@@ -130,6 +130,19 @@ func dupesWriteBookFile(t *testing.T, path string, b *abs.Book) {
 	if err := abs.Write(f, b); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// absSIPProxyTable is abs.DefaultAttributes with proxyAddresses (Id 19) made a plain multi-valued
+// string (type 0x0), as a site that publishes sip: proxy addresses configures it: the default
+// type 0x5 keeps only tel: and smtp: values.
+func absSIPProxyTable() []abs.Attribute {
+	attrs := abs.DefaultAttributes()
+	for i, a := range attrs {
+		if a.ID == 19 {
+			attrs[i].Flags &^= 0xFF
+		}
+	}
+	return attrs
 }
 
 // contact builds an address book contact with DefaultAttributes Ids: 3 displayName,

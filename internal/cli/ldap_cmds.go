@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/spf13/cobra"
 )

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -68,6 +68,18 @@ func (f *Factory) forestOptions(fc *config.Forest, allowInsecure bool) (ldapsync
 		Bind: ldapsync.Bind{Method: method, User: b.User, DN: b.DN, Domain: b.Domain,
 			Keytab: b.Keytab, CCache: b.CCache, Realm: b.Realm, Krb5Conf: b.Krb5Conf, SPN: b.SPN},
 		AllowInsecureBind: fc.AllowInsecureBind || allowInsecure,
+	}
+	if method == ldapsync.BindCurrentUser {
+		cc, conf, err := userKerberos()
+		if err != nil {
+			return opts, badInputf("forest %s: bind current-user: %v", fc.Name, err)
+		}
+		if opts.Bind.CCache == "" {
+			opts.Bind.CCache = cc
+		}
+		if opts.Bind.Krb5Conf == "" {
+			opts.Bind.Krb5Conf = conf
+		}
 	}
 	needPassword := method == ldapsync.BindSimple || method == ldapsync.BindNTLM ||
 		(method == ldapsync.BindKerberos && b.Keytab == "" && b.CCache == "")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -42,7 +43,7 @@ status is 1 when there is any finding.`),
 			if runF != nil {
 				return runF(opts)
 			}
-			return phoneCheckRun(opts)
+			return phoneCheckRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.RulesFile, "rules", "", "rules file to use instead of the file's own rules block")
@@ -61,16 +62,16 @@ type phoneFindingJSON struct {
 	RuleLine  int    `json:"rule_line,omitempty"`
 }
 
-func phoneCheckRun(opts *phoneCheckOptions) error {
+func phoneCheckRun(ctx context.Context, opts *phoneCheckOptions) error {
 	f := opts.f
-	af, err := f.openABS(opts.Path)
+	af, err := f.openABS(ctx, opts.Path)
 	if err != nil {
 		return err
 	}
 	defer af.Close()
 	var rules abs.Rules
 	if opts.RulesFile != "" {
-		rules, err = f.loadPhoneRules(opts.RulesFile, "")
+		rules, err = f.loadPhoneRules(ctx, opts.RulesFile, "")
 	} else {
 		rules, err = af.rules()
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -48,7 +49,7 @@ Numbers that no rule matches are findings: the command exits 1 when there is any
 			if runF != nil {
 				return runF(opts)
 			}
-			return phoneTestRun(opts)
+			return phoneTestRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.RulesFile, "rules", "", "rules file (Company_Phone_Number_Normalization_Rules.txt format)")
@@ -56,9 +57,9 @@ Numbers that no rule matches are findings: the command exits 1 when there is any
 	return cmd
 }
 
-func phoneTestRun(opts *phoneTestOptions) error {
+func phoneTestRun(ctx context.Context, opts *phoneTestOptions) error {
 	f := opts.f
-	rules, err := f.loadPhoneRules(opts.RulesFile, opts.ABSFile)
+	rules, err := f.loadPhoneRules(ctx, opts.RulesFile, opts.ABSFile)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func phoneTestRun(opts *phoneTestOptions) error {
 
 // loadPhoneRules reads normalization rules from a rules file or from an address book file's
 // rules block (exactly one of the two paths is set).
-func (f *Factory) loadPhoneRules(rulesFile, absFile string) (abs.Rules, error) {
+func (f *Factory) loadPhoneRules(ctx context.Context, rulesFile, absFile string) (abs.Rules, error) {
 	if rulesFile != "" {
 		rules, err := abs.ReadRulesFile(rulesFile)
 		if err != nil {
@@ -124,5 +125,5 @@ func (f *Factory) loadPhoneRules(rulesFile, absFile string) (abs.Rules, error) {
 		}
 		return rules, nil
 	}
-	return f.rulesFromABS(absFile)
+	return f.rulesFromABS(ctx, absFile)
 }

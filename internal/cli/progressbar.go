@@ -3,7 +3,7 @@ package cli
 import (
 	"sync"
 
-	"github.com/abkit/abkit/internal/progress"
+	"github.com/abkit/abkit/progress"
 	"github.com/schollz/progressbar/v3"
 )
 

@@ -26,7 +26,7 @@ puts back. With front_ends the rtc section names a pool: its back end plus each 
 every copy, each with its own backup.
 
 The connection comes from the rtc section of the configuration file (server, instance or port,
-database, auth sql|ntlm|kerberos, user, password_env or password_file, encrypt, tls_min, ca_file)
+database, auth sql|ntlm|kerberos|current-user, user, password_env or password_file, encrypt, tls_min, ca_file)
 or from a go-mssqldb DSN in the variable named by dsn_env.`,
 	}
 	cmd.AddCommand(

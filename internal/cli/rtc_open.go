@@ -31,6 +31,16 @@ func (f *Factory) rtcSectionOptions(path string, r *config.RTC) (rtcdb.Options, 
 		Auth: r.Auth, User: r.User, Encrypt: r.Encrypt, TLSMin: r.TLSMin, CAFile: r.CAFile,
 		Krb5Conf: r.Krb5Conf, Keytab: r.Keytab, Realm: r.Realm, Timeout: r.Timeout,
 	}
+	if strings.EqualFold(r.Auth, "current-user") {
+		cc, conf, err := userKerberos()
+		if err != nil {
+			return o, badInputf("config %s: rtc: auth current-user: %v", path, err)
+		}
+		o.CCache = cc
+		if o.Krb5Conf == "" {
+			o.Krb5Conf = conf
+		}
+	}
 	if r.DSNEnv != "" {
 		o.DSN = os.Getenv(r.DSNEnv)
 		if o.DSN == "" {
@@ -44,9 +54,9 @@ func (f *Factory) rtcSectionOptions(path string, r *config.RTC) (rtcdb.Options, 
 }
 
 // rtcPassword resolves the SQL password of an rtc section (not needed for Kerberos, which
-// uses the keytab or credentials cache); an empty one is accepted.
+// uses the keytab or credentials cache, nor for current-user); an empty one is accepted.
 func (f *Factory) rtcPassword(path string, r *config.RTC) (string, error) {
-	if r.PasswordEnv == "" && r.PasswordFile == "" && strings.EqualFold(r.Auth, "kerberos") {
+	if r.PasswordEnv == "" && r.PasswordFile == "" && (strings.EqualFold(r.Auth, "kerberos") || strings.EqualFold(r.Auth, "current-user")) {
 		return "", nil
 	}
 	return f.readPassword(passwordSource{

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
+	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/sidmap"
 	"github.com/spf13/cobra"
@@ -206,7 +208,7 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	if opts.WritePath != "" {
 		if err := writePlanFile(opts.WritePath, p); err != nil {
-			return runtimeFailure(err)
+			return err
 		}
 	}
 	if err := f.writeData(sidmapPlanTable(p), p); err != nil {
@@ -221,20 +223,10 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	return nil
 }
 
+// writePlanFile writes the plan to path (a private file: it holds directory data), replacing an
+// earlier plan there.
 func writePlanFile(path string, p *sidmap.Plan) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := sidmap.WritePlan(fh, p); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
+	return writeFileAs(path, fsutil.Private, true, func(w io.Writer) error { return sidmap.WritePlan(w, p) })
 }
 
 func sidmapPlanTable(p *sidmap.Plan) Table {
@@ -542,18 +534,7 @@ func writeChangesFile(f *Factory, path string, p *sidmap.Plan) error {
 	if path == "-" {
 		return sidmap.WriteChanges(f.IO.Out, p)
 	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return badInput(err)
-	}
-	err = sidmap.WriteChanges(fh, p)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return runtimeFailure(err)
-	}
-	return nil
+	return writeFileAs(path, fsutil.Private, true, func(w io.Writer) error { return sidmap.WriteChanges(w, p) })
 }
 
 // ---- undo -----------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad bind", "forests:\n  - {name: a, ldif: x, bind: {method: digest}}\n", "unknown method"},
 		{"starttls on ldaps", "forests:\n  - {name: a, url: 'ldaps://x', starttls: true}\n", "starttls"},
 		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
+		{"current-user with a user", "forests:\n  - {name: a, url: 'ldap://x', bind: {method: current-user, user: bob}}\n", "current-user signs in as the logged-on account"},
+		{"rtc current-user with a password", "rtc: {server: s, auth: current-user, password_env: PW}\n", "current-user signs in as the logged-on account"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
 	}
 	for _, tt := range tests {
@@ -100,5 +102,15 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file error %v does not name the file", err)
+	}
+}
+
+func TestParseCurrentUser(t *testing.T) {
+	c, err := Parse(strings.NewReader("forests:\n  - {name: a, url: 'ldap://dc', bind: {method: current-user, spn: ldap/dc.contoso.com}}\nrtc: {server: sql01, auth: current-user}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Forests[0].Bind.Method != "current-user" || c.RTC.Auth != "current-user" {
+		t.Errorf("parsed %+v, %+v", c.Forests[0].Bind, c.RTC)
 	}
 }

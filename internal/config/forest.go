@@ -24,7 +24,8 @@ type Forest struct {
 	AllowInsecureBind bool `yaml:"allow_insecure_bind,omitempty"`
 }
 
-// Bind says how to authenticate. Method is none (anonymous), simple, ntlm or kerberos.
+// Bind says how to authenticate. Method is none (anonymous), simple, ntlm, kerberos or
+// current-user (the logged-on account: Kerberos credential cache on Linux/macOS, SSPI on Windows).
 type Bind struct {
 	Method       string `yaml:"method,omitempty"`
 	User         string `yaml:"user,omitempty"`   // NTLM/Kerberos user, or a simple-bind name
@@ -34,7 +35,7 @@ type Bind struct {
 	PasswordFile string `yaml:"password_file,omitempty"`
 	Realm        string `yaml:"realm,omitempty"`     // Kerberos realm
 	Keytab       string `yaml:"keytab,omitempty"`    // Kerberos keytab file
-	CCache       string `yaml:"ccache,omitempty"`    // Kerberos credential cache
+	CCache       string `yaml:"ccache,omitempty"`    // Kerberos credential cache (kerberos; current-user: default $KRB5CCNAME)
 	Krb5Conf     string `yaml:"krb5_conf,omitempty"` // default /etc/krb5.conf
 	SPN          string `yaml:"spn,omitempty"`       // default ldap/<host>
 }
@@ -86,8 +87,12 @@ func (f *Forest) validate() error {
 		if f.Bind.User == "" && f.Bind.CCache == "" {
 			return errors.New("bind: kerberos needs user (with keytab or password) or ccache")
 		}
+	case "current-user":
+		if f.Bind.User != "" || f.Bind.DN != "" || f.Bind.Keytab != "" || f.Bind.PasswordEnv != "" || f.Bind.PasswordFile != "" {
+			return errors.New("bind: current-user signs in as the logged-on account: remove user, dn, keytab, password_env and password_file (or use method kerberos)")
+		}
 	default:
-		return fmt.Errorf("bind: unknown method %q: use none, simple, ntlm or kerberos", f.Bind.Method)
+		return fmt.Errorf("bind: unknown method %q: use none, simple, ntlm, kerberos or current-user", f.Bind.Method)
 	}
 	if f.Bind.PasswordEnv != "" && f.Bind.PasswordFile != "" {
 		return errors.New("bind: password_env and password_file are mutually exclusive")

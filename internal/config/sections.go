@@ -13,7 +13,7 @@ type RTC struct {
 	Instance     string        `yaml:"instance,omitempty"` // named instance, e.g. RTC
 	Port         int           `yaml:"port,omitempty"`
 	Database     string        `yaml:"database,omitempty"` // default rtc
-	Auth         string        `yaml:"auth,omitempty"`     // sql, ntlm or kerberos
+	Auth         string        `yaml:"auth,omitempty"`     // sql, ntlm, kerberos or current-user
 	User         string        `yaml:"user,omitempty"`     // DOMAIN\user for ntlm
 	PasswordEnv  string        `yaml:"password_env,omitempty"`
 	PasswordFile string        `yaml:"password_file,omitempty"`
@@ -54,8 +54,12 @@ func (r *RTC) validate() error {
 	}
 	switch strings.ToLower(r.Auth) {
 	case "", "sql", "ntlm", "kerberos":
+	case "current-user":
+		if r.User != "" || r.Keytab != "" || r.PasswordEnv != "" || r.PasswordFile != "" {
+			return errors.New("auth current-user signs in as the logged-on account: remove user, keytab, password_env and password_file")
+		}
 	default:
-		return fmt.Errorf("auth %q: use sql, ntlm or kerberos", r.Auth)
+		return fmt.Errorf("auth %q: use sql, ntlm, kerberos or current-user", r.Auth)
 	}
 	switch strings.ToLower(r.Encrypt) {
 	case "", "true", "false", "disable", "strict":

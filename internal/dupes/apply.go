@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/fsutil"
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/go-ldap/ldif"
 )

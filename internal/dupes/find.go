@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/abkit/abkit/internal/progress"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/progress"
 )
 
 // GUID is an objectGUID in Windows layout (= ContactId of address book files = AbUserEntry.UserGuid).

@@ -67,3 +67,65 @@ func TestReplace(t *testing.T) {
 		t.Errorf("SyncDir of a missing folder: %v", err)
 	}
 }
+
+func TestWriteModesAndOverwritePolicy(t *testing.T) {
+	dir := t.TempDir()
+	for _, perm := range []fs.FileMode{Private, Shared} {
+		path := filepath.Join(dir, perm.String())
+		if err := WriteNew(path, perm, WriteBytes([]byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(path); st.Mode().Perm() != perm {
+			t.Errorf("%s: mode %v, want %v", path, st.Mode().Perm(), perm)
+		}
+		// Overwriting sets the policy's mode, not the old file's.
+		os.Chmod(path, 0o666)
+		if err := Write(path, perm, true, WriteBytes([]byte("y"))); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(path); st.Mode().Perm() != perm {
+			t.Errorf("%s after overwrite: mode %v, want %v", path, st.Mode().Perm(), perm)
+		}
+	}
+	// Replace writes private files.
+	undo := filepath.Join(dir, "undo.ldif")
+	if err := Replace(undo, WriteBytes([]byte("u"))); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(undo); st.Mode().Perm() != Private {
+		t.Errorf("Replace: mode %v, want 0600", st.Mode().Perm())
+	}
+	// A folder is never replaced.
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	if err := Write(sub, Shared, true, WriteBytes([]byte("x"))); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("writing over a folder: %v, want ErrNotRegular", err)
+	}
+	if st, err := os.Stat(sub); err != nil || !st.IsDir() {
+		t.Errorf("folder changed: %v %v", st, err)
+	}
+}
+
+func TestOpenAppend(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal")
+	for _, line := range []string{"a\n", "b\n"} {
+		f, err := OpenAppend(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(line)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := os.ReadFile(path); string(b) != "a\nb\n" {
+		t.Errorf("journal %q, want a, b", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != Private {
+		t.Errorf("journal mode %v, want 0600", st.Mode().Perm())
+	}
+	if _, err := OpenAppend(dir); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("OpenAppend of a folder: %v, want ErrNotRegular", err)
+	}
+}

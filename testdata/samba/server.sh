@@ -51,14 +51,15 @@ stop() {
 
 install() {
   if command -v samba >/dev/null && command -v samba-tool >/dev/null && command -v ldapmodify >/dev/null &&
-     command -v openssl >/dev/null && command -v ip >/dev/null && command -v ss >/dev/null; then
+     command -v openssl >/dev/null && command -v ip >/dev/null && command -v ss >/dev/null &&
+     command -v kinit >/dev/null; then
     return 0
   fi
   echo "installing samba" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends samba samba-ad-provision samba-ad-dc samba-dsdb-modules \
-    samba-vfs-modules ldap-utils iproute2 openssl >&2
+    samba-vfs-modules ldap-utils iproute2 openssl krb5-user >&2
 }
 
 # provision DIR IP REALM DOMAIN: a DC with only the services tests need, bound to IP.

@@ -1,6 +1,8 @@
-// Package progress is the small interface through which abkit's library packages report progress
-// on long work. Libraries never draw anything: the command line decides whether a bar is shown
-// (only on a terminal, and not with --no-progress).
+// Package progress is the small interface through which abkit's library packages (ldapsync,
+// sidmap, rtcdb, ...) report progress on long work. It is public so that a program using those
+// libraries can pass its own Reporter in their option structs. Libraries never draw anything:
+// abkit's command line decides whether a bar is shown (only on a terminal, and not with
+// --no-progress).
 package progress
 
 // Reporter receives progress events. Implementations must be safe for concurrent use.
