@@ -4,10 +4,13 @@ GO       ?= go
 BIN      ?= bin/abkit
 FUZZTIME ?= 30s
 
-.PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo clean
+.PHONY: build test test-unit test-integration fuzz fuzz-smoke bench lint demo dist man clean
+
+# The binary says which commit it is (abkit --version) even where GOFLAGS has -buildvcs=false.
+STAMP = -X github.com/abkit/abkit/internal/cli.commit=$(shell git rev-parse HEAD 2>/dev/null)
 
 build:
-	$(GO) build -o $(BIN) ./cmd/abkit
+	$(GO) build -ldflags "$(STAMP)" -o $(BIN) ./cmd/abkit
 
 # Everything CI runs: lint, the test servers (slapd, Samba), unit and integration tests, fuzz smoke.
 test: lint
@@ -38,9 +41,18 @@ lint:
 	$(GO) vet ./...
 	bash scripts/staticcheck.sh
 
+# Release archives for windows/linux/darwin x amd64/arm64 in dist/, version stamped, with man
+# pages, completions and SHA-256 sums (VERSION=v1.2.3 to name the release; see scripts/dist.sh).
+dist:
+	bash scripts/dist.sh
+
+# Man pages and shell completions from the command tree, into out/man and out/completions.
+man:
+	$(GO) run ./internal/cli/gendocs -man out/man -completions out/completions
+
 # The main job on the committed sample data, no server needed.
 demo: build
 	bash scripts/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

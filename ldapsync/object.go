@@ -213,17 +213,6 @@ var objectFieldNames = [numObjectFields]string{
 	fieldObjectClass: AttrObjectClass,
 }
 
-// objectFieldsByLower maps the lower-case attribute names of the decoded fields to their numbers.
-var objectFieldsByLower = func() map[string]int {
-	m := make(map[string]int, numObjectFields)
-	for f, n := range objectFieldNames {
-		if f != 0 {
-			m[strings.ToLower(n)] = f
-		}
-	}
-	return m
-}()
-
 // objectFieldOf returns the field number of an attribute name in any case, 0 for others,
 // without allocating.
 func objectFieldOf(name string) int {

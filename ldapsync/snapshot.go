@@ -1,69 +1,102 @@
 package ldapsync
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
-	"slices"
 	"strings"
 
+	"github.com/abkit/abkit/internal/ldif"
 	"github.com/go-ldap/ldap/v3"
-	"github.com/go-ldap/ldif"
 )
 
-// LDIFError reports an LDIF file that cannot be read as a snapshot, positioned by file and line.
-type LDIFError struct {
-	Path string // file name ("" when read from a stream)
-	Line int    // 1-based line of the offending line, or of the record's first line
-	Msg  string
+// LDIFError is a record of an LDIF file that cannot be read, positioned by file and line (and
+// DN once known). It is the error type of the project's one LDIF codec (internal/ldif).
+type LDIFError = ldif.Error
+
+// ReadOptions say what a snapshot reader does with a record it cannot take.
+type ReadOptions struct {
+	// Strict ends the read at the first such record, with its *LDIFError. Otherwise (the
+	// default) the record is skipped and reported in the source's ReadReport.
+	Strict bool
 }
 
-func (e *LDIFError) Error() string {
-	if e.Path == "" {
-		return fmt.Sprintf("ldapsync: LDIF line %d: %s", e.Line, e.Msg)
+// maxProblems bounds the skipped records a ReadReport lists (all are counted).
+const maxProblems = 1000
+
+// ReadReport is what reading an LDIF snapshot skipped: records that cannot be read, change
+// records other than "changetype: add", second records of a DN (compared case-insensitively),
+// and search references (ldapsearch output without -LLL), which are not an error.
+type ReadReport struct {
+	Path       string       `json:"path"`
+	Skipped    int          `json:"skipped"`              // records skipped as unreadable
+	Problems   []*LDIFError `json:"problems,omitempty"`   // the first maxProblems of them, in file order
+	References int          `json:"references,omitempty"` // search references skipped
+	// Refused is, in strict mode, the record that ended a search of a streamed snapshot.
+	Refused *LDIFError   `json:"refused,omitempty"`
+	lines   map[int]bool // lines of Problems, so that a second search adds nothing
+}
+
+// Partial reports whether records were skipped: the forest was read only in part.
+func (r *ReadReport) Partial() bool { return r.Skipped > 0 }
+
+// add records a skipped record once.
+func (r *ReadReport) add(e *LDIFError) {
+	if r.lines[e.Line] {
+		return
 	}
-	return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	if r.lines == nil {
+		r.lines = map[int]bool{}
+	}
+	r.lines[e.Line] = true
+	r.Skipped++
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, e)
+	}
 }
 
-// BadInput marks an unreadable snapshot as bad input.
-func (e *LDIFError) BadInput() bool { return true }
-
-// maxLDIFLine bounds one physical line of a snapshot (a large thumbnailPhoto is about 140 kB
-// of base64); longer lines are reported rather than buffered without limit.
-const maxLDIFLine = 16 << 20
+// Reporter is implemented by sources read from LDIF files: what their reading skipped so far.
+type Reporter interface {
+	ReadReport() ReadReport
+}
 
 // Snapshot is a forest read from an LDIF file: an export written by abkit (ldap export -o
-// ldif), by ldifde, or by ldapsearch -LLL. It is read once by OpenSnapshot and held in memory
-// (about twice the file's size); searches evaluate their filter in memory with Active Directory
-// semantics (see Search). Snapshots are read-only.
+// ldif), by ldifde, or by ldapsearch with or without -LLL (see internal/ldif for the shapes
+// read). It is read once by OpenSnapshot and held in memory (each value once, plus the
+// entries); searches evaluate their filter in memory with Active Directory semantics (see
+// Search). Snapshots are read-only.
 type Snapshot struct {
 	name, path, base string
 	entries          []*ldap.Entry
 	normDNs          []string // normalized DNs, for base scoping
+	report           ReadReport
 }
 
-var _ Source = (*Snapshot)(nil)
+var (
+	_ Source   = (*Snapshot)(nil)
+	_ Reporter = (*Snapshot)(nil)
+)
 
-// OpenSnapshot reads the LDIF file at path. base is the default search base ("" = every
-// entry). Syntax errors name the file and line; change records other than "changetype: add"
-// (which ldifde writes) and file-URL values ("attr:< file://...") are refused.
+// OpenSnapshot reads the LDIF file at path, skipping (and reporting) records it cannot take.
+// base is the default search base ("" = every entry).
 func OpenSnapshot(name, path, base string) (*Snapshot, error) {
+	return OpenSnapshotWith(name, path, base, ReadOptions{})
+}
+
+// OpenSnapshotWith is OpenSnapshot with options. Errors name the file and line; change records
+// other than "changetype: add" (which ldifde writes), file-URL values ("attr:< file://...") and
+// second records of a DN are refused: skipped and reported in ReadReport, or with opt.Strict
+// the read's error.
+func OpenSnapshotWith(name, path, base string, opt ReadOptions) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ldapsync: snapshot %s: %w", name, err)
 	}
 	defer f.Close()
-	s, err := ReadSnapshot(name, f, base)
-	var le *LDIFError
-	if errors.As(err, &le) {
-		le.Path = path
-	}
+	s, err := readSnapshot(name, path, f, base, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +106,73 @@ func OpenSnapshot(name, path, base string) (*Snapshot, error) {
 
 // ReadSnapshot is OpenSnapshot over a stream; errors carry line numbers but no file name.
 func ReadSnapshot(name string, r io.Reader, base string) (*Snapshot, error) {
-	s := &Snapshot{name: name, base: base}
-	for e, err := range readLDIF(r) {
+	return readSnapshot(name, "", r, base, ReadOptions{})
+}
+
+// readSnapshot reads every entry of an LDIF stream.
+func readSnapshot(name, path string, r io.Reader, base string, opt ReadOptions) (*Snapshot, error) {
+	s := &Snapshot{name: name, base: base, report: ReadReport{Path: path}}
+	first := map[uint64]int{} // DN key (dnKey) -> line of its record
+	sc := ldif.NewScanner(r, ldif.Options{Path: path})
+	for {
+		rec, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return s, nil
+		}
+		le, err := snapshotRecordError(path, rec, err)
 		if err != nil {
 			return nil, err
 		}
-		s.entries = append(s.entries, e)
-		s.normDNs = append(s.normDNs, normalizeDN(e.DN))
+		if le == nil && rec.Kind == ldif.Reference {
+			s.report.References++
+			continue
+		}
+		if le == nil && rec.Kind == ldif.Result {
+			continue
+		}
+		var key uint64
+		if le == nil {
+			key = dnKey(rec.DN)
+			if line, dup := first[key]; dup {
+				le = &LDIFError{Path: path, Line: rec.Line, DN: rec.DN, Msg: duplicateMsg(line)}
+			}
+		}
+		if le != nil {
+			if opt.Strict {
+				return nil, le
+			}
+			s.report.add(le)
+			continue
+		}
+		first[key] = rec.Line
+		s.entries = append(s.entries, rec.Entry())
+		s.normDNs = append(s.normDNs, normalizeDN(rec.DN))
 	}
-	return s, nil
 }
+
+// snapshotRecordError returns what the snapshot readers make of the result of Scanner.Next: a
+// record to skip (unreadable, or a change record), or an error that ends the read.
+func snapshotRecordError(path string, rec *ldif.Record, err error) (*LDIFError, error) {
+	var le *LDIFError
+	switch {
+	case errors.As(err, &le):
+		return le, nil
+	case err != nil:
+		return nil, fmt.Errorf("ldapsync: %w", err)
+	case rec.Kind == ldif.Modify || rec.Kind == ldif.Delete || rec.Kind == ldif.ModDN:
+		return &LDIFError{Path: path, Line: rec.Line, DN: rec.DN,
+			Msg: fmt.Sprintf("changetype: %s record in a snapshot; only entries and changetype: add are accepted", rec.ChangeType)}, nil
+	}
+	return nil, nil
+}
+
+// duplicateMsg describes the second record of a DN first seen on line first.
+func duplicateMsg(first int) string {
+	return fmt.Sprintf("duplicate DN: the entry of line %d again (DNs compare case-insensitively); the first is kept", first)
+}
+
+// ReadReport returns what reading the snapshot skipped.
+func (s *Snapshot) ReadReport() ReadReport { return s.report }
 
 // Name returns the forest's name.
 func (s *Snapshot) Name() string { return s.name }
@@ -241,297 +331,14 @@ func underBase(dn, base string) bool {
 	return strings.HasSuffix(dn, ","+base)
 }
 
-// ldifRecord is one record of an LDIF file: its unfolded lines and where each starts.
-type ldifRecord struct {
-	lines    []string
-	lineNums []int
-}
-
-// readLDIF streams the content records of an LDIF file as entries. The file is split into
-// records here (so that errors can name a line) and each record is parsed by go-ldap/ldif.
-func readLDIF(r io.Reader) iter.Seq2[*ldap.Entry, error] {
-	return func(yield func(*ldap.Entry, error) bool) {
-		first := true
-		for rec, err := range ldifRecords(r) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if first && strings.HasPrefix(strings.ToLower(rec.lines[0]), "version:") {
-				if v := strings.TrimSpace(rec.lines[0][len("version:"):]); v != "1" {
-					yield(nil, &LDIFError{Line: rec.lineNums[0], Msg: fmt.Sprintf("LDIF version %q, want 1", v)})
-					return
-				}
-				rec.lines, rec.lineNums = rec.lines[1:], rec.lineNums[1:]
-				if len(rec.lines) == 0 {
-					first = false
-					continue
-				}
-			}
-			first = false
-			e, err := parseRecord(rec)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
-}
-
-// ldifRecords splits an LDIF stream into records: unfolds continuation lines, drops comments,
-// accepts LF and CRLF line ends, and refuses file-URL values.
-func ldifRecords(r io.Reader) iter.Seq2[ldifRecord, error] {
-	return func(yield func(ldifRecord, error) bool) {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 0, 64<<10), maxLDIFLine)
-		var rec ldifRecord
-		inComment := false
-		n := 0
-		flush := func() bool {
-			if len(rec.lines) == 0 {
-				return true
-			}
-			for i, l := range rec.lines {
-				if urlValue(l) {
-					return yield(rec, &LDIFError{Line: rec.lineNums[i], Msg: "file-URL values (attr:< ...) are not accepted in snapshots"})
-				}
-			}
-			ok := yield(rec, nil)
-			rec = ldifRecord{}
-			return ok
-		}
-		for sc.Scan() {
-			n++
-			line := strings.TrimSuffix(sc.Text(), "\r")
-			switch {
-			case line == "":
-				inComment = false
-				if !flush() {
-					return
-				}
-			case line[0] == '#':
-				inComment = true
-			case line[0] == ' ':
-				if inComment {
-					continue
-				}
-				if len(rec.lines) == 0 {
-					yield(rec, &LDIFError{Line: n, Msg: "continuation line (leading space) without a line to continue"})
-					return
-				}
-				rec.lines[len(rec.lines)-1] += line[1:]
-			default:
-				inComment = false
-				rec.lines = append(rec.lines, line)
-				rec.lineNums = append(rec.lineNums, n)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				yield(rec, &LDIFError{Line: n + 1, Msg: fmt.Sprintf("line longer than %d bytes", maxLDIFLine)})
-			} else {
-				yield(rec, &LDIFError{Line: n + 1, Msg: err.Error()})
-			}
-			return
-		}
-		flush()
-	}
-}
-
-// urlValue reports whether an unfolded LDIF line has a URL value (attr:< url).
-func urlValue(line string) bool {
-	i := strings.IndexByte(line, ':')
-	return i > 0 && i+1 < len(line) && line[i+1] == '<'
-}
-
-// parseRecord parses one record with go-ldap/ldif. Content records and "changetype: add"
-// records (ldifde's form) become entries; other change records are refused.
-func parseRecord(rec ldifRecord) (*ldap.Entry, error) {
-	// Controls and a changetype anywhere but first are not snapshot material, and go-ldap/ldif
-	// would read such lines as attributes that cannot be written back.
-	for i, l := range rec.lines[1:] {
-		name, value, _ := strings.Cut(l, ":")
-		switch strings.ToLower(name) {
-		case "control":
-			return nil, &LDIFError{Line: rec.lineNums[i+1], Msg: "controls are not accepted in snapshots"}
-		case "changetype":
-			if i != 0 || strings.TrimSpace(value) == "" {
-				return nil, &LDIFError{Line: rec.lineNums[i+1], Msg: "changetype must directly follow dn: and name a change type"}
-			}
-		}
-	}
-	var sb strings.Builder
-	for _, l := range rec.lines {
-		sb.WriteString(l)
-		sb.WriteByte('\n')
-	}
-	parsed, err := ldif.Parse(sb.String())
-	if err != nil {
-		line, msg := locateLDIFError(rec, err)
-		return nil, &LDIFError{Line: line, Msg: msg}
-	}
-	if len(parsed.Entries) != 1 {
-		return nil, &LDIFError{Line: rec.lineNums[0], Msg: "record does not hold exactly one entry"}
-	}
-	switch pe := parsed.Entries[0]; {
-	case pe.Entry != nil:
-		fileOrder(rec, pe.Entry.Attributes)
-		return pe.Entry, nil
-	case pe.Add != nil:
-		e := &ldap.Entry{DN: pe.Add.DN}
-		for _, a := range pe.Add.Attributes {
-			e.Attributes = append(e.Attributes, ldap.NewEntryAttribute(a.Type, a.Vals))
-		}
-		fileOrder(rec, e.Attributes)
-		return e, nil
-	}
-	return nil, &LDIFError{Line: rec.lineNums[0], Msg: "change record (modify, delete or moddn) in a snapshot; only entries and changetype: add are accepted"}
-}
-
-// fileOrder sorts attrs in the order their names first appear in the record (go-ldap/ldif
-// returns them sorted or in map order), so that a snapshot keeps the file's order.
-func fileOrder(rec ldifRecord, attrs []*ldap.EntryAttribute) {
-	pos := make(map[string]int, len(rec.lines))
-	for i, l := range rec.lines {
-		if c := strings.IndexByte(l, ':'); c > 0 {
-			name := strings.ToLower(l[:c])
-			if _, seen := pos[name]; !seen {
-				pos[name] = i
-			}
-		}
-	}
-	slices.SortStableFunc(attrs, func(a, b *ldap.EntryAttribute) int {
-		return pos[strings.ToLower(a.Name)] - pos[strings.ToLower(b.Name)]
-	})
-}
-
-// locateLDIFError finds the line of a record that go-ldap/ldif refused (it reports the line
-// after the record): the first line without "attr:" or with bad base64, else the record's
-// first line.
-func locateLDIFError(rec ldifRecord, err error) (int, string) {
-	msg := err.Error()
-	var pe *ldif.ParseError
-	if errors.As(err, &pe) {
-		msg = pe.Message
-	}
-	for i, l := range rec.lines {
-		colon := strings.IndexByte(l, ':')
-		if colon <= 0 {
-			return rec.lineNums[i], fmt.Sprintf("%s (line %q has no attribute name and colon)", msg, truncate(l, 40))
-		}
-		if colon+1 < len(l) && l[colon+1] == ':' {
-			if _, err := base64.StdEncoding.DecodeString(strings.TrimSpace(l[colon+2:])); err != nil {
-				return rec.lineNums[i], fmt.Sprintf("bad base64 value for %s: %v", l[:colon], err)
-			}
-		}
-	}
-	return rec.lineNums[0], msg
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
-// LDIFWriter writes entries as LDIF that OpenSnapshot (and ldapadd) read back identically:
-// values that are not safe strings (binary SIDs and GUIDs, non-ASCII text, leading or trailing
-// spaces) are base64-encoded with "::", and lines are folded at 76 columns.
-type LDIFWriter struct {
-	w   *bufio.Writer
-	buf []byte
-}
-
-// NewLDIFWriter returns a writer over w. Call Flush when done.
-func NewLDIFWriter(w io.Writer) *LDIFWriter {
-	return &LDIFWriter{w: bufio.NewWriterSize(w, 64<<10)}
-}
-
-// Write writes one entry followed by a blank line.
-func (lw *LDIFWriter) Write(e *ldap.Entry) error {
-	b := lw.buf[:0]
-	b = appendLDIFLine(b, "dn", []byte(e.DN))
-	for _, a := range e.Attributes {
-		for _, v := range a.ByteValues {
-			b = appendLDIFLine(b, a.Name, v)
-		}
-	}
-	b = append(b, '\n')
-	lw.buf = b
-	_, err := lw.w.Write(b)
-	return err
-}
-
-// Flush writes buffered data to the underlying writer.
-func (lw *LDIFWriter) Flush() error { return lw.w.Flush() }
-
-// WriteSnapshot writes entries as an LDIF snapshot (see LDIFWriter).
+// WriteSnapshot writes entries as an LDIF snapshot that OpenSnapshot (and ldapadd) read back
+// identically (see internal/ldif.Writer).
 func WriteSnapshot(w io.Writer, entries []*ldap.Entry) error {
-	lw := NewLDIFWriter(w)
+	lw := ldif.NewWriter(w)
 	for _, e := range entries {
-		if err := lw.Write(e); err != nil {
+		if err := lw.WriteEntry(e); err != nil {
 			return err
 		}
 	}
 	return lw.Flush()
-}
-
-const ldifFoldWidth = 76
-
-// appendLDIFLine appends "name: value" or "name:: base64", folded, with a newline.
-func appendLDIFLine(b []byte, name string, v []byte) []byte {
-	start := len(b)
-	b = append(b, name...)
-	if safeLDIFString(v) {
-		b = append(b, ": "...)
-		b = append(b, v...)
-	} else {
-		b = append(b, ":: "...)
-		b = base64.StdEncoding.AppendEncode(b, v)
-	}
-	if len(b)-start > ldifFoldWidth {
-		b = foldLDIF(b, start)
-	}
-	return append(b, '\n')
-}
-
-// foldLDIF folds the line that starts at b[start:] into 76-column pieces, continuation lines
-// starting with one space. It folds on bytes, as RFC 2849 allows (the reader joins them back).
-func foldLDIF(b []byte, start int) []byte {
-	line := bytes.Clone(b[start:])
-	b = b[:start]
-	b = append(b, line[:ldifFoldWidth]...)
-	for rest := line[ldifFoldWidth:]; len(rest) > 0; {
-		n := min(len(rest), ldifFoldWidth-1)
-		b = append(b, '\n', ' ')
-		b = append(b, rest[:n]...)
-		rest = rest[n:]
-	}
-	return b
-}
-
-// safeLDIFString reports whether v can be written as a plain LDIF value (RFC 2849 SAFE-STRING,
-// and no trailing space, which readers may strip). Empty values are written as "name:: ",
-// since go-ldap/ldif refuses "name:" with nothing after it.
-func safeLDIFString(v []byte) bool {
-	if len(v) == 0 {
-		return false
-	}
-	switch v[0] {
-	case ' ', ':', '<':
-		return false
-	}
-	if v[len(v)-1] == ' ' {
-		return false
-	}
-	for _, c := range v {
-		if c == 0 || c == '\n' || c == '\r' || c > 127 {
-			return false
-		}
-	}
-	return true
 }

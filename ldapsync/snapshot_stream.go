@@ -7,7 +7,6 @@ package ldapsync
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/abkit/abkit/internal/ldif"
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
@@ -25,24 +26,46 @@ import (
 // StreamSnapshot is a read-only Source over an LDIF file that holds nothing in memory: every
 // search reads the file again, splits it into blocks of whole records, parses the blocks on all
 // cores (keeping only the attributes the search asks for and its filter needs) and yields the
-// matching objects in file order. Filters are evaluated as Snapshot evaluates them. It accepts
-// the same LDIF as Snapshot: content records and "changetype: add" records, LF or CRLF, folded
-// lines, base64 values; comments; file-URL values and other change records are refused.
+// matching objects in file order. Filters are evaluated as Snapshot evaluates them, and it reads
+// and skips the same records as Snapshot (see OpenSnapshotWith); what its searches skipped is in
+// ReadReport.
 type StreamSnapshot struct {
 	name, path, base string
+	opt              ReadOptions
+	mu               sync.Mutex
+	report           ReadReport
 }
 
-var _ Source = (*StreamSnapshot)(nil)
+var (
+	_ Source   = (*StreamSnapshot)(nil)
+	_ Reporter = (*StreamSnapshot)(nil)
+)
 
 // OpenStreamSnapshot checks that the LDIF file at path can be opened and returns a streaming
 // source over it. base is the default search base ("" = every entry).
 func OpenStreamSnapshot(name, path, base string) (*StreamSnapshot, error) {
+	return OpenStreamSnapshotWith(name, path, base, ReadOptions{})
+}
+
+// OpenStreamSnapshotWith is OpenStreamSnapshot with options: with opt.Strict a search ends at
+// the first record it cannot take, with that record's *LDIFError.
+func OpenStreamSnapshotWith(name, path, base string, opt ReadOptions) (*StreamSnapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ldapsync: snapshot %s: %w", name, err)
 	}
 	f.Close()
-	return &StreamSnapshot{name: name, path: path, base: base}, nil
+	return &StreamSnapshot{name: name, path: path, base: base, opt: opt, report: ReadReport{Path: path}}, nil
+}
+
+// ReadReport returns what the searches so far skipped (each record once).
+func (s *StreamSnapshot) ReadReport() ReadReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.report
+	r.Problems = slices.Clone(r.Problems)
+	r.lines = nil
+	return r
 }
 
 // Name returns the forest's name.
@@ -68,8 +91,19 @@ type streamBlock struct {
 // streamResult is what a worker made of one block.
 type streamResult struct {
 	seq  int
-	objs []*Object
+	recs []streamRec
 	err  error
+}
+
+// streamRec is one record of a block: its DN's key and line for the duplicate check, and the
+// object when it is to be yielded, or the problem that skips it.
+type streamRec struct {
+	key  uint64
+	line int
+	dn   string
+	obj  *Object    // nil: not under the base or not matching
+	prob *LDIFError // the record is skipped
+	ref  bool       // a search reference
 }
 
 // Search streams the objects under the request's base that match its filter, in file order.
@@ -104,20 +138,15 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 		for range workers {
 			go func() {
 				defer func() { done <- struct{}{} }()
-				p := streamParser{keep: keep, want: want, trim: len(keep) != len(want), match: match, base: normalizeDN(base), rawBase: base}
-				for k := range keep {
-					if len(k) < len(p.keepLen) {
-						p.keepLen[len(k)] = true
-					}
-				}
+				p := newStreamParser(s.path, keep, want, match, base)
 				for b := range blocks {
-					objs, err := p.block(b)
+					recs, err := p.block(b)
 					select { // the values were copied out: the buffer can be reused
 					case free <- b.data[:0]:
 					default:
 					}
 					select {
-					case results <- streamResult{seq: b.seq, objs: objs, err: err}:
+					case results <- streamResult{seq: b.seq, recs: recs, err: err}:
 					case <-ctx.Done():
 						return
 					}
@@ -133,7 +162,13 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 
 		// Yield in block order; a result that arrives early waits in pending.
 		pending := map[int]streamResult{}
-		next, n := 0, 0
+		first := map[uint64]int{} // DN key -> line of its first record
+		next, n, refs := 0, 0, 0
+		defer func() {
+			s.mu.Lock()
+			s.report.References = max(s.report.References, refs)
+			s.mu.Unlock()
+		}()
 		for r := range results {
 			pending[r.seq] = r
 			for {
@@ -151,13 +186,43 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 					yield(nil, cur.err)
 					return
 				}
-				for _, o := range cur.objs {
+				for _, r := range cur.recs {
+					if r.ref {
+						refs++
+						continue
+					}
+					prob := r.prob
+					if prob == nil {
+						if line, dup := first[r.key]; dup {
+							prob = &LDIFError{Path: s.path, Line: r.line, DN: r.dn, Msg: duplicateMsg(line)}
+						} else {
+							first[r.key] = r.line
+						}
+					}
+					if prob != nil {
+						if s.opt.Strict {
+							s.mu.Lock()
+							if s.report.Refused == nil {
+								s.report.Refused = prob
+							}
+							s.mu.Unlock()
+							yield(nil, prob)
+							return
+						}
+						s.mu.Lock()
+						s.report.add(prob)
+						s.mu.Unlock()
+						continue
+					}
+					if r.obj == nil {
+						continue
+					}
 					if req.SizeLimit > 0 && n == req.SizeLimit {
 						yield(nil, sizeLimitError(s.name, base, filter, n))
 						return
 					}
 					n++
-					if !yield(o, nil) {
+					if !yield(r.obj, nil) {
 						return
 					}
 				}
@@ -202,8 +267,8 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- streamBlock, free 
 			// End the block after the last blank line; the rest starts the next block.
 			cut = lastRecordEnd(data)
 			if cut < 0 {
-				if len(data) > maxLDIFLine+streamBlockSize {
-					return &LDIFError{Line: line, Msg: fmt.Sprintf("record longer than %d bytes", maxLDIFLine+streamBlockSize)}
+				if len(data) > ldif.DefaultMaxLine+streamBlockSize {
+					return &LDIFError{Line: line, Msg: fmt.Sprintf("record longer than %d bytes", ldif.DefaultMaxLine+streamBlockSize)}
 				}
 				carry = append(carry[:0], data...)
 				continue
@@ -285,375 +350,110 @@ func streamKeepSet(attrs []string, filter string) (keep, want map[string]bool, e
 	return keep, want, nil
 }
 
-// streamParser parses blocks of records for one search; one per worker. The values of one
-// record are gathered in a scratch buffer and copied out once per record, so that an entry
-// costs a handful of allocations rather than two per value.
+// streamParser parses blocks of records for one search; one per worker. Its scanner's memory
+// (line, values, attributes) is reused from record to record and block to block; each kept
+// record's values are copied once, into its entry.
 type streamParser struct {
-	keep    map[string]bool // parsed; nil: every attribute
-	keepLen [64]bool        // name lengths in keep (longer names are always looked up)
-	want    map[string]bool // returned (keep without the filter's own attributes)
+	sc      *ldif.Scanner
+	path    string
+	keep    map[string]bool // lower-case names parsed; nil: every attribute
+	want    map[string]bool // lower-case names returned (keep without the filter's own)
 	trim    bool            // keep has attributes that want has not
+	byName  map[string]bool // keep by name as spelled (at most maxNames)
 	match   matcher
 	base    string // normalized
 	rawBase string
-
-	lower  []byte               // scratch: the current attribute name in lower case
-	names0 map[string]string    // interned attribute names
-	cache  []*nameInfo          // by line of the record, from the records before
-	byRaw  map[string]*nameInfo // by name as spelled (at most maxNames)
-	pos    int                  // line of the current record (after dn)
-	// The record being parsed.
-	dn      string
-	inRec   bool
-	recLine int
-	names   []string    // attribute names, first spelling seen
-	lnames  []string    // the same in lower case
-	fields  []int       // the same as field numbers (decodeObjectFields)
-	vals    []valueSpan // values in file order
-	scratch []byte      // decoded values back to back
 }
 
-// Sizes of recordMem: records with at most this many kept attributes and values get their
-// entry's slices from one allocation.
-const (
-	recordAttrs  = 16
-	recordValues = 32
-)
+// maxNames bounds the attribute spellings a parser remembers.
+const maxNames = 4096
 
-// recordMem holds one record's entry and object with what they point to, so that a record
-// costs one allocation for all of them (they live and die together).
-type recordMem struct {
-	obj   Object
-	entry ldap.Entry
-	store objectStorage
-	attrs [recordAttrs]ldap.EntryAttribute
-	ptrs  [recordAttrs]*ldap.EntryAttribute
-	strs  [recordValues]string
-	raws  [recordValues][]byte
+func newStreamParser(path string, keep, want map[string]bool, match matcher, base string) *streamParser {
+	p := &streamParser{path: path, keep: keep, want: want, trim: len(keep) != len(want), match: match,
+		base: normalizeDN(base), rawBase: base, byName: map[string]bool{}}
+	p.sc = ldif.NewScanner(nil, ldif.Options{})
+	return p
 }
 
-// valueSpan is one value of the current record: attribute index and where it is in scratch.
-type valueSpan struct {
-	attr       int
-	start, end int
-}
-
-// block parses the records of b and returns the matching objects.
-func (p *streamParser) block(b streamBlock) ([]*Object, error) {
-	var out []*Object
-	data := b.data
-	line := b.line
-	inComment := false
-	p.reset()
-	for len(data) > 0 {
-		// One logical line: a physical line plus its continuation lines.
-		end := bytes.IndexByte(data, '\n')
-		if end < 0 {
-			end = len(data)
+// keepName reports whether an attribute spelled name is parsed.
+func (p *streamParser) keepName(name string) bool {
+	k, ok := p.byName[name]
+	if !ok {
+		k = p.keep[strings.ToLower(name)]
+		if len(p.byName) < maxNames {
+			p.byName[name] = k
 		}
-		phys := bytes.TrimSuffix(data[:end], []byte("\r"))
-		startLine := line
-		rest := data[min(end+1, len(data)):]
-		line++
+	}
+	return k
+}
+
+// block parses the records of b.
+func (p *streamParser) block(b streamBlock) ([]streamRec, error) {
+	opt := ldif.Options{Path: p.path, FirstLine: b.line}
+	if p.keep != nil {
+		opt.Keep = p.keepName
+	}
+	p.sc.ResetBytes(b.data, opt)
+	var out []streamRec
+	for {
+		rec, err := p.sc.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		le, err := snapshotRecordError(p.path, rec, err)
 		switch {
-		case len(phys) == 0:
-			inComment = false
-			if o := p.finish(); o != nil {
-				out = append(out, o)
-			}
-			data = rest
-			continue
-		case phys[0] == '#':
-			inComment = true
-			data = rest
-			continue
-		case phys[0] == ' ':
-			if inComment {
-				data = rest
-				continue
-			}
-			return nil, &LDIFError{Line: startLine, Msg: "continuation line (leading space) without a line to continue"}
-		}
-		inComment = false
-		logical, folded := phys, false
-		for len(rest) > 0 && rest[0] == ' ' {
-			e2 := bytes.IndexByte(rest, '\n')
-			if e2 < 0 {
-				e2 = len(rest)
-			}
-			if !folded {
-				logical, folded = bytes.Clone(phys), true
-			}
-			logical = append(logical, bytes.TrimSuffix(rest[1:e2], []byte("\r"))...)
-			rest = rest[min(e2+1, len(rest)):]
-			line++
-		}
-		data = rest
-		// Like go-ldap/ldif (which Snapshot uses): every trailing CR of the logical line goes.
-		logical = bytes.TrimRight(logical, "\r")
-		if err := p.line(logical, startLine); err != nil {
+		case err != nil:
 			return nil, err
+		case le != nil:
+			out = append(out, streamRec{line: le.Line, prob: le})
+		case rec.Kind == ldif.Reference:
+			out = append(out, streamRec{line: rec.Line, ref: true})
+		case rec.Kind == ldif.Entry:
+			out = append(out, streamRec{key: dnKey(rec.DN), line: rec.Line, dn: rec.DN, obj: p.object(rec)})
 		}
 	}
-	if o := p.finish(); o != nil {
-		out = append(out, o)
-	}
-	return out, nil
 }
 
-func (p *streamParser) reset() {
-	p.inRec, p.pos = false, 0
-	p.names, p.lnames, p.fields, p.vals, p.scratch = p.names[:0], p.lnames[:0], p.fields[:0], p.vals[:0], p.scratch[:0]
-}
-
-// finish ends the current record and returns its object when it is under the base and
-// matches the filter.
-func (p *streamParser) finish() *Object {
-	if !p.inRec {
+// object returns the record's object when it is under the base and matches the filter.
+func (p *streamParser) object(rec *ldif.Record) *Object {
+	if !p.underBase(rec.DN) {
 		return nil
 	}
-	defer p.reset()
-	if !p.underBase(p.dn) {
-		return nil
-	}
-	// One copy of all values as bytes and one as a string; the entry's values are slices of them.
-	arenaB := bytes.Clone(p.scratch)
-	arenaS := string(p.scratch)
-	var countBuf [recordAttrs]int
-	var counts []int
-	var attrs []ldap.EntryAttribute
-	var ptrs []*ldap.EntryAttribute
-	var strs []string
-	var raws [][]byte
-	m := new(recordMem)
-	if len(p.names) <= recordAttrs && len(p.vals) <= recordValues {
-		// The usual record: its slices come with the rest.
-		counts = countBuf[:len(p.names)]
-		attrs, ptrs = m.attrs[:len(p.names)], m.ptrs[:len(p.names)]
-		strs, raws = m.strs[:len(p.vals)], m.raws[:len(p.vals)]
-	} else {
-		counts = make([]int, len(p.names))
-		attrs, ptrs = make([]ldap.EntryAttribute, len(p.names)), make([]*ldap.EntryAttribute, len(p.names))
-		strs, raws = make([]string, len(p.vals)), make([][]byte, len(p.vals))
-	}
-	for _, v := range p.vals {
-		counts[v.attr]++
-	}
-	off := 0
-	for i, n := range p.names {
-		attrs[i] = ldap.EntryAttribute{Name: n, Values: strs[off : off : off+counts[i]], ByteValues: raws[off : off : off+counts[i]]}
-		ptrs[i] = &attrs[i]
-		off += counts[i]
-	}
-	for _, v := range p.vals {
-		a := &attrs[v.attr]
-		a.Values = append(a.Values, arenaS[v.start:v.end])
-		a.ByteValues = append(a.ByteValues, arenaB[v.start:v.end:v.end])
-	}
-	e := &m.entry
-	e.DN, e.Attributes = p.dn, ptrs
+	e := rec.Entry()
 	if !p.match(e) {
 		return nil
 	}
-	fields := p.fields
 	if p.trim {
-		kept, keptFields := e.Attributes[:0], []int(nil)
-		for i, a := range e.Attributes {
-			if p.want[p.lnames[i]] {
+		kept := e.Attributes[:0]
+		for _, a := range e.Attributes {
+			if p.want[strings.ToLower(a.Name)] {
 				kept = append(kept, a)
-				keptFields = append(keptFields, fields[i])
 			}
 		}
-		e.Attributes, fields = kept, keptFields
+		e.Attributes = kept
 	}
-	return objectFromStream(e, fields, m)
+	return ObjectFromEntry(e)
 }
 
-// line handles one logical line of a record.
-func (p *streamParser) line(l []byte, n int) error {
-	colon := bytes.IndexByte(l, ':')
-	if colon <= 0 {
-		return &LDIFError{Line: n, Msg: fmt.Sprintf("want attr: value, got %q", truncate(string(l), 60))}
-	}
-	name := l[:colon]
-	if colon == len(l)-1 {
-		return &LDIFError{Line: n, Msg: fmt.Sprintf("%s: empty value (write %s:: for an empty one)", name, name)}
-	}
-	val := l[colon+1:]
-	b64 := false
-	switch {
-	case len(val) > 0 && val[0] == ':':
-		b64, val = true, val[1:]
-	case len(val) > 0 && val[0] == '<':
-		return &LDIFError{Line: n, Msg: "file-URL values (attr:< ...) are not accepted in snapshots"}
-	}
-	val = bytes.TrimLeft(val, " ")
-	if !p.inRec {
-		if !validAttrName(name) {
-			return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
-		}
-		switch strings.ToLower(string(name)) {
-		case "version":
-			if v := strings.TrimSpace(string(val)); v != "1" {
-				return &LDIFError{Line: n, Msg: fmt.Sprintf("LDIF version %q, want 1", v)}
-			}
-			return nil
-		case "dn":
-			start := len(p.scratch)
-			if err := p.appendValue(val, b64, name, n); err != nil {
-				return err
-			}
-			p.dn = string(p.scratch[start:])
-			p.scratch = p.scratch[:start]
-			p.inRec, p.recLine = true, n
-			return nil
-		}
-		return &LDIFError{Line: n, Msg: "record does not start with dn:"}
-	}
-	ni := p.nameAt(name)
-	if !ni.valid {
-		return &LDIFError{Line: n, Msg: fmt.Sprintf("bad attribute name %q", truncate(string(name), 60))}
-	}
-	if ni.lower == "changetype" {
-		if strings.TrimSpace(string(val)) != "add" {
-			return &LDIFError{Line: p.recLine, Msg: "change record (modify, delete or moddn) in a snapshot; only entries and changetype: add are accepted"}
-		}
-		return nil
-	}
-	if !ni.keep {
-		return nil
-	}
-	idx := -1
-	for i, ln := range p.lnames {
-		if ln == ni.lower {
-			idx = i
+// dnKey is a 64-bit hash of a DN in lower case: the streaming reader's duplicate check keeps
+// these rather than every DN (a collision is about n²/2⁶⁵ likely).
+func dnKey(dn string) uint64 {
+	for i := 0; i < len(dn); i++ {
+		if dn[i] >= 0x80 {
+			dn = strings.ToLower(dn)
 			break
 		}
 	}
-	if idx < 0 {
-		idx = len(p.names)
-		p.names = append(p.names, ni.raw)
-		p.lnames = append(p.lnames, ni.lower)
-		p.fields = append(p.fields, ni.field)
-	}
-	start := len(p.scratch)
-	if err := p.appendValue(val, b64, name, n); err != nil {
-		return err
-	}
-	p.vals = append(p.vals, valueSpan{attr: idx, start: start, end: len(p.scratch)})
-	return nil
-}
-
-// validAttrName reports whether b is an attribute description go-ldap/ldif accepts: a letter
-// then letters, digits, '-' and ';' (options), or a numeric OID.
-func validAttrName(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	if c := b[0]; c >= '0' && c <= '9' {
-		dot := true // no leading dot, no two dots in a row, no trailing dot
-		for _, c := range b {
-			switch {
-			case c >= '0' && c <= '9':
-				dot = false
-			case c == '.' && !dot:
-				dot = true
-			default:
-				return false
-			}
+	h := uint64(14695981039346656037) // FNV-1a
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		return !dot
+		h ^= uint64(c)
+		h *= 1099511628211
 	}
-	for i, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == ';'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// maxNames bounds the attribute names a parser remembers: a file of random names must not
-// fill memory.
-const maxNames = 4096
-
-// nameInfo is what the parser knows about an attribute name as spelled in the file.
-type nameInfo struct {
-	raw, lower string
-	keep       bool
-	valid      bool // a name go-ldap/ldif accepts
-	field      int  // field number (decodeObjectFields), 0 when it does not decode it
-}
-
-// nameAt returns the facts of the attribute name on the current line of the record. Records of
-// one kind list their attributes in the same order, so the answer for the same line of the
-// previous record is tried first, then every name met so far; only a new name is lowered and
-// looked up.
-func (p *streamParser) nameAt(name []byte) *nameInfo {
-	pos := p.pos
-	p.pos++
-	if pos < len(p.cache) && p.cache[pos] != nil && p.cache[pos].raw == string(name) {
-		return p.cache[pos]
-	}
-	ni, ok := p.byRaw[string(name)]
-	if !ok {
-		p.lower = append(p.lower[:0], name...)
-		for i, c := range p.lower {
-			if c >= 'A' && c <= 'Z' {
-				p.lower[i] = c + 32
-			}
-		}
-		ni = &nameInfo{raw: string(name), lower: p.intern(p.lower)}
-		ni.field = objectFieldsByLower[ni.lower]
-		ni.valid = validAttrName(name)
-		ni.keep = p.keep == nil || (len(p.lower) >= len(p.keepLen) || p.keepLen[len(p.lower)]) && p.keep[ni.lower]
-		if p.byRaw == nil {
-			p.byRaw = map[string]*nameInfo{}
-		}
-		if len(p.byRaw) < maxNames {
-			p.byRaw[ni.raw] = ni
-		}
-	}
-	for len(p.cache) <= pos {
-		p.cache = append(p.cache, nil)
-	}
-	p.cache[pos] = ni
-	return ni
-}
-
-// intern returns b as a string, allocating only the first time: attribute names repeat in
-// every record.
-func (p *streamParser) intern(b []byte) string {
-	if s, ok := p.names0[string(b)]; ok {
-		return s
-	}
-	if p.names0 == nil {
-		p.names0 = map[string]string{}
-	}
-	s := string(b)
-	if len(p.names0) < maxNames {
-		p.names0[s] = s
-	}
-	return s
-}
-
-// appendValue appends val, base64-decoded when b64, to the scratch buffer.
-func (p *streamParser) appendValue(val []byte, b64 bool, name []byte, n int) error {
-	if !b64 {
-		p.scratch = append(p.scratch, val...)
-		return nil
-	}
-	start := len(p.scratch)
-	p.scratch = slices.Grow(p.scratch, base64.StdEncoding.DecodedLen(len(val)))
-	k, err := base64.StdEncoding.Decode(p.scratch[start:start+base64.StdEncoding.DecodedLen(len(val))], val)
-	if err != nil {
-		p.scratch = p.scratch[:start]
-		return &LDIFError{Line: n, Msg: fmt.Sprintf("%s: bad base64 value", name)}
-	}
-	p.scratch = p.scratch[:start+k]
-	return nil
+	return h
 }
 
 // underBase reports whether dn is the search base or below it: a case-insensitive suffix check
@@ -668,21 +468,4 @@ func (p *streamParser) underBase(dn string) bool {
 		}
 	}
 	return underBase(normalizeDN(dn), p.base)
-}
-
-// objectFromStream decodes an entry of the streaming reader into an Object as ObjectFromEntry
-// does (a test holds them to it), using the field numbers the parser already has for the
-// attributes. The object and what it points to live in m.
-func objectFromStream(e *ldap.Entry, fields []int, m *recordMem) *Object {
-	var byField objectFieldAttrs
-	o := &m.obj
-	*o = Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
-	for i, a := range e.Attributes {
-		o.Raw[a.Name] = a.ByteValues
-		if f := fields[i]; f != 0 && byField[f] == nil {
-			byField[f] = a
-		}
-	}
-	decodeObjectFields(o, &byField, &m.store)
-	return o
 }

@@ -1,6 +1,7 @@
 package ldapsync
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // render prints objects with their raw attributes, sorted, for comparisons.
@@ -141,21 +144,24 @@ func TestStreamSnapshotBlocks(t *testing.T) {
 	}
 }
 
+// TestStreamSnapshotErrors: a record that cannot be read is skipped and reported with file and
+// line, the records around it are read; in strict mode it ends the search with that error.
 func TestStreamSnapshotErrors(t *testing.T) {
 	tests := []struct{ name, text, want string }{
-		{"bad base64", "dn: cn=a,dc=x\nobjectGUID:: !!!\n", "bad.ldif:5: objectGUID: bad base64"},
-		{"url value", "dn: cn=a,dc=x\njpegPhoto:< file:///etc/passwd\n", "file-URL"},
-		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nadd: cn\ncn: b\n", "change record"},
+		{"bad base64", "dn: cn=a,dc=x\nobjectGUID:: !!!\n", "bad.ldif:5: bad base64 value of objectGUID"},
+		{"url value", "dn: cn=a,dc=x\njpegPhoto:< file:///etc/passwd\n", "bad.ldif:5: URL values"},
+		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nadd: cn\ncn: b\n-\n", "bad.ldif:4: changetype: modify record"},
 		{"no colon", "dn: cn=a,dc=x\nobjectClass user\n", "bad.ldif:5:"},
 		{"no dn", "objectClass: user\n", "does not start with dn"},
 		{"orphan continuation", " folded\n", "continuation"},
+		{"duplicate DN", "dn: CN=OK,dc=x\nobjectClass: user\n", "bad.ldif:4: duplicate DN: the entry of line 1 again"},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(t.TempDir(), "bad.ldif")
-		if err := os.WriteFile(path, []byte("dn: cn=ok,dc=x\nobjectClass: user\n\n"+tt.text), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte("dn: cn=ok,dc=x\nobjectClass: user\n\n"+tt.text+"\ndn: cn=last,dc=x\nobjectClass: user\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, _ := OpenStreamSnapshot("f", path, "")
+		s, _ := OpenStreamSnapshotWith("f", path, "", ReadOptions{Strict: true})
 		var err error
 		for _, e := range s.Search(context.Background(), SearchRequest{Filter: "(objectClass=*)"}) {
 			if e != nil {
@@ -163,7 +169,20 @@ func TestStreamSnapshotErrors(t *testing.T) {
 			}
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: err %v, want %q and the path", tt.name, err, tt.want)
+			t.Errorf("%s strict: err %v, want %q and the path", tt.name, err, tt.want)
+		}
+		s, _ = OpenStreamSnapshot("f", path, "")
+		var dns []string
+		for o, err := range s.Search(context.Background(), SearchRequest{Filter: "(objectClass=*)"}) {
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			dns = append(dns, o.DN)
+		}
+		rep := s.ReadReport()
+		if strings.Join(dns, ";") != "cn=ok,dc=x;cn=last,dc=x" || rep.Skipped != 1 || !rep.Partial() ||
+			!strings.Contains(rep.Problems[0].Error(), tt.want) {
+			t.Errorf("%s: read %v, report %+v, want the two good records and the problem %q", tt.name, dns, rep, tt.want)
 		}
 	}
 }
@@ -209,5 +228,55 @@ func FuzzStreamSnapshot(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("stream and snapshot differ on %q:\n%v\n%v", data, got, want)
 		}
+		if sr, fr := stream.ReadReport(), full.ReadReport(); sr.Skipped != fr.Skipped || sr.References != fr.References {
+			t.Errorf("stream and snapshot skip differently on %q:\n%+v\n%+v", data, sr, fr)
+		}
 	})
+}
+
+// BenchmarkStreamSnapshot searches a 20,000-object snapshot (gensnap's shape: users with SIDs,
+// GUIDs, SIP and proxy addresses) with the default filter and attributes, as abkit dupes does.
+func BenchmarkStreamSnapshot(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.ldif")
+	var entries []*ldap.Entry
+	for i := range 20000 {
+		name := fmt.Sprintf("user%06d", i)
+		sid := MustParseSID(fmt.Sprintf("S-1-5-21-1-2-3-%d", 1000+i)).Bytes()
+		entries = append(entries, &ldap.Entry{DN: "cn=" + name + ",ou=Users,dc=x,dc=test", Attributes: []*ldap.EntryAttribute{
+			ldap.NewEntryAttribute("objectClass", []string{"top", "person", "organizationalPerson", "user"}),
+			ldap.NewEntryAttribute("cn", []string{name}), ldap.NewEntryAttribute("sAMAccountName", []string{name}),
+			ldap.NewEntryAttribute("displayName", []string{"User " + name}), ldap.NewEntryAttribute("userAccountControl", []string{"512"}),
+			ldap.NewEntryAttribute("objectSid", []string{string(sid)}), ldap.NewEntryAttribute("objectGUID", []string{string(sid[8:24])}),
+			ldap.NewEntryAttribute("msRTCSIP-PrimaryUserAddress", []string{"sip:" + name + "@contoso.com"}),
+			ldap.NewEntryAttribute("msRTCSIP-UserEnabled", []string{"TRUE"}),
+			ldap.NewEntryAttribute("proxyAddresses", []string{"SMTP:" + name + "@contoso.com", "sip:" + name + "@contoso.com"}),
+			ldap.NewEntryAttribute("telephoneNumber", []string{"+1 425 555 0100"}),
+			ldap.NewEntryAttribute("description", []string{"a description that no search asks for, long enough to be folded by the writer at 76 columns"}),
+		}})
+	}
+	var buf bytes.Buffer
+	if err := WriteSnapshot(&buf, entries); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, err := OpenStreamSnapshot("bench", path, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for _, err := range s.Search(context.Background(), SearchRequest{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != len(entries) {
+			b.Fatalf("%d objects", n)
+		}
+	}
 }

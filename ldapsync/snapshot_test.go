@@ -217,17 +217,18 @@ func TestSnapshotLdapsearchAndErrors(t *testing.T) {
 		line          int
 		want          string
 	}{
-		{"no colon", "dn: cn=a,dc=x\ncn: a\nthis line is broken\n\n", 3, "no attribute name"},
+		{"no colon", "dn: cn=a,dc=x\ncn: a\nthis line is broken\n\n", 3, "want attr: value"},
 		{"bad base64", "dn: cn=a,dc=x\ncn: a\n\ndn: cn=b,dc=x\nobjectSid:: !!!!\n", 5, "bad base64"},
 		{"missing dn", "dn: cn=a,dc=x\ncn: a\n\ncn: b\nsn: b\n", 4, "dn"},
-		{"url value", "dn: cn=a,dc=x\ncn:< file:///etc/passwd\n", 2, "file-URL"},
-		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nreplace: cn\ncn: b\n-\n", 1, "change record"},
+		{"url value", "dn: cn=a,dc=x\ncn:< file:///etc/passwd\n", 2, "URL values"},
+		{"modify record", "dn: cn=a,dc=x\nchangetype: modify\nreplace: cn\ncn: b\n-\n", 1, "changetype: modify record"},
 		{"continuation first", " cn: a\n", 1, "continuation"},
 		{"bad version", "version: 2\n\ndn: cn=a,dc=x\ncn: a\n", 1, "version"},
+		{"duplicate DN", "dn: cn=a,dc=x\ncn: a\n\ndn: CN=A,DC=X\ncn: b\n", 4, "duplicate DN: the entry of line 1 again"},
 	}
 	for _, tt := range tests {
-		path := writeFile(t, "bad.ldif", tt.content)
-		_, err := OpenSnapshot("bad", path, "")
+		path := writeFile(t, "bad.ldif", tt.content+"\ndn: cn=good,dc=x\ncn: good\n")
+		_, err := OpenSnapshotWith("bad", path, "", ReadOptions{Strict: true})
 		var le *LDIFError
 		if !errors.As(err, &le) {
 			t.Errorf("%s: err = %v, want *LDIFError", tt.name, err)
@@ -235,6 +236,15 @@ func TestSnapshotLdapsearchAndErrors(t *testing.T) {
 		}
 		if le.Line != tt.line || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), path+":") {
 			t.Errorf("%s: %v (line %d), want line %d containing %q", tt.name, err, le.Line, tt.line, tt.want)
+		}
+		// Not strict: the record is skipped and reported, the others are read.
+		s, err := OpenSnapshot("bad", path, "")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		rep := s.ReadReport()
+		if rep.Skipped != 1 || rep.Problems[0].Line != tt.line || s.entries[len(s.entries)-1].DN != "cn=good,dc=x" {
+			t.Errorf("%s: report %+v, %d entries", tt.name, rep, s.Len())
 		}
 	}
 }

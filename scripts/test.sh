@@ -40,6 +40,13 @@ if [ -f scripts/ensure-chromium.sh ]; then
   bash scripts/ensure-chromium.sh || { echo "!! chromium could not be installed" >&2; [ "${CI:-}" != "true" ] || exit 1; }
 fi
 
+# Windows: compile the Windows-only code and build the release archive of one cross target with
+# scripts/dist.sh (version stamp checked), a fast stand-in for the full `make dist`.
+echo "== GOOS=windows go vet ./..."
+GOOS=windows go vet ./...
+echo "== dist check: windows/amd64"
+VERSION=ci-check TARGETS=windows/amd64 DIST_DIR="$state/dist" bash scripts/dist.sh
+
 # The race detector (-race below) needs cgo, hence a C compiler (Debian packages gcc, libc6-dev).
 if ! command -v gcc >/dev/null; then
   echo "== installing gcc (the race detector needs cgo)"

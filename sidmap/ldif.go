@@ -1,14 +1,15 @@
 package sidmap
 
 import (
-	"bufio"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/abkit/abkit/internal/ldif"
 )
 
-// maxLDIFLine bounds one physical line of a change LDIF.
+// maxLDIFLine bounds one logical line of a change LDIF.
 const maxLDIFLine = 1 << 20
 
 // item is one entry's conditional change: for every attribute, the values expected now (Old)
@@ -27,231 +28,80 @@ func (it item) reversed() item {
 	return r
 }
 
-// writeChangeLDIF writes items as LDIF change records (RFC 2849): for each attribute a delete of
-// the expected values, then an add of the new ones, so that ldapmodify applies them under the
-// same conditions as Apply. Values that are not safe strings (SIDs always) are base64.
+// writeChangeLDIF writes items as LDIF change records (RFC 2849, with the project's one LDIF
+// writer): for each attribute a delete of the expected values, then an add of the new ones, so
+// that ldapmodify applies them under the same conditions as Apply.
 func writeChangeLDIF(w io.Writer, comment string, items []item) error {
-	bw := bufio.NewWriter(w)
-	for _, line := range strings.Split(comment, "\n") {
-		fmt.Fprintf(bw, "# %s\n", line)
-	}
-	bw.WriteString("version: 1\n")
+	lw := ldif.NewWriter(w)
+	lw.Header(comment)
 	for _, it := range items {
-		bw.WriteString("\n")
-		writeLDIFLine(bw, "dn", []byte(it.dn))
-		bw.WriteString("changetype: modify\n")
-		for _, c := range it.changes {
-			if len(c.Old) > 0 {
-				bw.WriteString("delete: " + c.Attr + "\n")
-				for _, v := range c.Old {
-					writeLDIFLine(bw, c.Attr, v)
-				}
-				bw.WriteString("-\n")
-			}
-			if len(c.New) > 0 {
-				bw.WriteString("add: " + c.Attr + "\n")
-				for _, v := range c.New {
-					writeLDIFLine(bw, c.Attr, v)
-				}
-				bw.WriteString("-\n")
-			}
-		}
+		lw.WriteModify(it.request())
 	}
-	return bw.Flush()
-}
-
-func writeLDIFLine(w *bufio.Writer, attr string, v []byte) {
-	if safeString(v) {
-		w.WriteString(attr + ": " + string(v) + "\n")
-		return
-	}
-	w.WriteString(attr + ":: " + base64.StdEncoding.EncodeToString(v) + "\n")
-}
-
-// safeString reports whether v may be written as a plain LDIF value (RFC 2849 SAFE-STRING,
-// printable ASCII, no leading space, colon or '<', no trailing space).
-func safeString(v []byte) bool {
-	if len(v) == 0 {
-		return true
-	}
-	if v[0] == ' ' || v[0] == ':' || v[0] == '<' || v[len(v)-1] == ' ' {
-		return false
-	}
-	for _, c := range v {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
+	return lw.Flush()
 }
 
 // LDIFError reports a change LDIF that cannot be read, with its line number.
-type LDIFError struct {
-	Line   int
-	Reason string
-}
-
-func (e *LDIFError) Error() string { return fmt.Sprintf("sidmap: LDIF line %d: %s", e.Line, e.Reason) }
-
-// BadInput marks an unreadable LDIF as bad input.
-func (e *LDIFError) BadInput() bool { return true }
-
-type ldifLine struct {
-	n    int
-	text string
-}
+type LDIFError = ldif.Error
 
 // readChangeLDIF reads change records in the form writeChangeLDIF writes: changetype modify with
 // add and delete operations carrying explicit values. Replace, delete without values, URL values
-// and other change types are refused, since they are not conditional.
+// and other change types are refused, since they are not conditional; so is any record that
+// cannot be read (a change file is read whole or not at all).
 func readChangeLDIF(r io.Reader) ([]item, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLDIFLine)
-	var (
-		items   []item
-		record  []ldifLine
-		n       int
-		comment bool
-		first   = true
-	)
-	flush := func() error {
-		if len(record) == 0 {
-			return nil
+	sc := ldif.NewScanner(r, ldif.Options{MaxLine: maxLDIFLine})
+	var items []item
+	for {
+		rec, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return items, nil
 		}
-		if first && strings.HasPrefix(record[0].text, "version:") {
-			if v := strings.TrimSpace(record[0].text[len("version:"):]); v != "1" {
-				return &LDIFError{Line: record[0].n, Reason: "version " + v + ", want 1"}
-			}
-			record = record[1:]
-		}
-		first = false
-		if len(record) == 0 {
-			return nil
-		}
-		it, err := parseChangeRecord(record)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		it, err := changeItem(rec)
+		if err != nil {
+			return nil, err
 		}
 		items = append(items, it)
-		record = record[:0]
-		return nil
 	}
-	for sc.Scan() {
-		n++
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		switch {
-		case line == "":
-			comment = false
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		case line[0] == ' ':
-			if comment {
-				continue
-			}
-			if len(record) == 0 {
-				return nil, &LDIFError{Line: n, Reason: "continuation line with nothing to continue"}
-			}
-			record[len(record)-1].text += line[1:]
-		case line[0] == '#':
-			comment = true
-		default:
-			comment = false
-			record = append(record, ldifLine{n: n, text: line})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, &LDIFError{Line: n + 1, Reason: err.Error()}
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
-func parseChangeRecord(lines []ldifLine) (item, error) {
-	attr, val, err := splitLDIFLine(lines[0])
-	if err != nil {
-		return item{}, err
+// changeItem turns a modify record into an item.
+func changeItem(rec *ldif.Record) (item, error) {
+	bad := func(line int, format string, args ...any) (item, error) {
+		return item{}, &LDIFError{Line: line, DN: rec.DN, Msg: fmt.Sprintf(format, args...)}
 	}
-	if !strings.EqualFold(attr, "dn") {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "record does not start with dn:"}
+	if rec.Kind != ldif.Modify {
+		if rec.Kind == ldif.Entry && rec.ChangeType == "" && len(rec.Attrs) == 0 {
+			return bad(rec.Line, "dn without changes")
+		}
+		return bad(rec.Line, "want changetype: modify, got a %s record", rec.Kind)
 	}
-	it := item{dn: string(val)}
-	if len(lines) < 2 {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "dn without changes"}
-	}
-	if a, v, err := splitLDIFLine(lines[1]); err != nil || !strings.EqualFold(a, "changetype") || string(v) != "modify" {
-		return item{}, &LDIFError{Line: lines[1].n, Reason: "want changetype: modify"}
-	}
+	it := item{dn: rec.DN}
 	byAttr := map[string]int{}
-	for i := 2; i < len(lines); {
-		op, name, err := splitLDIFLine(lines[i])
-		if err != nil {
-			return item{}, err
+	for _, m := range rec.Mods {
+		if m.Op != "add" && m.Op != "delete" {
+			return bad(m.Line, "operation %q: only add and delete with values are accepted", m.Op)
 		}
-		if op != "add" && op != "delete" {
-			return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("operation %q: only add and delete with values are accepted", op)}
+		if len(m.Values) == 0 {
+			return bad(m.Line, "%s without values is not conditional", m.Op)
 		}
-		if !validAttrName(string(name)) {
-			return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("bad attribute name %q", name)}
+		values := make([]Value, len(m.Values))
+		for i, v := range m.Values {
+			values[i] = Value(string(v.Value))
 		}
-		start := lines[i].n
-		var values []Value
-		for i++; ; i++ {
-			if i == len(lines) {
-				return item{}, &LDIFError{Line: start, Reason: "operation not closed with -"}
-			}
-			if lines[i].text == "-" {
-				i++
-				break
-			}
-			a, v, err := splitLDIFLine(lines[i])
-			if err != nil {
-				return item{}, err
-			}
-			if !strings.EqualFold(a, string(name)) {
-				return item{}, &LDIFError{Line: lines[i].n, Reason: fmt.Sprintf("value of %s inside the %s of %s", a, op, name)}
-			}
-			values = append(values, Value(v))
-		}
-		if len(values) == 0 {
-			return item{}, &LDIFError{Line: start, Reason: op + " without values is not conditional"}
-		}
-		key := strings.ToLower(string(name))
+		key := strings.ToLower(m.Name)
 		k, ok := byAttr[key]
 		if !ok {
 			k = len(it.changes)
 			byAttr[key] = k
-			it.changes = append(it.changes, AttrChange{Attr: string(name)})
+			it.changes = append(it.changes, AttrChange{Attr: m.Name})
 		}
-		if op == "delete" {
+		if m.Op == "delete" {
 			it.changes[k].Old = append(it.changes[k].Old, values...)
 		} else {
 			it.changes[k].New = append(it.changes[k].New, values...)
 		}
 	}
-	if len(it.changes) == 0 {
-		return item{}, &LDIFError{Line: lines[0].n, Reason: "no changes"}
-	}
 	return it, nil
-}
-
-// splitLDIFLine splits "attr: value" and "attr:: base64"; URL values ("attr:< url") are refused.
-func splitLDIFLine(l ldifLine) (string, []byte, error) {
-	attr, rest, ok := strings.Cut(l.text, ":")
-	if !ok || attr == "" {
-		return "", nil, &LDIFError{Line: l.n, Reason: "want attr: value"}
-	}
-	switch {
-	case strings.HasPrefix(rest, ":"):
-		v, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest[1:]))
-		if err != nil {
-			return "", nil, &LDIFError{Line: l.n, Reason: "bad base64 value of " + attr}
-		}
-		return attr, v, nil
-	case strings.HasPrefix(rest, "<"):
-		return "", nil, &LDIFError{Line: l.n, Reason: "URL values are not accepted"}
-	}
-	return attr, []byte(strings.TrimLeft(rest, " ")), nil
 }

@@ -55,10 +55,10 @@ func TestChangeLDIFRejects(t *testing.T) {
 		line       int
 		want       string
 	}{
-		{"version", "version: 2\n", 1, "version 2"},
+		{"version", "version: 2\n", 1, "version \"2\""},
 		{"no dn", "version: 1\n\nchangetype: modify\n", 3, "does not start with dn"},
 		{"no changes", "dn: cn=a\n", 1, "dn without changes"},
-		{"add record", "dn: cn=a\nchangetype: add\nsn: x\n", 2, "want changetype: modify"},
+		{"add record", "dn: cn=a\nchangetype: add\nsn: x\n", 1, "want changetype: modify"},
 		{"replace", "dn: cn=a\nchangetype: modify\nreplace: sn\nsn: x\n-\n", 3, "only add and delete"},
 		{"delete all", "dn: cn=a\nchangetype: modify\ndelete: sn\n-\n", 3, "not conditional"},
 		{"unclosed", "dn: cn=a\nchangetype: modify\nadd: sn\nsn: x\n", 3, "not closed"},
@@ -66,9 +66,9 @@ func TestChangeLDIFRejects(t *testing.T) {
 		{"url value", "dn: cn=a\nchangetype: modify\nadd: sn\nsn:< file:///etc/passwd\n-\n", 4, "URL values"},
 		{"bad base64", "dn: cn=a\nchangetype: modify\nadd: sn\nsn:: !!\n-\n", 4, "bad base64"},
 		{"bad attribute", "dn: cn=a\nchangetype: modify\nadd: s n\ns n: x\n-\n", 3, "bad attribute name"},
-		{"stray continuation", " x\n", 1, "nothing to continue"},
+		{"stray continuation", " x\n", 1, "without a line to continue"},
 		{"no colon", "dn: cn=a\nchangetype: modify\nadd\n-\n", 3, "want attr: value"},
-		{"long line", "dn: cn=a\nchangetype: modify\nadd: sn\nsn: " + strings.Repeat("x", maxLDIFLine) + "\n-\n", 4, "too long"},
+		{"long line", "dn: cn=a\nchangetype: modify\nadd: sn\nsn: " + strings.Repeat("x", maxLDIFLine) + "\n-\n", 4, "line longer than"},
 	}
 	for _, tt := range tests {
 		_, err := readChangeLDIF(strings.NewReader(tt.ldif))
@@ -77,8 +77,8 @@ func TestChangeLDIFRejects(t *testing.T) {
 			t.Errorf("%s: err = %v, want *LDIFError", tt.name, err)
 			continue
 		}
-		if le.Line != tt.line || !strings.Contains(le.Reason, tt.want) {
-			t.Errorf("%s: line %d %q, want line %d containing %q", tt.name, le.Line, le.Reason, tt.line, tt.want)
+		if le.Line != tt.line || !strings.Contains(le.Msg, tt.want) {
+			t.Errorf("%s: line %d %q, want line %d containing %q", tt.name, le.Line, le.Msg, tt.line, tt.want)
 		}
 	}
 }

@@ -159,7 +159,7 @@ func PhoneRulesCheck(forests []*Forest, rules func(ctx context.Context) (abs.Rul
 					return
 				}
 				if !res.Matched {
-					out = append(out, Finding{Check: CheckPhoneRules, Severity: SeverityWarning, Object: o.DN,
+					out = append(out, Finding{Check: CheckPhoneRules, Severity: SeverityWarning, Object: o.DN, Forest: f.Name, Value: o.TelephoneNumber,
 						Message: fmt.Sprintf("telephoneNumber %q of %s matches no normalization rule (%d rules)", o.TelephoneNumber, describe(f.Name, o), len(rs))})
 				}
 			})

@@ -38,6 +38,14 @@ type Finding struct {
 	// Object names what is wrong: a DN, a GUID, a SIP address or a file name.
 	Object  string `json:"object"`
 	Message string `json:"message"`
+	// Forest is the configured forest the object was found in, "" when not one forest.
+	Forest string `json:"forest,omitempty"`
+	// Value is the offending value when the object is not itself the value (the telephone
+	// number of a phone-normalization finding).
+	Value string `json:"value,omitempty"`
+	// Command is the abkit command line that fixes the finding (as a dry run) or shows it in
+	// detail, "" when no abkit command helps. The command line sets it (see WithCommands).
+	Command string `json:"command"`
 }
 
 // Check is one audit check.
@@ -95,6 +103,29 @@ type Report struct {
 	Findings int       `json:"findings"` // total findings over all checks
 	Errors   int       `json:"errors"`   // checks that could not run
 	Checks   []Result  `json:"checks"`   // in the order the checks were given
+	// Config is the configuration file the run used, "" when none; Inputs are what it read.
+	// Both are set by the caller and shown in the HTML footer.
+	Config string  `json:"config"`
+	Inputs []Input `json:"inputs"`
+	// Version names the program that wrote the report (e.g. "abkit v1.2.0 (commit ...)").
+	Version string `json:"version"`
+}
+
+// Input is one source an audit read.
+type Input struct {
+	Kind   string `json:"kind"`   // forest, address book folder, rules, rtc database
+	Name   string `json:"name"`   // the forest's name; "" for the others
+	Source string `json:"source"` // URL, file or folder
+}
+
+// WithCommands sets the Command of every finding to command(finding); command returns "" when
+// no abkit command helps with a finding.
+func (r *Report) WithCommands(command func(Finding) string) {
+	for i := range r.Checks {
+		for j := range r.Checks[i].Findings {
+			r.Checks[i].Findings[j].Command = command(r.Checks[i].Findings[j])
+		}
+	}
 }
 
 // Options tunes Run.
@@ -117,7 +148,7 @@ func (o Options) now() time.Time {
 // may be incomplete); the other checks still run. Run stops early only when ctx is cancelled:
 // the checks not run are then recorded with the context's error.
 func Run(ctx context.Context, checks []Check, opts Options) *Report {
-	rep := &Report{Time: opts.now(), Checks: make([]Result, 0, len(checks))}
+	rep := &Report{Time: opts.now(), Checks: make([]Result, 0, len(checks)), Inputs: []Input{}}
 	p := progress.OrNop(opts.Progress)
 	p.Start(int64(len(checks)), "checks")
 	defer p.Done()

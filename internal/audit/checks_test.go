@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -192,8 +193,27 @@ func TestSidmapCheck(t *testing.T) {
 	if strings.Join(got, ", ") != want {
 		t.Errorf("findings %q, want %q", got, want)
 	}
-	broken := snapshotForest(t, "resforest", "dn: cn=x\nbad line without colon\n", true)
-	if _, err := SidmapCheck(user, broken).Run(context.Background()); err == nil {
+	missing := NewForest("resforest", true, func(context.Context) (ldapsync.Source, error) {
+		return ldapsync.OpenSnapshot("resforest", filepath.Join(t.TempDir(), "missing.ldif"), "")
+	})
+	if _, err := SidmapCheck(user, missing).Run(context.Background()); err == nil {
 		t.Error("an unreadable resource forest must make the check fail")
+	}
+}
+
+// TestSnapshotRecordsCheck: a record that cannot be read is skipped, the other checks run on
+// the rest of the forest, and snapshot-records names the record by file and line.
+func TestSnapshotRecordsCheck(t *testing.T) {
+	user := snapshotForest(t, "userforest", sidmapUserLDIF, false)
+	broken := snapshotForest(t, "resforest", sidmapResLDIF+"\ndn: cn=x,dc=r\nbad line without colon\n", true)
+	fs, err := SidmapCheck(user, broken).Run(context.Background())
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("sidmap on a forest with a broken record: %d findings, %v", len(fs), err)
+	}
+	fs, err = SnapshotRecordsCheck([]*Forest{user, broken}).Run(context.Background())
+	want := fmt.Sprintf(":%d", strings.Count(sidmapResLDIF, "\n")+3)
+	if err != nil || len(fs) != 1 || !strings.HasSuffix(fs[0].Object, want) ||
+		!strings.Contains(fs[0].Message, "forest resforest: record skipped: want attr: value") || !strings.Contains(fs[0].Message, "cn=x,dc=r") {
+		t.Errorf("snapshot-records: %+v, %v; want one finding at line %s", fs, err, want)
 	}
 }

@@ -108,6 +108,7 @@ func HiddenSIPCheck(forests []*Forest) Check {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
 						Object:   o.DN,
+						Forest:   f.Name,
 						Message:  "SIP-enabled " + describe(f.Name, o) + " is hidden from address lists: it is left out of the address book",
 					})
 				}
@@ -129,10 +130,47 @@ func DisabledSIPCheck(forests []*Forest) Check {
 					out = append(out, Finding{
 						Severity: SeverityWarning,
 						Object:   o.DN,
+						Forest:   f.Name,
 						Message:  "account is disabled but still SIP-enabled: " + describe(f.Name, o),
 					})
 				}
 			})
 			return out, err
+		})
+}
+
+// CheckSnapshotRecords is the name of SnapshotRecordsCheck.
+const CheckSnapshotRecords = "snapshot-records"
+
+// SnapshotRecordsCheck reports, for every forest read from an LDIF snapshot, the records that
+// could not be read and were skipped, each with its file and line: the other checks ran on the
+// rest of the forest. Put it after the checks that search the forests (a streamed snapshot knows
+// its skipped records once searched).
+func SnapshotRecordsCheck(forests []*Forest) Check {
+	return NewCheck(CheckSnapshotRecords, "LDIF snapshot records that could not be read and were skipped",
+		func(ctx context.Context) ([]Finding, error) {
+			var out []Finding
+			for _, f := range forests {
+				src, err := f.Source(ctx)
+				if err != nil {
+					return nil, err
+				}
+				r, ok := src.(ldapsync.Reporter)
+				if !ok {
+					continue
+				}
+				rep := r.ReadReport()
+				for _, p := range rep.Problems {
+					msg := fmt.Sprintf("forest %s: record skipped: %s", f.Name, p.Msg)
+					if p.DN != "" {
+						msg += " (dn: " + p.DN + ")"
+					}
+					out = append(out, Finding{Object: fmt.Sprintf("%s:%d", p.Path, p.Line), Message: msg, Forest: f.Name})
+				}
+				if more := rep.Skipped - len(rep.Problems); more > 0 {
+					out = append(out, Finding{Object: rep.Path, Message: fmt.Sprintf("forest %s: %d more records skipped", f.Name, more), Forest: f.Name})
+				}
+			}
+			return out, nil
 		})
 }

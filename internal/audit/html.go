@@ -47,12 +47,16 @@ type htmlCheck struct {
 	More  int // findings not shown
 }
 
+// bar is one check's bar: its error findings (red) then its warnings (amber), end to end.
 type bar struct {
-	Name          string
-	Count         int
-	Failed        bool
-	Y, Width      int
-	TextY, CountX int
+	Name             string
+	Count            int
+	Errors, Warnings int
+	Failed           bool
+	Y, Width         int
+	ErrorWidth       int // of the red part; the amber part starts at LabelWidth+ErrorWidth
+	WarnX, WarnWidth int
+	TextY, CountX    int
 }
 
 type barChart struct {
@@ -75,7 +79,7 @@ type trendChart struct {
 	Width, Height int
 	Left, Top     int // plot area corners, in SVG units
 	Right, Bottom int
-	Max           int // the value at the top of the y axis
+	Min, Max      int // the values at the bottom and top of the y axis
 	YAxis         []trendTick
 	Runs          int
 }
@@ -109,43 +113,62 @@ func renderHTML(rep *Report, history []Summary) ([]byte, error) {
 }
 
 func barsOf(rep *Report) barChart {
-	max := 1
+	most := 1
 	for _, c := range rep.Checks {
-		if c.Count > max {
-			max = c.Count
-		}
+		most = max(most, c.Count)
 	}
 	ch := barChart{LabelWidth: barLabelWidth, BarHeight: barHeight, Width: barLabelWidth + barWidth + 60}
 	for i, c := range rep.Checks {
 		y := 10 + i*(barHeight+barGap)
-		w := c.Count * barWidth / max
-		if c.Count > 0 && w < 2 {
-			w = 2
+		b := bar{Name: c.Name, Count: c.Count, Failed: c.Failed(), Y: y, TextY: y + barHeight/2 + 5}
+		for _, f := range c.Findings {
+			if f.Severity == SeverityError {
+				b.Errors++
+			} else {
+				b.Warnings++
+			}
 		}
-		ch.Bars = append(ch.Bars, bar{
-			Name: c.Name, Count: c.Count, Failed: c.Failed(),
-			Y: y, Width: w, TextY: y + barHeight/2 + 5, CountX: barLabelWidth + w + 8,
-		})
+		b.ErrorWidth = segmentWidth(b.Errors, most)
+		b.WarnWidth = segmentWidth(b.Warnings, most)
+		b.Width = b.ErrorWidth + b.WarnWidth
+		b.WarnX = barLabelWidth + b.ErrorWidth
+		b.CountX = barLabelWidth + b.Width + 8
+		ch.Bars = append(ch.Bars, b)
 	}
 	ch.Height = 20 + len(rep.Checks)*(barHeight+barGap)
 	return ch
 }
 
-// trendOf lays out total findings over the last maxTrendRuns runs.
+// segmentWidth is the bar length of n findings when most findings fill barWidth; at least 2
+// units for one finding, so that it shows.
+func segmentWidth(n, most int) int {
+	if n == 0 {
+		return 0
+	}
+	return max(2, n*barWidth/most)
+}
+
+// trendOf lays out total findings over the last maxTrendRuns runs. The y axis fits the data:
+// from zero when the values vary a lot, else from a round number just below the lowest run, so
+// that a change from 1000 to 1010 findings is visible; ticks are whole numbers at a round step.
 func trendOf(history []Summary) trendChart {
 	if len(history) > maxTrendRuns {
 		history = history[len(history)-maxTrendRuns:]
 	}
 	tc := trendChart{Width: trendWidth, Height: trendHeight, Runs: len(history),
 		Left: trendPad, Top: trendPad, Right: trendWidth - trendPad, Bottom: trendHeight - trendPad}
-	highest := 0
-	for _, s := range history {
+	lowest, highest := 0, 0
+	for i, s := range history {
+		if i == 0 || s.Findings < lowest {
+			lowest = s.Findings
+		}
 		highest = max(highest, s.Findings)
 	}
-	tc.Max = axisMax(highest)
+	axis := trendAxis(lowest, highest)
+	tc.Min, tc.Max = axis.min, axis.max
 	plotW := float64(tc.Right - tc.Left)
 	plotH := float64(tc.Bottom - tc.Top)
-	yOf := func(v int) float64 { return float64(tc.Bottom) - plotH*float64(v)/float64(tc.Max) }
+	yOf := func(v int) float64 { return float64(tc.Bottom) - plotH*float64(v-tc.Min)/float64(tc.Max-tc.Min) }
 	labelEvery := 1 + len(history)/12
 	var poly bytes.Buffer
 	for i, s := range history {
@@ -159,21 +182,40 @@ func trendOf(history []Summary) trendChart {
 		fmt.Fprintf(&poly, "%.1f,%.1f ", p.X, p.Y)
 	}
 	tc.Polyline = poly.String()
-	for _, v := range []int{0, tc.Max / 2, tc.Max} {
+	for v := tc.Min; v <= tc.Max; v += axis.step {
 		tc.YAxis = append(tc.YAxis, trendTick{Y: yOf(v), Label: v})
 	}
 	return tc
 }
 
-// axisMax returns the top of a y axis for values up to v: the smallest 2, 5 or 10 times a
-// power of ten that leaves about 15% headroom above v.
-func axisMax(v int) int {
-	want := v + (v*15+99)/100
+type axis struct{ min, max, step int }
+
+// trendAxis returns a y axis for values from lo to hi: a round step (1, 2 or 5 times a power of
+// ten) giving at most 5 intervals, the top the first step above hi with some headroom, the bottom
+// zero unless lo is more than half of hi, then the last step at or below lo minus a step.
+func trendAxis(lo, hi int) axis {
+	bottom := 0
+	if hi > 0 && lo*2 > hi {
+		bottom = lo
+	}
+	span := max(hi-bottom, 1)
+	step := 1
 	for p := 1; ; p *= 10 {
-		for _, m := range []int{2, 5, 10} {
-			if m*p >= want {
-				return m * p
+		found := false
+		for _, m := range []int{1, 2, 5} {
+			if m*p*4 >= span {
+				step, found = m*p, true
+				break
 			}
 		}
+		if found {
+			break
+		}
 	}
+	a := axis{step: step}
+	if bottom > 0 {
+		a.min = max(0, (bottom/step-1)*step)
+	}
+	a.max = (hi/step + 1) * step
+	return a
 }

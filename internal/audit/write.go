@@ -133,7 +133,7 @@ func marshalJSON(v any) ([]byte, error) {
 }
 
 // CSVColumns are the columns of every check's CSV file.
-var CSVColumns = []string{"check", "severity", "object", "message"}
+var CSVColumns = []string{"check", "severity", "object", "message", "forest", "value", "command"}
 
 // checkCSV renders one check's findings. A check that could not run gets a header and no rows;
 // its error is in the JSON and HTML reports.
@@ -144,7 +144,7 @@ func checkCSV(r *Result) ([]byte, error) {
 		return nil, err
 	}
 	for _, f := range r.Findings {
-		if err := w.Write([]string{f.Check, string(f.Severity), f.Object, f.Message}); err != nil {
+		if err := w.Write([]string{f.Check, string(f.Severity), f.Object, f.Message, f.Forest, f.Value, f.Command}); err != nil {
 			return nil, err
 		}
 	}

@@ -80,7 +80,7 @@ func TestWriteFiles(t *testing.T) {
 		t.Errorf("duplicate-sip CSV = %q, %v", rows, err)
 	}
 	data, _ = os.ReadFile(filepath.Join(dir, "abkit-audit-2026-11-22-sidmap.csv"))
-	if string(data) != "check,severity,object,message\n" {
+	if string(data) != "check,severity,object,message,forest,value,command\n" {
 		t.Errorf("failed check CSV = %q, want a header only", data)
 	}
 
@@ -158,10 +158,23 @@ func TestReadHistoryOrderAndDamage(t *testing.T) {
 	}
 }
 
-func TestAxisMax(t *testing.T) {
-	for v, want := range map[int]int{0: 2, 1: 2, 4: 5, 12: 20, 17: 20, 18: 50, 100: 200, 4000: 5000} {
-		if got := axisMax(v); got != want {
-			t.Errorf("axisMax(%d) = %d, want %d", v, got, want)
+func TestTrendAxis(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi int
+		want   axis
+	}{
+		{0, 0, axis{0, 1, 1}},
+		{11, 12, axis{10, 13, 1}},        // the demo's three runs: 11, 11, 12 fill the plot
+		{3, 17, axis{0, 20, 5}},          // values that vary a lot start at zero
+		{1000, 1010, axis{995, 1015, 5}}, // a large steady count: the change shows
+		{0, 4000, axis{0, 5000, 1000}},
+	} {
+		got := trendAxis(tt.lo, tt.hi)
+		if got != tt.want {
+			t.Errorf("trendAxis(%d, %d) = %+v, want %+v", tt.lo, tt.hi, got, tt.want)
+		}
+		if got.min > tt.lo || got.max <= tt.hi || (got.max-got.min)%got.step != 0 || (got.max-got.min)/got.step > 6 {
+			t.Errorf("trendAxis(%d, %d) = %+v does not fit the data", tt.lo, tt.hi, got)
 		}
 	}
 }

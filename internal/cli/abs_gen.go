@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ same options and seed always give the same bytes.
 The full file of --day (four hex digits as in file names, or a date YYYY-MM-DD; default 0A10,
 2008-01-21) is written to -w FILE. With --delta-to DAY the generated book is changed day by day up
 to DAY (at most 29 days later), and -w FILE receives the delta D-<day>-<DAY> (--compact: the compact delta C-...) instead.
-With --dir DIR every file gets its server name in DIR: F-<day>, and with --delta-to also F-<DAY>,
+With --dir DIR (created when missing) every file gets its server name in DIR: F-<day>, and with --delta-to also F-<DAY>,
 D-<day>-<DAY> and C-<day>-<DAY>. Files are written atomically; existing ones are refused unless
 --force is given.`),
 		Example: `  abkit abs gen --contacts 200000 --seed 1 -w F-0A10.lsabs
@@ -114,6 +115,11 @@ func absGenRun(opts *absGenOptions) error {
 			books = []*abs.Book{compact}
 		default:
 			books = []*abs.Book{delta}
+		}
+	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil { // the help's example names a new folder
+			return badInput(err)
 		}
 	}
 	for _, b := range books {

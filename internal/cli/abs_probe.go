@@ -39,7 +39,8 @@ every block's CRC-32 matches its stored or decoded bytes (gzip and zlib verify t
 checksums), and the decoded stream starts with a known FileType GUID. Each check is listed with
 where it passed or failed; on random bytes nothing is claimed.
 
--o json gives the same as one object. The exit
+-o json gives the same as one object; -o csv and -o tsv give the structure list only (the
+mismatch is then the error message on stderr). The exit
 status is 0 when the whole file matches and 2 when it does not.`),
 		Example: `  abkit abs probe F-0A8C.lsabs
   abkit abs probe --context 128 suspicious.lsabs`,
@@ -92,12 +93,18 @@ func absProbeRun(ctx context.Context, opts *absProbeOptions) error {
 		return readErr
 	}
 
-	w := f.IO.Out
-	fmt.Fprintf(w, "%s: %d bytes, %s file\n\n", opts.Path, rep.Size, rep.Kind)
-	t := Table{Columns: []string{"offset", "length", "structure", "details"}}
+	t := Table{Columns: []string{"offset", "length", "structure", "detail"}}
 	for _, s := range rep.Steps {
 		t.Append(fmt.Sprintf("0x%X", s.Offset), fmt.Sprint(s.Length), s.Structure, s.Detail)
 	}
+	if fm := f.format(); f.Output != "" && fm != FormatTable { // -o csv|tsv: the steps only; the mismatch is the error on stderr
+		if err := writeFormatted(f.IO.Out, fm, t, nil); err != nil {
+			return runtimeFailure(err)
+		}
+		return readErr
+	}
+	w := f.IO.Out
+	fmt.Fprintf(w, "%s: %d bytes, %s file\n\n", opts.Path, rep.Size, rep.Kind)
 	if err := writeTable(w, t); err != nil {
 		return runtimeFailure(err)
 	}

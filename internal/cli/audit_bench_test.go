@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/internal/ldif"
 )
 
 // auditBenchForests writes two LDIF snapshots of n people each: enabled user-forest accounts
@@ -28,7 +28,7 @@ func auditBenchForests(b *testing.B, dir string, n int) (userPath, resPath strin
 		if err != nil {
 			b.Fatal(err)
 		}
-		w := ldapsync.NewLDIFWriter(f)
+		w := ldif.NewWriter(f)
 		for i := range n {
 			sam := "user" + strconv.Itoa(i)
 			userSID := demoSID(demoUserDomain, 1000+i)
@@ -44,7 +44,7 @@ func auditBenchForests(b *testing.B, dir string, n int) (userPath, resPath strin
 			} else {
 				attrs = append(attrs, "objectSid", userSID, "userAccountControl", "512")
 			}
-			if err := w.Write(demoEntry(fmt.Sprintf("cn=%s,ou=Users,dc=%s,dc=test", sam, side.forest), attrs...)); err != nil {
+			if err := w.WriteEntry(demoEntry(fmt.Sprintf("cn=%s,ou=Users,dc=%s,dc=test", sam, side.forest), attrs...)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -70,6 +70,9 @@ func auditRunChromium(t *testing.T, bin string, args ...string) []byte {
 	return out
 }
 
+// demoErrors are the findings of severity error among demoCounts; the others are warnings.
+var demoErrors = map[string]int{"duplicate-sip": 3, "sidmap": 2, "abs-freshness": 1}
+
 func TestAuditHTMLInChromium(t *testing.T) {
 	bin := auditChromiumPath(t)
 	// Three daily runs on the demo data, so that the trend has points.
@@ -96,9 +99,27 @@ func TestAuditHTMLInChromium(t *testing.T) {
 		if !section.MatchString(dom) {
 			t.Errorf("rendered details lack the section of %s with %d findings", c.check, c.count)
 		}
-		bar := regexp.MustCompile(fmt.Sprintf(`>%s</text>\s*<rect [^>]*/?>(</rect>)?\s*<text [^>]*>%d</text>`, regexp.QuoteMeta(c.check), c.count))
+		rects := "+" // a check without findings (snapshot-records on the demo) has no bar to draw
+		if c.count == 0 {
+			rects = "*"
+		}
+		bar := regexp.MustCompile(fmt.Sprintf(`>%s</text>(\s*<rect [^>]*>(<title>[^<]*</title>)?</rect>)%s\s*<text [^>]*>%d</text>`, regexp.QuoteMeta(c.check), rects, c.count))
 		if !bar.MatchString(dom) {
 			t.Errorf("rendered bar chart lacks %s = %d", c.check, c.count)
+		}
+		// The bar is coloured by severity: a red part for errors, an amber part for warnings.
+		segments := regexp.MustCompile(fmt.Sprintf(`<rect class="bar-(error|warning)" data-severity="(?:error|warning)" data-count="(\d+)"[^>]* fill="(#[0-9a-f]{6})"><title>%s: `, regexp.QuoteMeta(c.check)))
+		bySeverity := map[string]int{}
+		for _, m := range segments.FindAllStringSubmatch(dom, -1) {
+			var n int
+			fmt.Sscan(m[2], &n)
+			bySeverity[m[1]] += n
+			if want := map[string]string{"error": "#c62828", "warning": "#e69500"}[m[1]]; m[3] != want {
+				t.Errorf("%s %s bar part is %s, want %s", c.check, m[1], m[3], want)
+			}
+		}
+		if bySeverity["error"] != demoErrors[c.check] || bySeverity["error"]+bySeverity["warning"] != c.count {
+			t.Errorf("%s bar parts %v, want %d errors of %d", c.check, bySeverity, demoErrors[c.check], c.count)
 		}
 	}
 	if !regexp.MustCompile(fmt.Sprintf(`id="total-findings"><div class="n">%d</div>`, total)).MatchString(dom) {
@@ -106,6 +127,40 @@ func TestAuditHTMLInChromium(t *testing.T) {
 	}
 	if n := strings.Count(dom, "<circle"); n != 3 {
 		t.Errorf("trend shows %d runs, want 3", n)
+	}
+	// The trend's y axis fits the runs' totals (11, 11, 12): ticks 10 to 13, not 0 to 20.
+	var ticks []string
+	for _, m := range regexp.MustCompile(`text-anchor="end" font-size="12" fill="#52606d">(\d+)</text>`).FindAllStringSubmatch(dom, -1) {
+		ticks = append(ticks, m[1])
+	}
+	if got := strings.Join(ticks, ","); got != "10,11,12,13" {
+		t.Errorf("trend y axis ticks %s, want 10,11,12,13", got)
+	}
+	// Each finding says what to run, with the configuration the audit used.
+	cfg := regexp.QuoteMeta(demoConfig(t))
+	for _, want := range []string{
+		`<td class="cmd" colspan="2"><code>abkit dupes fix --config ` + cfg + `</code></td>`,
+		`<td class="cmd" colspan="2"><code>abkit sidmap plan --config ` + cfg + ` --base 'cn=Grace Green,ou=Users,dc=resforest,dc=test'</code></td>`,
+		`<td class="cmd" colspan="2"><code>abkit ldap find --config ` + cfg + ` --forest userforest --name 'Oscar Olsen'</code></td>`,
+		`<td class="cmd" colspan="2"><code>abkit phone test --rules [^<]+Company_Phone_Number_Normalization_Rules.txt '\+44 20 7946 0958'</code></td>`,
+	} {
+		if !regexp.MustCompile(want).MatchString(dom) {
+			t.Errorf("rendered page lacks the command %s", want)
+		}
+	}
+	if n := strings.Count(dom, `<td class="cmd" colspan="2"><code>abkit `); n != total {
+		t.Errorf("%d findings show a command, want all %d", n, total)
+	}
+	// The footer names the configuration and every input.
+	if !regexp.MustCompile(`<footer id="inputs">[\s\S]*<code id="config-path">` + cfg + `</code>`).MatchString(dom) {
+		t.Error("footer does not name the configuration file")
+	}
+	for _, in := range []string{`<td>forest</td><td>userforest</td><td class="obj">[^<]+userforest.ldif</td>`,
+		`<td>forest</td><td>resforest</td><td class="obj">[^<]+resforest.ldif</td>`,
+		`<td>address book folder</td><td></td><td class="obj">[^<]+abs</td>`} {
+		if !regexp.MustCompile(`<tr class="input">` + in).MatchString(dom) {
+			t.Errorf("footer lacks the input %s", in)
+		}
 	}
 
 	shot := filepath.Join(auditArtifactDir(t), "audit-report.png")
@@ -132,6 +187,12 @@ func TestAuditHTMLInChromium(t *testing.T) {
 	}
 	if len(colours) < 20 {
 		t.Errorf("screenshot has %d colours: the page looks blank", len(colours))
+	}
+	// The error parts of the bars are drawn in red, the warnings in amber.
+	for name, rgb := range map[string]uint32{"red (errors)": 0xc62828, "amber (warnings)": 0xe69500} {
+		if !colours[rgb] {
+			t.Errorf("screenshot has no %s bar pixel #%06x", name, rgb)
+		}
 	}
 	t.Logf("screenshot kept at %s", shot)
 }

@@ -134,6 +134,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	}
 
 	rep := audit.Run(ctx, plan.checks, audit.Options{Now: opts.Now, Progress: f.progressReporter("audit")})
+	describeAuditRun(rep, f, cfg, opts)
 	written, werr := audit.Write(rep, audit.WriteOptions{Dir: opts.Out, HistoryDir: opts.History})
 	if err := f.writeData(auditTable(rep), rep); err != nil {
 		return err
@@ -250,6 +251,8 @@ func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
 		} else {
 			p.checks = append(p.checks, audit.PhoneRulesCheck(p.forests, rules))
 		}
+		// Last: the snapshots have been read by the checks above.
+		p.checks = append(p.checks, audit.SnapshotRecordsCheck(p.forests))
 	}
 	return p
 }
@@ -311,7 +314,7 @@ func auditRules(file, folder string) func(context.Context) (abs.Rules, error) {
 
 // auditTable is the terminal summary: one row per check.
 func auditTable(rep *audit.Report) Table {
-	t := Table{Columns: []string{"CHECK", "FINDINGS", "STATUS", "DESCRIPTION"}}
+	t := Table{Columns: []string{"name", "count", "status", "description"}}
 	for _, c := range rep.Checks {
 		count, status := strconv.Itoa(c.Count), "ok"
 		switch {

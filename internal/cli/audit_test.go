@@ -33,6 +33,7 @@ var demoCounts = []struct {
 	{"disabled-sip", 1},
 	{"abs-freshness", 2},
 	{"phone-normalization", 2},
+	{"snapshot-records", 0},
 }
 
 // runAudit runs `abkit [--config cfg] audit args...` in-process with the clock at now and
@@ -163,7 +164,7 @@ func TestAuditTableOutput(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 1+len(demoCounts) || lines[0] != "CHECK\tFINDINGS\tSTATUS\tDESCRIPTION" ||
+	if len(lines) != 1+len(demoCounts) || lines[0] != "name\tcount\tstatus\tdescription" ||
 		!strings.HasPrefix(lines[1], "duplicate-sip\t3\tfindings\t") {
 		t.Errorf("summary table:\n%s", out.String())
 	}
@@ -197,12 +198,12 @@ func TestAuditCheckThatCannotRun(t *testing.T) {
 	}
 	// Every check that reads the forests fails (the duplicate checks read both); the folder
 	// checks still report, with the rules taken from the newest full file.
-	for _, name := range []string{"duplicate-sip", "duplicate-phone", "hidden-sip", "disabled-sip", "phone-normalization"} {
+	for _, name := range []string{"duplicate-sip", "duplicate-phone", "hidden-sip", "disabled-sip", "phone-normalization", "snapshot-records"} {
 		if !strings.Contains(status[name], "missing.ldif") {
 			t.Errorf("%s: %q, want the missing snapshot named", name, status[name])
 		}
 	}
-	if status["abs-freshness"] != "ran" || rep.Checks[len(rep.Checks)-2].Count != 1 {
+	if status["abs-freshness"] != "ran" || rep.Checks[len(rep.Checks)-3].Count != 1 {
 		t.Errorf("abs-freshness did not report: %+v", rep.Checks)
 	}
 	if _, ok := status["sidmap"]; ok {

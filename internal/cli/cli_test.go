@@ -33,7 +33,7 @@ func TestExitCodeMapping(t *testing.T) {
 		{"config error", &config.Error{Err: errors.New("x")}, ExitBadInput},
 		{"runtime", runtimeFailure(errors.New("down")), ExitRuntime},
 		{"unclassified", errors.New("boom"), ExitRuntime},
-		{"cancelled", context.Canceled, ExitRuntime},
+		{"cancelled", context.Canceled, ExitInterrupted},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {
@@ -63,7 +63,7 @@ func TestHelpListsExitStatus(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"EXIT STATUS", "1  findings", "2  bad input", "3  runtime"} {
+	for _, want := range []string{"EXIT STATUS", "1  findings", "2  bad input", "3  runtime", "130  interrupted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}

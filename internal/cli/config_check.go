@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
@@ -53,6 +56,10 @@ type checkResult struct {
 	OK     bool    `json:"ok"`
 	Detail string  `json:"detail"`
 	Millis float64 `json:"ms"`
+	// A snapshot's records that could not be read and were skipped, and search references.
+	Partial    bool `json:"partial"`
+	Skipped    int  `json:"skipped"`
+	References int  `json:"references"`
 }
 
 func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
@@ -63,6 +70,7 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 	}
 	var results []checkResult
 	failed := 0
+	var badErr error // the first unreadable record of a --strict snapshot
 	for i := range cfg.Forests {
 		fc := &cfg.Forests[i]
 		r := checkResult{Forest: fc.Name, Target: fc.URL}
@@ -79,6 +87,16 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 				r.OK = true
 				if p.Source == "snapshot" {
 					r.Detail = fmt.Sprintf("snapshot, %d entries, base %q", p.Entries, p.Base)
+					if rs, ok := src.(ldapsync.Reporter); ok {
+						rep := rs.ReadReport()
+						r.Partial, r.Skipped, r.References = rep.Partial(), rep.Skipped, rep.References
+						if rep.References > 0 {
+							r.Detail += fmt.Sprintf(", %d search references skipped", rep.References)
+						}
+						if rep.Partial() {
+							r.Detail += fmt.Sprintf(", PARTIAL: %d unreadable records skipped, the first %v", rep.Skipped, rep.Problems[0])
+						}
+					}
 				} else {
 					r.Detail = fmt.Sprintf("%s, bound as %s, base %q", p.Transport, p.BoundAs, p.Base)
 				}
@@ -88,19 +106,22 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 		if err != nil {
 			r.Detail = err.Error()
 			failed++
+			var le *ldapsync.LDIFError
+			if errors.As(err, &le) && badErr == nil {
+				badErr = err
+			}
 		}
 		results = append(results, r)
 	}
-	t := Table{Columns: []string{"forest", "target", "status", "detail", "ms"}}
+	t := Table{Columns: []string{"forest", "target", "ok", "detail", "ms"}}
 	for _, r := range results {
-		status := "ok"
-		if !r.OK {
-			status = "FAILED"
-		}
-		t.Append(r.Forest, r.Target, status, r.Detail, fmt.Sprintf("%.0f", r.Millis))
+		t.Append(r.Forest, r.Target, strconv.FormatBool(r.OK), r.Detail, fmt.Sprintf("%.0f", r.Millis))
 	}
 	if err := f.writeData(t, results); err != nil {
 		return err
+	}
+	if badErr != nil {
+		return badInput(fmt.Errorf("config check: %d of %d forests failed: %w", failed, len(results), badErr))
 	}
 	if failed > 0 {
 		return runtimeFailure(fmt.Errorf("config check: %d of %d forests failed", failed, len(results)))

@@ -278,8 +278,9 @@ func yesNo(b *bool) string {
 
 // reportTable flattens a report: one line per object, grouped by duplicated value, keeper first.
 func reportTable(rep *dupes.Report) Table {
-	t := Table{Columns: []string{"check", "value", "keep", "kind", "forest", "dn", "guid", "name", "enabled",
-		"sip-enabled", "hidden", "in-abs", "in-rtc", "via", "reason"}}
+	t := Table{Columns: []string{"check", "value", "keep", "kind", "forest", "dn", "guid", "display_name", "enabled",
+		"sip_enabled", "hidden", "in_address_book", "in_rtc", "via", "reason"},
+		Narrow: []string{"guid", "via", "hidden", "enabled", "sip_enabled", "in_rtc", "in_address_book", "check", "forest"}}
 	for _, rows := range [][]dupes.Row{rep.SIP, rep.Phone} {
 		for _, r := range rows {
 			for _, m := range r.Members {

@@ -165,7 +165,7 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 }
 
 func dupesPlanTable(p *dupes.Plan) Table {
-	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete-row", "skip", "note"}}
+	t := Table{Columns: []string{"forest", "dn", "guid", "kind", "addresses", "action", "remove", "delete_row", "skip", "note"}}
 	for _, c := range p.Changes {
 		var rm []string
 		for _, av := range c.Remove {
@@ -273,7 +273,7 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 	if err != nil {
 		return runtimeOrBadInput(err)
 	}
-	if err := f.writeData(t, map[string]any{"dryRun": !opts.yes, "changes": t.Rows, "rtcBackup": backup, "result": res}); err != nil {
+	if err := f.writeData(t, map[string]any{"dry_run": !opts.yes, "changes": t.Rows, "rtc_backup": backup, "result": res}); err != nil {
 		return err
 	}
 	e := f.IO.ErrOut

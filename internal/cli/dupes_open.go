@@ -15,7 +15,7 @@ import (
 // connection (which also implements ldapsync.Modifier).
 func (f *Factory) dupesOpenForest(ctx context.Context, fc *config.Forest) (ldapsync.Source, error) {
 	if !fc.Live() {
-		s, err := ldapsync.OpenStreamSnapshot(fc.Name, fc.LDIF, fc.Base)
+		s, err := f.openStreamSnapshot(fc)
 		if err != nil {
 			return nil, badInput(err)
 		}

@@ -12,13 +12,29 @@ const (
 	ExitFindings = 1 // the command ran and found problems (duplicates, differences, findings)
 	ExitBadInput = 2 // bad usage, bad configuration or input that cannot be decoded
 	ExitRuntime  = 3 // a runtime failure: server unreachable, refused, or only partly done
+	// ExitInterrupted is for a run stopped by Ctrl-C (SIGINT) or SIGTERM before it finished, the
+	// code a shell gives a process killed by SIGINT (128+2). Work already done is as a runtime
+	// failure would leave it (journals and undo files are written as the run goes).
+	ExitInterrupted = 130
 )
 
 const exitStatusHelp = `EXIT STATUS
-  0  ok: the command ran and there is nothing to report
-  1  findings: the command ran and found problems (duplicates, differences, audit findings)
-  2  bad input or usage: unknown flag, bad configuration, a file that does not decode
-  3  runtime or partial failure: a server could not be reached, a change failed or was cut short`
+    0  ok: the command ran and there is nothing to report
+    1  findings: the command ran and found problems (duplicates, differences, audit findings)
+    2  bad input or usage: unknown command or flag, wrong arguments, bad configuration, a file
+       that does not decode (with --strict: an LDIF snapshot record that cannot be read)
+    3  runtime or partial failure: a server could not be reached, a change failed or was cut short,
+       or records of an LDIF snapshot could not be read and were skipped (partial input)
+  130  interrupted: stopped by Ctrl-C (SIGINT) or SIGTERM before it finished`
+
+// errInterrupted marks the error of a run whose context was cancelled by a signal (see Run).
+var errInterrupted = errors.New("interrupted")
+
+// interrupted wraps the error of a run stopped by a signal so that it exits ExitInterrupted,
+// whatever error the cancelled operation happened to return.
+func interrupted(err error) error {
+	return fmt.Errorf("%w: %w", errInterrupted, err)
+}
 
 // exitError carries an explicit exit code chosen by a command.
 type exitError struct {
@@ -50,6 +66,15 @@ func runtimeFailure(err error) error {
 	return &exitError{code: ExitRuntime, err: err}
 }
 
+// partialInput marks a command's result as partial: it ran on input with skipped records
+// (exit 3). A command that failed keeps its own error.
+func partialInput(err error, msg string) error {
+	if err != nil && exitCode(err) != ExitFindings {
+		return err
+	}
+	return runtimeFailure(errors.New(msg))
+}
+
 // findingsError reports that a command ran and found problems (exit 1). Its message is printed
 // on stderr; the findings themselves are already on stdout.
 type findingsError struct {
@@ -72,6 +97,9 @@ func exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	if errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
 	var fe *findingsError
 	if errors.As(err, &fe) {
 		return ExitFindings
@@ -83,9 +111,6 @@ func exitCode(err error) int {
 	var be interface{ BadInput() bool }
 	if errors.As(err, &be) && be.BadInput() {
 		return ExitBadInput
-	}
-	if errors.Is(err, context.Canceled) {
-		return ExitRuntime
 	}
 	return ExitRuntime
 }

@@ -16,11 +16,15 @@ type IOStreams struct {
 	StdoutTTY bool
 	StderrTTY bool
 	StdinTTY  bool
+
+	// TerminalWidth is the width of the terminal stdout writes to, 0 when it is not a terminal
+	// (or unknown): terminal tables are fitted to it.
+	TerminalWidth int
 }
 
 // SystemStreams returns the process's streams with terminal detection.
 func SystemStreams() *IOStreams {
-	return &IOStreams{
+	s := &IOStreams{
 		In:        os.Stdin,
 		Out:       os.Stdout,
 		ErrOut:    os.Stderr,
@@ -28,6 +32,12 @@ func SystemStreams() *IOStreams {
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 	}
+	if s.StdoutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			s.TerminalWidth = w
+		}
+	}
+	return s
 }
 
 // TestStreams returns streams over in-memory buffers, none of them a terminal.

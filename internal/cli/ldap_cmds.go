@@ -84,7 +84,7 @@ func ldapPingRun(ctx context.Context, opts *ldapPingOptions) error {
 	if err != nil {
 		return err
 	}
-	t := Table{Columns: []string{"fact", "value"}}
+	t := Table{Columns: []string{"fact", "value"}} // facts named like the JSON keys
 	add := func(k, v string) {
 		if v != "" {
 			t.Append(k, v)
@@ -98,17 +98,17 @@ func ldapPingRun(ctx context.Context, opts *ldapPingOptions) error {
 		add("entries", strconv.Itoa(res.Entries))
 	}
 	add("transport", res.Transport)
-	add("bound as", res.BoundAs)
+	add("bound_as", res.BoundAs)
 	add("base", res.Base)
-	add("naming contexts", strings.Join(res.NamingContexts, "; "))
-	add("default naming context", res.DefaultNamingContext)
-	add("dns host name", res.DNSHostName)
+	add("naming_contexts", strings.Join(res.NamingContexts, "; "))
+	add("default_naming_context", res.DefaultNamingContext)
+	add("dns_host_name", res.DNSHostName)
 	add("vendor", res.Vendor)
 	if res.Source == "live" {
-		add("paging supported", strconv.FormatBool(res.PagingSupported))
-		add("sasl mechanisms", strings.Join(res.SASLMechanisms, " "))
-		add("connect+bind", fmt.Sprintf("%.1f ms", res.ConnectMillis))
-		add("round trip", fmt.Sprintf("%.1f ms", res.RoundTripMillis))
+		add("paging_supported", strconv.FormatBool(res.PagingSupported))
+		add("sasl_mechanisms", strings.Join(res.SASLMechanisms, " "))
+		add("connect_ms", fmt.Sprintf("%.1f", res.ConnectMillis))
+		add("round_trip_ms", fmt.Sprintf("%.1f", res.RoundTripMillis))
 	}
 	return f.writeData(t, res)
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/abkit/abkit/internal/ldif"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/spf13/cobra"
@@ -162,17 +163,17 @@ type entryWriter interface {
 func newEntryWriter(f *Factory, fm Format, cols []string) entryWriter {
 	switch fm {
 	case formatLDIF:
-		return &ldifEntryWriter{w: ldapsync.NewLDIFWriter(f.IO.Out)}
+		return &ldifEntryWriter{w: ldif.NewWriter(f.IO.Out)}
 	case FormatJSON:
 		return &jsonEntryWriter{w: bufio.NewWriter(f.IO.Out)}
 	}
 	return &tableEntryWriter{f: f, fm: fm, cols: cols}
 }
 
-type ldifEntryWriter struct{ w *ldapsync.LDIFWriter }
+type ldifEntryWriter struct{ w *ldif.Writer }
 
 func (l *ldifEntryWriter) write(e *ldap.Entry) ([]string, error) {
-	return ldapsync.EntryWarnings(e), l.w.Write(e)
+	return ldapsync.EntryWarnings(e), l.w.WriteEntry(e)
 }
 
 func (l *ldifEntryWriter) close() error { return l.w.Flush() }

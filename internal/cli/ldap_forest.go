@@ -44,7 +44,11 @@ func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep progress.R
 // connection (which also implements ldapsync.Modifier) reporting its paging to rep (nil: none).
 func (f *Factory) openConfiguredForest(ctx context.Context, fc *config.Forest, allowInsecure bool, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
 	if !fc.Live() {
-		return ldapsync.OpenSnapshot(fc.Name, fc.LDIF, fc.Base)
+		s, err := f.openSnapshot(fc)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	opts, err := f.forestOptions(fc, allowInsecure)
 	if err != nil {

@@ -112,7 +112,11 @@ func TestLdapExportSnapshot(t *testing.T) {
 		want string
 	}{
 		{[]string{"ldap", "export", "--forest", "snap", "--attrs", "*", "-o", "csv"}, ExitBadInput, "needs -o ldif or -o json"},
-		{[]string{"ldap", "export", "--forest", "broken"}, ExitBadInput, "broken.ldif:3: "},
+		{[]string{"ldap", "export", "--forest", "broken"}, ExitRuntime, "skipped: " /* path */},
+		{[]string{"ldap", "export", "--forest", "broken"}, ExitRuntime, "broken.ldif:3: want attr: value"},
+		{[]string{"ldap", "export", "--forest", "broken"}, ExitRuntime, "partial input: 1 LDIF records"},
+		{[]string{"--strict", "ldap", "export", "--forest", "broken"}, ExitBadInput, "broken.ldif:3: "},
+		{[]string{"ldap", "find", "--strict", "--forest", "broken", "--sam", "a"}, ExitBadInput, "broken.ldif:3: "},
 		{[]string{"ldap", "export", "--forest", "nope"}, ExitBadInput, `no forest named "nope"`},
 		{[]string{"ldap", "export"}, ExitBadInput, "--forest is required"},
 		{[]string{"ldap", "export", "--forest", "snap", "--filter", "(cn=x"}, ExitBadInput, "bad filter"},
@@ -188,20 +192,28 @@ func TestConfigCheckSnapshotsAndPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"snap":     "snapshot, 3 entries",
-		"broken":   "broken.ldif:3:",
+		"snap":   "snapshot, 3 entries",
+		"broken": "PARTIAL: 1 unreadable records skipped, the first /", // then the path
+
 		"insecure": "refusing a simple bind",
 		"nopw":     "ABKIT_TEST_UNSET_PW, which is not set",
 		"pwfile":   "cannot connect to ldaps://127.0.0.1:1", // the password was read; the server is down
 		"nofile":   "password_file",
 	}
 	for _, r := range res {
-		if !strings.Contains(r.Detail, want[r.Forest]) || r.OK != (r.Forest == "snap") {
+		if r.Forest == "broken" && (!r.Partial || r.Skipped != 1 || !strings.Contains(r.Detail, "broken.ldif:3: want attr: value")) {
+			t.Errorf("broken: %+v, want partial, one record skipped, and its line", r)
+		}
+		if !strings.Contains(r.Detail, want[r.Forest]) || r.OK != (r.Forest == "snap" || r.Forest == "broken") {
 			t.Errorf("%s: ok=%v detail %q, want %q", r.Forest, r.OK, r.Detail, want[r.Forest])
 		}
 	}
 	if len(res) != 6 {
 		t.Errorf("%d results", len(res))
+	}
+	// --strict makes the broken snapshot bad input.
+	if _, stderr, code := runCLI(t, "--config", cfg, "config", "check", "--strict"); code != ExitBadInput || !strings.Contains(stderr, "broken.ldif:3: want attr: value") {
+		t.Errorf("config check --strict: exit %d %q", code, stderr)
 	}
 	// The same refusals end ldap commands with exit 2, and --allow-insecure-bind lifts the refusal.
 	if _, stderr, code := runCLI(t, "--config", cfg, "ldap", "ping", "--forest", "insecure"); code != ExitBadInput || !strings.Contains(stderr, "allow_insecure_bind") {

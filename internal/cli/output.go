@@ -44,6 +44,9 @@ func (f *Factory) format() Format {
 type Table struct {
 	Columns []string
 	Rows    [][]string
+	// Narrow names the columns a terminal table leaves out first, in order, when it is wider
+	// than the terminal (see fitTable); CSV, TSV and JSON always have every column.
+	Narrow []string
 }
 
 // Append adds one row.
@@ -51,7 +54,15 @@ func (t *Table) Append(cells ...string) { t.Rows = append(t.Rows, cells) }
 
 // writeData writes data to stdout in the run's format: t for table/csv/tsv, jsonValue for json.
 func (f *Factory) writeData(t Table, jsonValue any) error {
-	return writeFormatted(f.IO.Out, f.format(), t, jsonValue)
+	fm := f.format()
+	if fm == FormatTable {
+		var dropped int
+		t, dropped = fitTable(t, f.IO.TerminalWidth)
+		if dropped > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "abkit: %d column(s) left out to fit the terminal; -o tsv, csv or json give them all\n", dropped)
+		}
+	}
+	return writeFormatted(f.IO.Out, fm, t, jsonValue)
 }
 
 func writeFormatted(w io.Writer, fm Format, t Table, jsonValue any) error {

@@ -22,12 +22,21 @@ type Factory struct {
 	Output     string // -o/--output as given ("" when not given)
 	NoProgress bool   // --no-progress
 	Verbose    bool   // -v
+	Strict     bool   // --strict: an LDIF snapshot record that cannot be read is bad input
+
+	snapshots snapshotReports // LDIF snapshots the command opened
 }
 
 // Main runs abkit with the process's arguments and streams and returns the exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal the run winds down and exits ExitInterrupted; restoring the
+		// default handling lets a second Ctrl-C end the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, os.Args[1:], SystemStreams())
 }
 
@@ -39,7 +48,20 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	err := root.ExecuteContext(ctx)
+	ran := false
+	enforceUsage(root, func() { ran = true }) // after SetOut: the completion command keeps its writer
+	cmd, err := root.ExecuteContextC(ctx)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		err = interrupted(err)
+	case !ran && exitCode(err) == ExitRuntime:
+		// cobra's own checks (required flags, flag groups) failed before the command ran.
+		err = usageError(cmd, "%v", err)
+	}
+	if ctx.Err() == nil {
+		err = f.snapshots.check(io.ErrOut, err)
+	}
 	if err != nil {
 		var fe *findingsError
 		if errors.As(err, &fe) {
@@ -51,6 +73,14 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 		}
 	}
 	return exitCode(err)
+}
+
+// CommandTree returns abkit's whole command tree as Run executes it, for generators of
+// documentation (man pages, completions); running it is Run's job.
+func CommandTree() *cobra.Command {
+	root := newRootCmd(&Factory{IO: SystemStreams()})
+	enforceUsage(root, func() {})
+	return root
 }
 
 func newRootCmd(f *Factory) *cobra.Command {
@@ -66,6 +96,7 @@ Data goes to stdout (a table on a terminal, TSV when piped, or -o json|csv|tsv|t
 messages and progress go to stderr.
 
 ` + exitStatusHelp,
+		Version:       currentVersion().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -78,11 +109,13 @@ messages and progress go to stderr.
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return badInput(fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath()))
 	})
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.ConfigPath, "config", "", "configuration file (YAML); default $ABKIT_CONFIG")
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table|json|csv|tsv (default: table on a terminal, tsv when piped)")
 	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show progress bars")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "more messages on stderr")
+	pf.BoolVar(&f.Strict, "strict", false, "refuse an LDIF snapshot with a record that cannot be read (exit 2) instead of skipping the record (exit 3)")
 
 	for _, group := range commandGroups(f) {
 		root.AddCommand(group)
@@ -101,6 +134,7 @@ func commandGroups(f *Factory) []*cobra.Command {
 		newCmdSidmap(f),
 		newCmdDupes(f, nil),
 		newCmdAudit(f, nil),
+		newCmdVersion(f),
 	}
 }
 
@@ -111,5 +145,9 @@ func withExitStatus(long string) string {
 
 // usageError is the error a command returns for wrong arguments (exit 2).
 func usageError(cmd *cobra.Command, format string, args ...any) error {
-	return badInput(fmt.Errorf("%s: %s (see '%s --help')", cmd.CommandPath(), fmt.Sprintf(format, args...), cmd.CommandPath()))
+	msg := fmt.Sprintf(format, args...)
+	if cmd.HasParent() { // Run prefixes every message with "abkit: " already
+		msg = cmd.CommandPath() + ": " + msg
+	}
+	return badInput(fmt.Errorf("%s (see '%s --help')", msg, cmd.CommandPath()))
 }

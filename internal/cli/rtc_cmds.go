@@ -298,7 +298,7 @@ func rtcEntryRun(opts *rtcEntryOptions) error {
 
 // entryTable lists entries; status, when not nil, adds a status column.
 func entryTable(entries []*rtcdb.Entry, status func(*rtcdb.Entry) string) Table {
-	t := Table{Columns: []string{"guid", "present", "size", "sha256", "addresses (heuristic)"}}
+	t := Table{Columns: []string{"guid", "present", "size", "sha256", "addresses_heuristic"}}
 	if status != nil {
 		t.Columns = append(t.Columns, "status")
 	}

@@ -231,7 +231,7 @@ func writePlanFile(path string, p *sidmap.Plan) error {
 
 func sidmapPlanTable(p *sidmap.Plan) Table {
 	if p.Kind == sidmap.KindSyncAttrs {
-		t := Table{Columns: []string{"RESOURCE DN", "ACTION", "RULE", "USER DN", "CHANGES", "REASON"}}
+		t := Table{Columns: []string{"resource_dn", "action", "rule", "user_dn", "changes", "reason"}}
 		for _, r := range p.Rows {
 			var ch []string
 			for _, c := range r.Changes {
@@ -245,7 +245,7 @@ func sidmapPlanTable(p *sidmap.Plan) Table {
 		}
 		return t
 	}
-	t := Table{Columns: []string{"RESOURCE DN", "ACTION", "RULE", "CURRENT SID", "PROPOSED SID", "USER DN", "REASON"}}
+	t := Table{Columns: []string{"resource_dn", "action", "rule", "current_sid", "proposed_sid", "user_dn", "reason"}}
 	for _, r := range p.Rows {
 		t.Append(r.ResourceDN, string(r.Action), r.Rule, r.CurrentSID.String(), r.ProposedSID.String(), r.UserDN, r.Reason)
 	}
@@ -444,7 +444,7 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	if res == nil {
 		return err
 	}
-	t := Table{Columns: []string{"DN", "LDAP CODE", "ERROR"}}
+	t := Table{Columns: []string{"dn", "ldap_code", "error"}}
 	for _, fl := range res.Failed {
 		code := ""
 		if fl.Code != 0 {
@@ -663,7 +663,7 @@ func sidmapVerifyRun(opts *sidmapVerifyOptions) error {
 	if fs == nil {
 		fs = []sidmap.Finding{}
 	}
-	t := Table{Columns: []string{"DN", "CHECK", "ORIGINATOR SID", "DETAIL"}}
+	t := Table{Columns: []string{"dn", "check", "originator_sid", "detail"}}
 	for _, x := range fs {
 		t.Append(x.DN, x.Check, x.SID.String(), x.Detail)
 	}

@@ -44,7 +44,7 @@ func TestSidmapPlanFromSnapshots(t *testing.T) {
 		t.Errorf("stderr %q", stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 7 || !strings.HasPrefix(lines[0], "RESOURCE DN\tACTION\tRULE") {
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "resource_dn\taction\trule") {
 		t.Fatalf("TSV output:\n%s", out)
 	}
 	want := map[string]string{

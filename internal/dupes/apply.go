@@ -1,9 +1,12 @@
 package dupes
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,10 +14,10 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/internal/fsutil"
+	"github.com/abkit/abkit/internal/ldif"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
-	"github.com/go-ldap/ldif"
 )
 
 // EntryDeleter deletes AbUserEntry rows. Implementations write a backup of every row to
@@ -40,8 +43,8 @@ const (
 type Manifest struct {
 	Created   time.Time         `json:"created"`
 	Plan      string            `json:"plan"`
-	UndoLDIF  map[string]string `json:"undoLdif"`            // forest name -> file in the folder
-	RTCBackup string            `json:"rtcBackup,omitempty"` // file in the folder, when rows are deleted
+	UndoLDIF  map[string]string `json:"undo_ldif"`            // forest name -> file in the folder
+	RTCBackup string            `json:"rtc_backup,omitempty"` // file in the folder, when rows are deleted
 }
 
 // ApplyOptions are Apply's inputs besides the plan.
@@ -66,11 +69,11 @@ type ItemFailure struct {
 
 // Result is what Apply did.
 type Result struct {
-	UndoDir     string        `json:"undoDir,omitempty"`
+	UndoDir     string        `json:"undo_dir,omitempty"`
 	Modified    int           `json:"modified"`
 	Failed      []ItemFailure `json:"failed,omitempty"`
-	RowsDeleted []GUID        `json:"rowsDeleted,omitempty"`
-	RowsError   string        `json:"rowsError,omitempty"` // the row deletion failed (none deleted); the modifies still ran
+	RowsDeleted []GUID        `json:"rows_deleted,omitempty"`
+	RowsError   string        `json:"rows_error,omitempty"` // the row deletion failed (none deleted); the modifies still ran
 }
 
 // Partial reports whether some change or the row deletion failed.
@@ -195,17 +198,17 @@ func writeUndo(dir string, plan *Plan, undo map[string][]*ldap.ModifyRequest, ro
 		return err
 	}
 	for forest, reqs := range undo {
-		l := &ldif.LDIF{Version: 1}
+		var text bytes.Buffer
+		lw := ldif.NewWriter(&text)
+		lw.Header("abkit dupes undo for forest " + forest + ": adds back the values the fix deleted.")
 		for _, r := range reqs {
-			l.Entries = append(l.Entries, &ldif.Entry{Modify: r})
+			lw.WriteModify(r)
 		}
-		text, err := ldif.Marshal(l)
-		if err != nil {
+		if err := lw.Flush(); err != nil {
 			return fmt.Errorf("dupes: undo LDIF for forest %s: %w", forest, err)
 		}
 		name := "undo-" + unsafeName.ReplaceAllString(forest, "_") + ".ldif"
-		header := "# abkit dupes undo for forest " + forest + ": adds back the values the fix deleted.\n"
-		if err := writeSynced(filepath.Join(dir, name), []byte(header+text)); err != nil {
+		if err := writeSynced(filepath.Join(dir, name), text.Bytes()); err != nil {
 			return err
 		}
 		m.UndoLDIF[forest] = name
@@ -238,10 +241,10 @@ type UndoOptions struct {
 // UndoResult is what Undo did.
 type UndoResult struct {
 	Restored       int           `json:"restored"`
-	AlreadyPresent int           `json:"alreadyPresent"` // the values were there already (change never applied)
+	AlreadyPresent int           `json:"already_present"` // the values were there already (change never applied)
 	Failed         []ItemFailure `json:"failed,omitempty"`
-	RowsRestored   bool          `json:"rowsRestored"`
-	RowsError      string        `json:"rowsError,omitempty"`
+	RowsRestored   bool          `json:"rows_restored"`
+	RowsError      string        `json:"rows_error,omitempty"`
 }
 
 // ReadManifest reads an undo folder's manifest.
@@ -263,22 +266,25 @@ func ReadUndo(dir string, m *Manifest, forest string) ([]*ldap.ModifyRequest, er
 	if name == "" || name != filepath.Base(name) {
 		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: no undo LDIF for forest %q", dir, forest)}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}
-	l, err := ldif.Parse(string(data))
-	if err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("%s: %v", name, err)}
-	}
+	defer f.Close()
 	var out []*ldap.ModifyRequest
-	for _, e := range l.Entries {
-		if e.Modify == nil {
-			return nil, &InputError{Msg: fmt.Sprintf("%s: only modify records are expected", name)}
+	sc := ldif.NewScanner(f, ldif.Options{Path: name})
+	for {
+		rec, err := sc.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case err != nil:
+			return nil, &InputError{Msg: err.Error()}
+		case rec.Kind != ldif.Modify:
+			return nil, &InputError{Msg: fmt.Sprintf("%s:%d: only modify records are expected", name, rec.Line)}
 		}
-		out = append(out, e.Modify)
+		out = append(out, ldif.ModifyRequest(rec))
 	}
-	return out, nil
 }
 
 // Undo adds back, object by object, the values a fix deleted (each add fails if the attribute

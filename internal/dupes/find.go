@@ -86,15 +86,15 @@ type Member struct {
 	Forest        string   `json:"forest,omitempty"`
 	DN            string   `json:"dn,omitempty"`
 	GUID          GUID     `json:"guid"`
-	DisplayName   string   `json:"displayName,omitempty"`
+	DisplayName   string   `json:"display_name,omitempty"`
 	Kind          Kind     `json:"kind"`
-	Enabled       *bool    `json:"enabled"`       // account enabled; null for contacts, groups, unknown
-	SIPEnabled    *bool    `json:"sipEnabled"`    // msRTCSIP-UserEnabled; null when unknown
-	Hidden        bool     `json:"hidden"`        // msExchHideFromAddressLists TRUE
-	InAddressBook *bool    `json:"inAddressBook"` // null when no address book was read
-	InRTC         *bool    `json:"inRtc"`         // has an AbUserEntry row; null when not checked
-	Via           []string `json:"via"`           // attributes that carry the value
-	Keep          bool     `json:"keep"`          // the recommended keeper
+	Enabled       *bool    `json:"enabled"`         // account enabled; null for contacts, groups, unknown
+	SIPEnabled    *bool    `json:"sip_enabled"`     // msRTCSIP-UserEnabled; null when unknown
+	Hidden        bool     `json:"hidden"`          // msExchHideFromAddressLists TRUE
+	InAddressBook *bool    `json:"in_address_book"` // null when no address book was read
+	InRTC         *bool    `json:"in_rtc"`          // has an AbUserEntry row; null when not checked
+	Via           []string `json:"via"`             // attributes that carry the value
+	Keep          bool     `json:"keep"`            // the recommended keeper
 }
 
 // Row is one duplicated value (a SIP address or a phone line) with every object carrying it.

@@ -84,7 +84,7 @@ type Change struct {
 	Addresses []string     `json:"addresses"` // the duplicated addresses the object gives up
 	Action    Action       `json:"action,omitempty"`
 	Remove    []AttrValues `json:"remove,omitempty"`
-	DeleteRow bool         `json:"deleteRow"`      // delete its AbUserEntry row after the modify
+	DeleteRow bool         `json:"delete_row"`     // delete its AbUserEntry row after the modify
 	Skip      string       `json:"skip,omitempty"` // why nothing is changed for this object
 	Note      string       `json:"note,omitempty"`
 }

@@ -71,8 +71,11 @@ provision() {
     ip addr add "$ip/8" dev lo
     echo "$ip" >"$dir/added-ip"
   fi
+  # SAMBA_INTERNAL creates the DomainDnsZones and ForestDnsZones partitions, as a real AD has
+  # (a subtree search of the domain returns referrals to them); the DNS service itself is not
+  # started (server services below).
   samba-tool domain provision --targetdir="$dir" --realm="$realm" --domain="$domain" \
-    --server-role=dc --dns-backend=NONE --adminpass="$PASS" --host-name="$host" \
+    --server-role=dc --dns-backend=SAMBA_INTERNAL --adminpass="$PASS" --host-name="$host" \
     --host-ip="$ip" --option="interfaces=$ip" --option="bind interfaces only=yes" >"$dir/provision.log" 2>&1
   # certificate from a throwaway CA, with the DC's DNS name and IP as subject alternative names
   local fqdn="$host.$(echo "$realm" | tr 'A-Z' 'a-z')"

@@ -1,6 +1,7 @@
 // Command genbulk writes the bulk entries of sidmap's private slapd (see ../server.sh): N user
 // accounts under ou=users and N matching disabled, SIP-enabled resource accounts under ou=res,
-// both below ou=sidmap,dc=resforest,dc=test, for the fault test and the benchmark.
+// both below ou=sidmap,dc=resforest,dc=test, for the fault test and the benchmark. It writes
+// with abkit's LDIF writer (internal/ldif).
 //
 //	go run ./testdata/sidmap/genbulk -n 5000 > bulk.ldif
 //
@@ -10,44 +11,53 @@
 package main
 
 import (
-	"bufio"
-	"encoding/base64"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/abkit/abkit/internal/ldif"
 )
 
 const base = "ou=sidmap,dc=resforest,dc=test"
 
-func sid(a, b, c, rid uint32) string {
+func sid(a, b, c, rid uint32) []byte {
 	s := []byte{1, 5, 0, 0, 0, 0, 0, 5}
 	for _, v := range []uint32{21, a, b, c, rid} {
 		s = binary.LittleEndian.AppendUint32(s, v)
 	}
-	return base64.StdEncoding.EncodeToString(s)
+	return s
 }
 
 func main() {
 	n := flag.Int("n", 5000, "number of account pairs")
 	flag.Parse()
-	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
-	fmt.Fprintf(w, "dn: %s\nobjectClass: organizationalUnit\nou: sidmap\n\n", base)
-	fmt.Fprintf(w, "dn: ou=users,%s\nobjectClass: organizationalUnit\nou: users\n\n", base)
-	fmt.Fprintf(w, "dn: ou=res,%s\nobjectClass: organizationalUnit\nou: res\n\n", base)
+	w := ldif.NewWriter(os.Stdout)
+	a := func(name, v string) ldif.Attr { return ldif.Attr{Name: name, Value: []byte(v)} }
+	w.WriteAttrs(base, []ldif.Attr{a("objectClass", "organizationalUnit"), a("ou", "sidmap")})
+	w.WriteAttrs("ou=users,"+base, []ldif.Attr{a("objectClass", "organizationalUnit"), a("ou", "users")})
+	w.WriteAttrs("ou=res,"+base, []ldif.Attr{a("objectClass", "organizationalUnit"), a("ou", "res")})
 	for i := 1; i <= *n; i++ {
 		rid := uint32(100000 + i)
-		fmt.Fprintf(w, "dn: cn=u%05d,ou=users,%s\nobjectClass: user\ncn: u%05d\nsn: User %05d\nsAMAccountName: su%05d\n"+
-			"objectSid:: %s\nuserAccountControl: 512\ndisplayName: User %05d\ntitle: Engineer\ntelephoneNumber: +1 425 555 %04d\n\n",
-			i, base, i, i, i, sid(100, 200, 300, rid), i, i%10000)
-		fmt.Fprintf(w, "dn: cn=r%05d,ou=res,%s\nobjectClass: user\ncn: r%05d\nsn: Res %05d\nsAMAccountName: su%05d\n"+
-			"objectSid:: %s\nuserAccountControl: 514\nmsRTCSIP-UserEnabled: TRUE\nmsRTCSIP-PrimaryUserAddress: sip:su%05d@contoso.com\n"+
-			"displayName: Resource %05d\n",
-			i, base, i, i, i, sid(400, 500, 600, rid), i, i)
-		if i%2 == 1 {
-			fmt.Fprintf(w, "msExchMasterAccountSid:: %s\n", sid(100, 200, 300, rid))
+		id := fmt.Sprintf("%05d", i)
+		w.WriteAttrs("cn=u"+id+",ou=users,"+base, []ldif.Attr{
+			a("objectClass", "user"), a("cn", "u"+id), a("sn", "User "+id), a("sAMAccountName", "su"+id),
+			{Name: "objectSid", Value: sid(100, 200, 300, rid)}, a("userAccountControl", "512"),
+			a("displayName", "User "+id), a("title", "Engineer"), a("telephoneNumber", fmt.Sprintf("+1 425 555 %04d", i%10000)),
+		})
+		res := []ldif.Attr{
+			a("objectClass", "user"), a("cn", "r"+id), a("sn", "Res "+id), a("sAMAccountName", "su"+id),
+			{Name: "objectSid", Value: sid(400, 500, 600, rid)}, a("userAccountControl", "514"),
+			a("msRTCSIP-UserEnabled", "TRUE"), a("msRTCSIP-PrimaryUserAddress", "sip:su"+id+"@contoso.com"),
+			a("displayName", "Resource "+id),
 		}
-		fmt.Fprintln(w)
+		if i%2 == 1 {
+			res = append(res, ldif.Attr{Name: "msExchMasterAccountSid", Value: sid(100, 200, 300, rid)})
+		}
+		w.WriteAttrs("cn=r"+id+",ou=res,"+base, res)
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "genbulk:", err)
+		os.Exit(1)
 	}
 }

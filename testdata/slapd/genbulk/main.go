@@ -1,18 +1,20 @@
 // Command genbulk writes N resource-forest users as LDIF for slapadd (benchmarks): each a
 // disabled account with a binary objectSid, objectGUID and msExchMasterAccountSid, a SIP address
-// and proxyAddresses, under ou=Bench,dc=resforest,dc=test. Output is deterministic.
+// and proxyAddresses, under ou=Bench,dc=resforest,dc=test. Output is deterministic; it is written
+// with abkit's LDIF writer (internal/ldif).
 //
 //	go run ./testdata/slapd/genbulk -n 20000 > bulk.ldif
 package main
 
 import (
-	"bufio"
 	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+
+	"github.com/abkit/abkit/internal/ldif"
 )
 
 func sid(domain [3]uint32, rid uint32) []byte {
@@ -27,20 +29,27 @@ func main() {
 	n := flag.Int("n", 20000, "number of users")
 	base := flag.String("base", "dc=resforest,dc=test", "suffix")
 	flag.Parse()
-	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	defer w.Flush()
-	b64 := base64.StdEncoding.EncodeToString
+	w := ldif.NewWriter(os.Stdout)
 	res := [3]uint32{3623811015, 3361044348, 30300820}
 	usr := [3]uint32{1004336348, 1177238915, 682003330}
-	fmt.Fprintf(w, "dn: ou=Bench,%s\nobjectClass: organizationalUnit\nou: Bench\n\n", *base)
+	a := func(name, v string) ldif.Attr { return ldif.Attr{Name: name, Value: []byte(v)} }
+	w.WriteAttrs("ou=Bench,"+*base, []ldif.Attr{a("objectClass", "organizationalUnit"), a("ou", "Bench")})
 	for i := 1; i <= *n; i++ {
 		name := fmt.Sprintf("bench%06d", i)
 		guid := sha1.Sum([]byte(name))
-		fmt.Fprintf(w, "dn: cn=%s,ou=Bench,%s\nobjectClass: user\ncn: %s\nsn: Bench\ndisplayName: Bench User %d\n"+
-			"sAMAccountName: %s\nuserAccountControl: 514\nobjectSid:: %s\nobjectGUID:: %s\n"+
-			"msExchMasterAccountSid:: %s\nmail: %s@contoso.com\nmsRTCSIP-PrimaryUserAddress: sip:%s@contoso.com\n"+
-			"msRTCSIP-UserEnabled: TRUE\nmsRTCSIP-OptionFlags: 256\nproxyAddresses: SMTP:%s@contoso.com\nproxyAddresses: sip:%s@contoso.com\n\n",
-			name, *base, name, i, name, b64(sid(res, uint32(100000+i))), b64(guid[:16]), b64(sid(usr, uint32(100000+i))),
-			name, name, name, name)
+		mail := name + "@contoso.com"
+		w.WriteAttrs("cn="+name+",ou=Bench,"+*base, []ldif.Attr{
+			a("objectClass", "user"), a("cn", name), a("sn", "Bench"), a("displayName", "Bench User "+strconv.Itoa(i)),
+			a("sAMAccountName", name), a("userAccountControl", "514"),
+			{Name: "objectSid", Value: sid(res, uint32(100000+i))}, {Name: "objectGUID", Value: guid[:16]},
+			{Name: "msExchMasterAccountSid", Value: sid(usr, uint32(100000+i))},
+			a("mail", mail), a("msRTCSIP-PrimaryUserAddress", "sip:"+mail),
+			a("msRTCSIP-UserEnabled", "TRUE"), a("msRTCSIP-OptionFlags", "256"),
+			a("proxyAddresses", "SMTP:"+mail), a("proxyAddresses", "sip:"+mail),
+		})
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "genbulk:", err)
+		os.Exit(1)
 	}
 }

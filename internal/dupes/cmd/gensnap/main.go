@@ -17,7 +17,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/internal/ldif"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -59,13 +59,13 @@ var last = []string{"Abbott", "Brandt", "Chen", "Dubois", "Evans", "Fischer", "G
 
 func generate(w *bufio.Writer, n int, dup float64, seed uint64, base string) (int, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	lw := ldapsync.NewLDIFWriter(w)
+	lw := ldif.NewWriter(w)
 	dups := int(float64(n) * dup)
 	unique := n - dups
 	for _, dn := range []string{base, "ou=Users," + base, "ou=Contacts," + base, "ou=Groups," + base} {
 		e := &ldap.Entry{DN: dn}
 		add(e, "objectClass", "top", "organizationalUnit")
-		if err := lw.Write(e); err != nil {
+		if err := lw.WriteEntry(e); err != nil {
 			return 0, err
 		}
 	}
@@ -83,7 +83,7 @@ func generate(w *bufio.Writer, n int, dup float64, seed uint64, base string) (in
 			j -= j % 10
 			e = duplicate(rng, i, addr(j), base)
 		}
-		if err := lw.Write(e); err != nil {
+		if err := lw.WriteEntry(e); err != nil {
 			return 0, err
 		}
 	}

@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+var updateSchemas = flag.Bool("update-schemas", false, "rewrite docs/schema/*.schema.json from the commands' JSON output")
+
+// schemaCase is one command line whose `-o json` output is a documented shape.
+type schemaCase struct {
+	schema string   // docs/schema/<schema>.schema.json
+	args   []string // without -o json
+}
+
+// schemaCases run every command that works on the committed demo data (no server). Commands that
+// need a live directory server are not covered here (see docs/output.md).
+func schemaCases(t *testing.T) []schemaCase {
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	cfg := filepath.Join(demo, "abkit.yaml")
+	abs := func(name string) string { return filepath.Join(demo, "abs", name) }
+	return []schemaCase{
+		{"version", []string{"version"}},
+		{"abs-info", []string{"abs", "info", abs("F-24EE.lsabs")}},
+		{"abs-info", []string{"abs", "info", abs("D-24EC-24ED.lsabs")}},
+		{"abs-dump", []string{"abs", "dump", abs("F-24EE.lsabs")}},
+		{"abs-dump", []string{"abs", "find", abs("F-24EE.lsabs"), "--sip", "alice@contoso.com"}},
+		{"abs-diff", []string{"abs", "diff", abs("F-24E8.lsabs"), abs("F-24EE.lsabs")}},
+		{"abs-probe", []string{"abs", "probe", abs("F-24EE.lsabs")}},
+		{"phone-check", []string{"phone", "check", abs("F-24EE.lsabs"), "--rules", abs("Company_Phone_Number_Normalization_Rules.txt")}},
+		{"config-check", []string{"config", "check", "--config", cfg}},
+		{"ldap-ping", []string{"ldap", "ping", "--config", cfg, "--forest", "userforest"}},
+		{"ldap-find", []string{"ldap", "find", "--config", cfg, "--forest", "resforest", "--sip", "alice@contoso.com"}},
+		{"ldap-export", []string{"ldap", "export", "--config", cfg, "--forest", "userforest"}},
+		{"dupes", []string{"dupes", "--config", cfg}},
+		{"dupes-fix", []string{"dupes", "fix", "--config", cfg}},
+		{"sidmap-plan", []string{"sidmap", "plan", "--config", cfg}},
+		{"sidmap-plan", []string{"sidmap", "sync-attrs", "plan", "--config", cfg}},
+		{"sidmap-verify", []string{"sidmap", "verify", "--config", cfg}},
+		{"audit", []string{"audit", "--config", cfg, "--out", t.TempDir()}},
+	}
+}
+
+// rtcSchemaCases run the rtc commands against the wire-level fake back end (rtcdbtest).
+func rtcSchemaCases(t *testing.T) []schemaCase {
+	_, cfg := rtcFake(t)
+	return []schemaCase{
+		{"rtc-info", []string{cfg, "rtc", "info"}},
+		{"rtc-attributes", []string{cfg, "rtc", "attributes"}},
+		{"rtc-entry", []string{cfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2, "--guid", "00000000-0000-0000-0000-000000000001"}},
+		{"rtc-delete", []string{cfg, "rtc", "delete", "--guid", rtcG1}},
+	}
+}
+
+// mapProperties hold data keyed by names from the data (LDAP attribute names, forest names), not
+// fields: their keys are not checked for snake_case and their schema is additionalProperties.
+var mapProperties = map[string]bool{"attributes": true, "normalized": true, "undo_ldif": true}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// TestOutputSchemas runs each command with -o json and checks its output against the committed
+// JSON Schema in docs/schema/ (with a JSON Schema validator), and that the schema lists exactly the
+// fields the commands emit: a schema inferred from the outputs must equal the committed one. So
+// adding, renaming or retyping a field fails here until the schema is regenerated with
+// -update-schemas and the change is reviewed and committed, like gh's jsonfieldstest.
+func TestOutputSchemas(t *testing.T) {
+	docs := map[string][]any{}
+	var order []string
+	for _, tc := range append(schemaCases(t), rtcSchemaCases(t)...) {
+		args := append(slices.Clone(tc.args), "-o", "json")
+		stdout, stderr, code := runCLI(t, args...)
+		if code != ExitOK && code != ExitFindings {
+			t.Fatalf("abkit %s: exit %d; stderr %s", strings.Join(args, " "), code, stderr)
+		}
+		var doc any
+		dec := json.NewDecoder(strings.NewReader(stdout))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("abkit %s: stdout is not one JSON document: %v\n%s", strings.Join(args, " "), err, stdout)
+		}
+		if dec.More() {
+			t.Fatalf("abkit %s: more than one JSON document on stdout", strings.Join(args, " "))
+		}
+		checkSnakeCase(t, strings.Join(args, " "), doc, "")
+		if _, ok := docs[tc.schema]; !ok {
+			order = append(order, tc.schema)
+		}
+		docs[tc.schema] = append(docs[tc.schema], doc)
+	}
+	for _, name := range order {
+		path := filepath.Join("..", "..", "docs", "schema", name+".schema.json")
+		inferred := inferSchema(docs[name], "")
+		inferred["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+		inferred["$id"] = "https://github.com/abkit/abkit/docs/schema/" + name + ".schema.json"
+		inferred["title"] = "abkit " + strings.ReplaceAll(name, "-", " ") + " -o json"
+		inferred["$comment"] = "Generated from the command's output on the demo data by " +
+			"`go test ./internal/cli -run TestOutputSchemas -update-schemas`; a change here is a change of the output contract (docs/output.md)."
+		want, err := json.MarshalIndent(inferred, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		if *updateSchemas {
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update-schemas to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s does not list exactly the fields `-o json` emits; the output changed. If that is deliberate, "+
+				"run go test ./internal/cli -run TestOutputSchemas -update-schemas and commit the schema and docs/output.md.\nemitted:\n%s", path, want)
+			continue
+		}
+		c := jsonschema.NewCompiler()
+		sch, err := c.Compile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for i, doc := range docs[name] {
+			if err := sch.Validate(doc); err != nil {
+				t.Errorf("%s: output %d does not validate: %v", name, i, err)
+			}
+		}
+	}
+}
+
+// checkSnakeCase fails on a JSON object key that is not snake_case, outside data maps.
+func checkSnakeCase(t *testing.T, cmd string, v any, at string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if !snakeCase.MatchString(k) {
+				t.Errorf("abkit %s: key %q at %s is not snake_case", cmd, k, at)
+			}
+			if !mapProperties[k] {
+				checkSnakeCase(t, cmd, x, at+"."+k)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			checkSnakeCase(t, cmd, x, at+"[]")
+		}
+	}
+}
+
+// inferSchema returns the narrowest schema of this kind that accepts all values: object
+// properties required when present in every sample, no other properties allowed.
+func inferSchema(values []any, key string) map[string]any {
+	types := map[string]bool{}
+	var objects []map[string]any
+	var items []any
+	for _, v := range values {
+		switch v := v.(type) {
+		case nil:
+			types["null"] = true
+		case bool:
+			types["boolean"] = true
+		case json.Number:
+			types["number"] = true
+		case string:
+			types["string"] = true
+		case []any:
+			types["array"] = true
+			items = append(items, v...)
+		case map[string]any:
+			types["object"] = true
+			objects = append(objects, v)
+		default:
+			panic(fmt.Sprintf("unexpected JSON value %T", v))
+		}
+	}
+	s := map[string]any{}
+	var names []string
+	for ty := range types {
+		names = append(names, ty)
+	}
+	sort.Strings(names)
+	if len(names) == 1 {
+		s["type"] = names[0]
+	} else if len(names) > 1 {
+		s["type"] = names
+	}
+	if types["array"] {
+		s["items"] = inferSchema(items, "")
+	}
+	if types["object"] {
+		if mapProperties[key] {
+			var vals []any
+			for _, o := range objects {
+				for _, x := range o {
+					vals = append(vals, x)
+				}
+			}
+			s["additionalProperties"] = inferSchema(vals, key) // a map of maps stays a map
+			return s
+		}
+		props := map[string]any{}
+		seen := map[string][]any{}
+		count := map[string]int{}
+		for _, o := range objects {
+			for k, x := range o {
+				seen[k] = append(seen[k], x)
+				count[k]++
+			}
+		}
+		var required []string
+		for k, xs := range seen {
+			props[k] = inferSchema(xs, k)
+			if count[k] == len(objects) {
+				required = append(required, k)
+			}
+		}
+		sort.Strings(required)
+		s["properties"] = props
+		s["required"] = required
+		s["additionalProperties"] = false
+	}
+	return s
+}
