@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // chunkSize is how much a window reads at a time.
@@ -20,6 +21,9 @@ type window struct {
 	pos   int    // position in data
 	chunk int64  // bytes to read at a time
 	buf   []byte // read buffer, reused
+	// transient: data is buf itself, not a copy, so that strings decoded from one chunk are
+	// overwritten by the next (Reader.ContactsTransient).
+	transient bool
 }
 
 func newWindow(r io.ReaderAt, size, off int64) *window {
@@ -49,9 +53,14 @@ func (w *window) need(n int64, structure string) error {
 		}
 		return fmt.Errorf("abs: reading offset %d: %w", off, err)
 	}
+	w.base, w.pos, w.buf = off, 0, got
+	if w.transient {
+		w.data = unsafe.String(unsafe.SliceData(got), len(got))
+		return nil
+	}
 	// Converting copies into memory that is not zeroed first: cheaper than reading into a new,
 	// zeroed buffer.
-	w.data, w.base, w.pos, w.buf = string(got), off, 0, got
+	w.data = string(got)
 	return nil
 }
 
@@ -218,6 +227,12 @@ func (d *decoder) large(start, l int64) (*Contact, error) {
 	}
 	fixed := w.data[w.pos+contactLenSize : w.pos+contactLenSize+contactFixedSize]
 	w.pos += contactLenSize + contactFixedSize
+	if w.transient {
+		// The values of this contact are read over several chunks: those chunks must not
+		// overwrite one another, nor the buffer fixed points into.
+		w.transient, w.buf = false, nil
+		defer func() { w.transient = true }()
+	}
 	d.seen |= seenContact
 	if d.reuse {
 		d.vals, d.start = d.vals[:0], 0

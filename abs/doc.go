@@ -5,7 +5,8 @@
 // A Reader decodes a file held in an io.ReaderAt: NewReader (or Open) reads the header, the
 // normalization rules text and the attribute table, and Contacts streams the contacts as a Go
 // iterator without holding the file in memory (ContactsReused is the faster variant for callers
-// that look at each contact once). Each Value says whether it is a raw string, the server's
+// that look at each contact once, ContactsTransient the fastest, for callers done with each
+// contact's strings too before the next). Each Value says whether it is a raw string, the server's
 // normalized copy of the phone number before it, a binary value (its raw bytes in Str, like a
 // string's text), or (compact deltas) an empty attribute. A type-0x3 (Boolean string) attribute
 // never has a value in a contact: a file with one is reported (ErrBooleanValue). Trailer and
@@ -13,7 +14,8 @@
 // normalized SIP addresses; Summarize counts users, groups and deleted objects.
 //
 // A Writer writes full, delta and compact files (attributes and records in descending Id order,
-// like the server); Book, ReadBook, Apply and Diff work on whole files in memory; Generate and
+// like the server); Book, ReadBook, Apply, Diff and Changes work on whole files in memory
+// (ChangesStream compares two Readers as they stream); Generate and
 // NextDay make deterministic synthetic books; Dump prints the `ABServer.exe -dumpfile` text;
 // Probe and HexView say how far a file matches the layout and show the bytes where it stops;
 // ProbeContainer looks for a compression container and names one only when checks prove it;

@@ -69,6 +69,16 @@ func fuzzReader(t *testing.T, data []byte) {
 		if err != nil {
 			return
 		}
+		i := 0
+		for c, err := range r.ContactsTransient() {
+			if err != nil || i >= len(book.Contacts) || !detach(c).Equal(book.Contacts[i]) {
+				t.Fatalf("ContactsTransient differs from Contacts at contact %d: %v", i, err)
+			}
+			i++
+		}
+		if i != len(book.Contacts) {
+			t.Fatalf("ContactsTransient: %d contacts, Contacts %d", i, len(book.Contacts))
+		}
 		for _, c := range book.Contacts {
 			c.SIPAddresses(tbl)
 			c.IsGroup(tbl)

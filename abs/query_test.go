@@ -1,6 +1,7 @@
 package abs
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
@@ -223,4 +224,64 @@ func TestFlagsBitNames(t *testing.T) {
 			t.Errorf("%08X.BitNames() = %q, want %q", uint32(tt.f), got, tt.want)
 		}
 	}
+}
+
+// TestChangesStream: the streaming comparison of two files finds what Changes finds over the
+// same files read whole: generated days with many changes (and groups that share a SIP address),
+// a compact delta (empty attributes, deleted objects) as the new file, and a file against itself.
+func TestChangesStream(t *testing.T) {
+	x := Generate(GenOptions{Contacts: 600, Seed: 3, Duplicates: 4})
+	y := NextDay(x, ChangeOptions{Seed: 5, Added: 40, Deleted: 30, Modified: 80})
+	d, err := Diff(x, y, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new *Book
+		min      int // changes expected at least
+	}{{"days", x, y, 100}, {"delta", x, d, 100}, {"same", x, x, 0}} {
+		oldData, newData := writeBook(t, tc.old), writeBook(t, tc.new)
+		ob, err := ReadBook(open(t, oldData))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nb, err := ReadBook(open(t, newData))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Changes(ob, nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ChangesStream(open(t, oldData), open(t, newData))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(want) < tc.min || (tc.min == 0 && len(want) != 0) {
+			t.Fatalf("%s: Changes found %d changes, want at least %d", tc.name, len(want), tc.min)
+		}
+		if !slices.EqualFunc(got, want, sameChange) {
+			t.Errorf("%s: ChangesStream found %d changes, Changes %d, or they differ", tc.name, len(got), len(want))
+		}
+	}
+	// A decoding error names its side.
+	bad := writeBook(t, x)
+	bad = bad[:len(bad)-100]
+	var se *SideError
+	if _, err := ChangesStream(open(t, writeBook(t, x)), open(t, bad)); !errors.As(err, &se) || !se.New {
+		t.Errorf("a truncated new file: %v", err)
+	}
+	if _, err := ChangesStream(open(t, bad), open(t, writeBook(t, x))); !errors.As(err, &se) || se.New {
+		t.Errorf("a truncated old file: %v", err)
+	}
+}
+
+// sameChange compares two Changes by kind, ContactId, contacts and attribute changes.
+func sameChange(a, b Change) bool {
+	sameContact := func(x, y *Contact) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(y)) }
+	return a.Kind == b.Kind && a.ID == b.ID && sameContact(a.Old, b.Old) && sameContact(a.New, b.New) &&
+		slices.EqualFunc(a.Attrs, b.Attrs, func(p, q AttrChange) bool {
+			return p.Name == q.Name && slices.Equal(p.Old, q.Old) && slices.Equal(p.New, q.New)
+		})
 }

@@ -464,17 +464,25 @@ func (r *Reader) TrailerBody() ([]byte, error) {
 // Each contact is yielded with a nil error; a decoding error is yielded once, with a nil contact,
 // and ends the sequence. Yielded contacts stay valid: they are carved from shared blocks, so
 // keeping one contact keeps its block (and the 256 KiB read buffer its strings point into) alive.
-func (r *Reader) Contacts() iter.Seq2[*Contact, error] { return r.contacts(false) }
+func (r *Reader) Contacts() iter.Seq2[*Contact, error] { return r.contacts(false, false) }
 
 // ContactsReused is Contacts for callers that look at each contact once, as dump and search do:
 // the yielded *Contact and its Values slice are overwritten by the next iteration (the strings
 // in them stay valid). Use Clone to keep a contact. It is the fastest way through
 // a file.
-func (r *Reader) ContactsReused() iter.Seq2[*Contact, error] { return r.contacts(true) }
+func (r *Reader) ContactsReused() iter.Seq2[*Contact, error] { return r.contacts(true, false) }
 
-func (r *Reader) contacts(reuse bool) iter.Seq2[*Contact, error] {
+// ContactsTransient is ContactsReused for callers that are done with each contact, strings
+// included, before they ask for the next, as a dump that writes each contact out is: the strings
+// too are overwritten by the next iteration (they point into the read buffer, which is reused),
+// so the walk allocates nothing per contact or per chunk read. To keep a contact, Clone it and
+// copy its strings (strings.Clone).
+func (r *Reader) ContactsTransient() iter.Seq2[*Contact, error] { return r.contacts(true, true) }
+
+func (r *Reader) contacts(reuse, transient bool) iter.Seq2[*Contact, error] {
 	return func(yield func(*Contact, error) bool) {
 		d := newDecoder(r, r.Layout.ContactsOffset, reuse)
+		d.w.transient = transient
 		defer func() { r.seen.Or(d.seen) }()
 		for {
 			c, err := d.next()

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // companyRulesFile is a rules file in the shape of the server's
@@ -230,14 +229,12 @@ func TestNormalizeTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// Without the timeout, matching this number would backtrack for hours: the error alone shows
+	// the timeout stopped it (no wall-clock assertion, which a loaded machine could break).
 	_, err = rs.Normalize(strings.Repeat("a", 40) + "!")
 	var re *RuleError
 	if !errors.As(err, &re) || re.Line != 1 {
 		t.Fatalf("error %v, want a *RuleError for line 1", err)
-	}
-	if d := time.Since(start); d > 10*RuleMatchTimeout {
-		t.Errorf("took %v, want about %v", d, RuleMatchTimeout)
 	}
 }
 

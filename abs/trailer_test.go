@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -173,21 +174,18 @@ func TestLargeContactStreams(t *testing.T) {
 	c.Values = append(c.Values, Value{AttrID: 1, Str: strings.Repeat("t", MaxValueSize)})
 	b := &Book{Header: Header{Kind: Full}, Attributes: attrs, Contacts: []*Contact{c, {ID: GUID{2}, Values: []Value{{AttrID: 1, Str: "small"}}}}}
 	data := writeBook(t, b)
-	for _, reuse := range []bool{false, true} {
+	for mode := range 3 {
 		r := open(t, data)
 		var got []*Contact
-		seq := r.Contacts()
-		if reuse {
-			seq = r.ContactsReused()
-		}
+		seq := [...]iter.Seq2[*Contact, error]{r.Contacts(), r.ContactsReused(), r.ContactsTransient()}[mode]
 		for c, err := range seq {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, c.Clone())
+			got = append(got, detach(c))
 		}
 		if len(got) != 2 || !got[0].Equal(canonical(b).Contacts[0]) || !got[1].Equal(b.Contacts[1]) {
-			t.Fatalf("reuse %t: %d contacts, differ", reuse, len(got))
+			t.Fatalf("mode %d: %d contacts, differ", mode, len(got))
 		}
 	}
 	// One byte more than MaxValueSize, inside a contact that covers it: an UnsupportedError.
@@ -261,4 +259,34 @@ func tailDecodes(body []byte, length uint32) bool {
 	data := append(slices.Clone(base), tail...)
 	r.r, r.size = bytes.NewReader(data), int64(len(data))
 	return r.tailIsContacts(int64(len(base)))
+}
+
+// TestContactsTransient: the transient walk, whose strings point into a reused read buffer,
+// yields the contacts Contacts does, across chunk boundaries of several sizes (small chunks put
+// most contacts past the window, through the chunk-by-chunk path).
+func TestContactsTransient(t *testing.T) {
+	data := writeBook(t, Generate(GenOptions{Contacts: 3000, Seed: 4, Duplicates: 5}))
+	want, err := collect(open(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunk := range []int64{chunkSize, 4 << 10, 200, 24} {
+		r := open(t, data)
+		d := newDecoder(r, r.Layout.ContactsOffset, true)
+		d.w.transient, d.w.chunk = true, chunk
+		var got []*Contact
+		for {
+			c, err := d.next()
+			if err != nil {
+				t.Fatalf("chunk %d: %v", chunk, err)
+			}
+			if c == nil {
+				break
+			}
+			got = append(got, detach(c))
+		}
+		if !slices.EqualFunc(got, want, func(a, b *Contact) bool { return a.Equal(b) && a.Offset == b.Offset }) {
+			t.Fatalf("chunk %d: %d contacts differ from Contacts' %d", chunk, len(got), len(want))
+		}
+	}
 }

@@ -90,7 +90,7 @@ func TestApplyAndUndo(t *testing.T) {
 	journal, undo := files(t)
 
 	// Dry run: nothing written, no files.
-	res, err := Apply(ctx, p, r, ApplyOptions{DryRun: true, JournalPath: journal, UndoPath: undo})
+	res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, DryRun: true, JournalPath: journal, UndoPath: undo})
 	if err != nil || res.Items != 31 || res.Applied != 0 || !res.DryRun {
 		t.Fatalf("dry run = %+v, %v", res, err)
 	}
@@ -104,7 +104,7 @@ func TestApplyAndUndo(t *testing.T) {
 	}
 
 	var adds atomic.Int64
-	res, err = Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo, Concurrency: 3, Progress: &countReporter{n: &adds}})
+	res, err = Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, Concurrency: 3, Progress: &countReporter{n: &adds}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestApplyAndUndo(t *testing.T) {
 
 	// Re-run: everything is in the journal, nothing is sent.
 	sent := r.modifies
-	res, err = Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo})
+	res, err = Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo})
 	if err != nil || res.AlreadyDone != 31 || res.Applied != 0 || r.modifies != sent {
 		t.Fatalf("re-run = %+v, %v; %d modifies", res, err, r.modifies-sent)
 	}
@@ -150,7 +150,7 @@ func TestApplyAndUndo(t *testing.T) {
 	}
 	defer f.Close()
 	dir := t.TempDir()
-	res, err = Undo(ctx, f, r, ApplyOptions{JournalPath: filepath.Join(dir, "undo.journal"), UndoPath: filepath.Join(dir, "redo.ldif")})
+	res, err = Undo(ctx, f, r, ApplyOptions{Forest: "resforest", Base: rfBase, ApplyJournal: journal, JournalPath: filepath.Join(dir, "undo.journal"), UndoPath: filepath.Join(dir, "redo.ldif")})
 	if err != nil || res.Applied != 31 || len(res.Failed) != 0 {
 		t.Fatalf("undo = %+v, %v", res, err)
 	}
@@ -174,15 +174,15 @@ func TestApplyConditional(t *testing.T) {
 	r.add(rdn("userb"), attrs{"msRTCSIP-OriginatorSid": {usid(1001)}}) // set to exactly the target
 	r.add(rdn("wrong"), attrs{"msRTCSIP-OriginatorSid": {usid(8888)}}) // changed from the mismatched value
 	journal, undo := files(t)
-	res, err := Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo})
+	res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Applied != 1 || res.AlreadyDone != 1 || len(res.Failed) != 2 {
+	if res.Applied != 1 || res.AlreadyDone != 1 || len(res.Refused) != 2 || len(res.Failed) != 0 {
 		t.Fatalf("result %+v", res)
 	}
 	failed := map[string]Failure{}
-	for _, f := range res.Failed {
+	for _, f := range res.Refused {
 		failed[f.DN] = f
 	}
 	if f := failed[rdn("usera")]; f.Code != ldap.LDAPResultConstraintViolation || !strings.Contains(f.Error, "changed since the plan") {
@@ -215,7 +215,7 @@ func TestApplyRewritesTextAndUndecodable(t *testing.T) {
 		t.Fatalf("counts %v", c)
 	}
 	journal, undo := files(t)
-	res, err := Apply(context.Background(), p, r, ApplyOptions{JournalPath: journal, UndoPath: undo})
+	res, err := Apply(context.Background(), p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo})
 	if err != nil || res.Applied != 2 {
 		t.Fatalf("apply %+v, %v", res, err)
 	}
@@ -230,7 +230,7 @@ func TestApplyRewritesTextAndUndecodable(t *testing.T) {
 	}
 	defer f.Close()
 	dir := t.TempDir()
-	if _, err := Undo(context.Background(), f, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "r")}); err != nil {
+	if _, err := Undo(context.Background(), f, r, ApplyOptions{Forest: "resforest", Base: rfBase, ApplyJournal: journal, JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "r")}); err != nil {
 		t.Fatal(err)
 	}
 	if !sameSnapshot(before, r.snapshot()) {
@@ -247,16 +247,16 @@ func TestApplyResumesAfterFailures(t *testing.T) {
 		r.fail[strings.ToLower(rdn(cn))] = down
 	}
 	journal, undo := files(t)
-	res, err := Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo, Concurrency: 8})
-	if err != nil {
-		t.Fatal(err)
+	res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, Concurrency: 8})
+	// A lost connection cuts the run: the changes sent are in flight (not failed), the rest are
+	// not attempted.
+	if err == nil || len(res.InFlight) == 0 || len(res.Failed) != 0 || len(res.Refused) != 0 ||
+		res.Applied+res.AlreadyDone+len(res.InFlight)+res.NotAttempted != res.Items {
+		t.Fatalf("first run %+v, %v", res, err)
 	}
-	if res.Applied != 37 || len(res.Failed) != 4 {
-		t.Fatalf("first run %+v", res)
-	}
-	for _, f := range res.Failed {
-		if f.Code != 0 || !strings.Contains(f.Error, "connection closed") {
-			t.Errorf("failure %+v", f)
+	for _, fl := range res.InFlight {
+		if _, ok := r.fail[strings.ToLower(fl.DN)]; !ok {
+			t.Errorf("%s reported in flight though its change succeeded", fl.DN)
 		}
 	}
 	// The server is back. One of the failed changes actually reached it before the
@@ -265,15 +265,15 @@ func TestApplyResumesAfterFailures(t *testing.T) {
 	r.add(rdn("userz"), attrs{"objectClass": {"user"}, "sAMAccountName": {"userz"}, "userAccountControl": {"514"},
 		"msRTCSIP-UserEnabled": {"TRUE"}, "msRTCSIP-OriginatorSid": {usid(1025)}})
 	sent := r.modifies
-	res, err = Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo, Concurrency: 8})
+	res, err = Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Applied != 3 || res.AlreadyDone != 38 || len(res.Failed) != 0 {
+	if res.Applied+res.AlreadyDone != 41 || len(res.Failed) != 0 || len(res.Refused) != 0 || res.Applied == 0 {
 		t.Fatalf("second run %+v", res)
 	}
-	if r.modifies-sent != 4 {
-		t.Errorf("second run sent %d modifies, want 4", r.modifies-sent)
+	if done := 41 - res.AlreadyDone - res.Applied; r.modifies-sent > 41-done || r.modifies-sent < res.Applied {
+		t.Errorf("second run sent %d modifies for %d applied", r.modifies-sent, res.Applied)
 	}
 	for _, row := range p.Rows {
 		if row.Action == ActionSet && r.sid(row.ResourceDN, ldapsync.AttrOriginatorSid) != row.ProposedSID {
@@ -299,22 +299,22 @@ func TestApplyRefusals(t *testing.T) {
 			t.Errorf("%s: %d modifies sent", name, r.modifies-sent)
 		}
 	}
-	refuse("no journal", ApplyOptions{UndoPath: undo}, "journal and an undo file")
-	refuse("no undo", ApplyOptions{JournalPath: journal}, "journal and an undo file")
-	refuse("same file", ApplyOptions{JournalPath: undo, UndoPath: undo}, "different files")
+	refuse("no journal", ApplyOptions{Forest: "resforest", Base: rfBase, UndoPath: undo}, "journal and an undo file")
+	refuse("no undo", ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal}, "journal and an undo file")
+	refuse("same file", ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: undo, UndoPath: undo}, "different files")
 	if err := os.WriteFile(undo, []byte("# another run\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refuse("undo of another run", ApplyOptions{JournalPath: journal, UndoPath: undo}, "belongs to another run")
+	refuse("undo of another run", ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo}, "belongs to another run")
 	os.Remove(undo)
-	if err := os.WriteFile(journal, []byte(`{"journal":"abkit-sidmap","version":1,"id":"plan:sha256:00"}`+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(journal, []byte(`{"journal":"abkit-change","version":1,"id":"plan:sha256:00"}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refuse("journal of another plan", ApplyOptions{JournalPath: journal, UndoPath: undo}, "belongs to another plan")
+	refuse("journal of another plan", ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo}, "belongs to another run")
 	if err := os.WriteFile(journal, []byte("hello\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	refuse("not a journal", ApplyOptions{JournalPath: journal, UndoPath: undo + "2"}, "not an abkit sidmap journal")
+	refuse("not a journal", ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo + "2"}, "not an abkit change journal")
 }
 
 func TestApplyCancelled(t *testing.T) {
@@ -323,11 +323,11 @@ func TestApplyCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	journal, undo := files(t)
-	res, err := Apply(ctx, p, r, ApplyOptions{JournalPath: journal, UndoPath: undo, Concurrency: 1})
+	res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, Concurrency: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if res.Applied+len(res.Failed)+res.NotAttempted+res.AlreadyDone != res.Items || res.NotAttempted == 0 {
+	if res.Applied+len(res.Failed)+len(res.InFlight)+res.NotAttempted+res.AlreadyDone != res.Items || res.NotAttempted == 0 {
 		t.Errorf("result %+v does not account for every item", res)
 	}
 }
@@ -342,15 +342,15 @@ func TestApplyTransactions(t *testing.T) {
 		"msRTCSIP-UserEnabled": {"TRUE"}, "msRTCSIP-OriginatorSid": {usid(7777)}})
 	tr := &txnDir{fakeDir: r}
 	journal, undo := files(t)
-	res, err := Apply(ctx, p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, BatchSize: 10})
+	res, err := Apply(ctx, p, tr, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, BatchSize: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 41 changes: batches of 10, 10, 10, 10 and 1; the one with usera is retried item by item.
-	if res.Items != 41 || res.Applied != 40 || len(res.Failed) != 1 || res.Transactions != 3 {
+	if res.Items != 41 || res.Applied != 40 || len(res.Refused) != 1 || len(res.Failed) != 0 || res.Transactions != 3 {
 		t.Fatalf("result %+v", res)
 	}
-	if f := res.Failed[0]; !strings.EqualFold(f.DN, rdn("usera")) || (f.Code != 19 && f.Code != 20) {
+	if f := res.Refused[0]; !strings.EqualFold(f.DN, rdn("usera")) || (f.Code != 19 && f.Code != 20) {
 		t.Errorf("failure %+v", f)
 	}
 	if tr.started != 4 || tr.committed != 3 {
@@ -369,11 +369,11 @@ func TestApplyTransactions(t *testing.T) {
 		}
 	}
 	// A re-run finds 40 done in the journal and retries only usera, on its own.
-	res, err = Apply(ctx, p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, BatchSize: 10})
+	res, err = Apply(ctx, p, tr, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, BatchSize: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.AlreadyDone != 40 || len(res.Failed) != 1 || res.Transactions != 0 || tr.started != 4 {
+	if res.AlreadyDone != 40 || len(res.Refused) != 1 || res.Transactions != 0 || tr.started != 4 {
 		t.Fatalf("re-run %+v, %d transactions started", res, tr.started)
 	}
 }
@@ -383,7 +383,7 @@ func TestApplyNoTransactions(t *testing.T) {
 	p := makeTestPlan(t, u, r)
 	tr := &txnDir{fakeDir: r}
 	journal, undo := files(t)
-	res, err := Apply(context.Background(), p, tr, ApplyOptions{JournalPath: journal, UndoPath: undo, NoTransactions: true})
+	res, err := Apply(context.Background(), p, tr, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: journal, UndoPath: undo, NoTransactions: true})
 	if err != nil {
 		t.Fatal(err)
 	}

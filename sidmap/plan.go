@@ -11,8 +11,10 @@
 // # Limits
 //
 // Candidates are user objects with userAccountControl ACCOUNTDISABLE set and
-// msRTCSIP-UserEnabled TRUE. Both forests' user objects are read once and held in memory while a
-// plan or verification is built (about 1 KB per account). SIDs are always written in binary.
+// msRTCSIP-UserEnabled TRUE, or, in a central forest (TopologyCentral), SIP-enabled contacts. The
+// user forests' accounts and the candidates are read once and held in memory while a plan is
+// built (about 1 KB per account); a verification streams the candidates and keeps tens of bytes
+// per account (verify_index.go). SIDs are always written in binary.
 // sidmap defines its own interface and is not compatible with the OCS resource kit's sidmap.wsf.
 package sidmap
 
@@ -26,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 )
@@ -50,6 +53,7 @@ const (
 	ActionSet      Action = "set"      // write the change
 	ActionNone     Action = "none"     // already right, nothing to write
 	ActionConflict Action = "conflict" // never written; Reason says why
+	ActionSkip     Action = "skip"     // no user-forest account by design (SELF ...); Reason says why
 )
 
 // CandidateFilter selects disabled, SIP-enabled user accounts: the resource-forest accounts that
@@ -76,6 +80,7 @@ type Plan struct {
 // PlanSettings records the options a plan was made with.
 type PlanSettings struct {
 	Match             []string `json:"match"`
+	Topology          Topology `json:"topology,omitempty"`
 	Base              string   `json:"base,omitempty"`
 	Filter            string   `json:"filter,omitempty"`
 	ReplaceMismatched bool     `json:"replace_mismatched,omitempty"`
@@ -92,6 +97,7 @@ type Row struct {
 	CurrentValue Value        `json:"current_value,omitempty"`
 	ProposedSID  ldapsync.SID `json:"proposed_sid,omitzero"` // objectSid of the matched account
 	UserDN       string       `json:"user_dn,omitempty"`     // matched user-forest account
+	UserForest   string       `json:"user_forest,omitempty"` // its forest, when several are configured
 	Rule         string       `json:"rule,omitempty"`        // the rule that matched
 	Action       Action       `json:"action"`
 	Reason       string       `json:"reason,omitempty"`
@@ -157,6 +163,9 @@ func (p *Plan) validate() error {
 	if p.Kind != KindOriginatorSID && p.Kind != KindSyncAttrs {
 		return &PlanError{Reason: fmt.Sprintf("unknown kind %q", p.Kind)}
 	}
+	if t := p.Options.Topology; t != "" && t != TopologyCentral {
+		return &PlanError{Reason: fmt.Sprintf("unknown topology %q", t)}
+	}
 	seen := map[string]bool{}
 	for i := range p.Rows {
 		r := &p.Rows[i]
@@ -172,7 +181,7 @@ func (p *Plan) validate() error {
 		}
 		seen[key] = true
 		switch r.Action {
-		case ActionNone, ActionConflict:
+		case ActionNone, ActionConflict, ActionSkip:
 		case ActionSet:
 			if p.Kind == KindOriginatorSID && r.ProposedSID.IsZero() {
 				return bad("action set without proposed_sid")
@@ -185,10 +194,10 @@ func (p *Plan) validate() error {
 			}
 			for _, c := range r.Changes {
 				switch {
-				case !validAttrName(c.Attr):
+				case !change.ValidAttrName(c.Attr):
 					return bad(fmt.Sprintf("bad attribute name %q", c.Attr))
-				case protectedAttrs[strings.ToLower(c.Attr)]:
-					return bad(fmt.Sprintf("attribute %s is never changed by sync-attrs", c.Attr))
+				case !syncAllowed(c.Attr):
+					return bad(fmt.Sprintf("attribute %s is not one sync-attrs may change", c.Attr))
 				}
 			}
 		default:
@@ -200,7 +209,8 @@ func (p *Plan) validate() error {
 
 // PlanOptions configures MakePlan.
 type PlanOptions struct {
-	Match             []Rule // match order; nil = DefaultMatch
+	Layout                   // more user forests; resource or central topology
+	Match             []Rule // match order; nil = DefaultMatch (central: DefaultCentralMatch)
 	Base              string // resource-forest search base; "" = the source's base DN
 	Filter            string // extra LDAP filter ANDed with CandidateFilter
 	ReplaceMismatched bool   // plan a replacement where a different OriginatorSid is set
@@ -208,14 +218,16 @@ type PlanOptions struct {
 	Now               func() time.Time // clock for Plan.Created; nil = time.Now
 }
 
-// MakePlan pairs every candidate account of the resource forest with a user-forest account and
-// proposes msRTCSIP-OriginatorSid = that account's objectSid. Rows are sorted by resource DN.
+// MakePlan pairs every candidate of the resource forest (disabled user accounts, or contacts in
+// a central forest) with a user-forest account and proposes msRTCSIP-OriginatorSid = that
+// account's objectSid. Candidates whose msExchMasterAccountSid is a well-known SID (SELF on a
+// room mailbox) are skipped. Rows are sorted by resource DN.
 func MakePlan(ctx context.Context, user, resource ldapsync.Source, opts PlanOptions) (*Plan, error) {
-	rules, err := rulesOrDefault(opts.Match)
+	rules, err := rulesOrDefault(opts.Match, opts.Topology)
 	if err != nil {
 		return nil, err
 	}
-	m, err := loadForests(ctx, user, resource, rules, opts.Base, opts.Filter, nil, opts.Progress)
+	m, err := loadForests(ctx, user, resource, loadSpec{layout: opts.Layout, rules: rules, base: opts.Base, filter: opts.Filter}, opts.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +254,7 @@ func MakePlan(ctx context.Context, user, resource ldapsync.Source, opts PlanOpti
 		}
 		if mt.user != nil {
 			row.UserDN = mt.user.DN
+			row.UserForest = m.forestName(mt.user)
 			row.ProposedSID = mt.user.SID
 		}
 		row.Action, row.Reason = decide(c, mt, m, proposedBy, opts.ReplaceMismatched)
@@ -250,15 +263,18 @@ func MakePlan(ctx context.Context, user, resource ldapsync.Source, opts PlanOpti
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ResourceDN < rows[j].ResourceDN })
 	return &Plan{
 		Version: PlanVersion, Kind: KindOriginatorSID,
-		UserForest: user.Name(), ResourceForest: resource.Name(), Created: now(opts.Now),
+		UserForest: userForestNames(user, opts.Layout), ResourceForest: resource.Name(), Created: now(opts.Now),
 		Options: PlanSettings{Match: ruleStrings(rules), Base: opts.Base, Filter: opts.Filter,
-			ReplaceMismatched: opts.ReplaceMismatched},
+			ReplaceMismatched: opts.ReplaceMismatched, Topology: topologyOption(opts.Topology)},
 		Rows: rows,
 	}, nil
 }
 
 // decide returns the action and reason of one SID plan row.
 func decide(c *ldapsync.Object, mt match, f *forests, proposedBy map[ldapsync.SID][]string, replace bool) (Action, string) {
+	if mt.skip != "" {
+		return ActionSkip, mt.skip
+	}
 	if mt.conflict != "" {
 		return ActionConflict, mt.conflict
 	}
@@ -297,155 +313,6 @@ func decide(c *ldapsync.Object, mt match, f *forests, proposedBy map[ldapsync.SI
 		c.OriginatorSID, f.describeSID(c.OriginatorSID))
 }
 
-// match is the outcome of pairing one resource account.
-type match struct {
-	user     *ldapsync.Object // nil when conflict says why there is none
-	rule     string
-	conflict string
-}
-
-// forests holds what a plan or a verification reads from the two forests.
-type forests struct {
-	candidates  []*ldapsync.Object
-	users       []*ldapsync.Object
-	bySID       map[ldapsync.SID]*ldapsync.Object
-	index       map[string]map[string][]*ldapsync.Object // rule → key → accounts
-	originators map[ldapsync.SID][]string                // OriginatorSid → resource DNs carrying it
-	warnings    []string
-}
-
-// loadForests reads the user forest's accounts (indexed for rules), the resource forest's
-// candidates under base/filter, and every resource object carrying an OriginatorSid.
-func loadForests(ctx context.Context, user, resource ldapsync.Source, rules []Rule, base, filter string, extra []string, rep progress.Reporter) (*forests, error) {
-	rep = progress.OrNop(rep)
-	resAttrs, userAttrs := append([]string(nil), extra...), append([]string(nil), extra...)
-	for _, r := range rules {
-		ra, ua := r.attributes()
-		resAttrs = append(resAttrs, ra...)
-		userAttrs = append(userAttrs, ua...)
-	}
-	f := &forests{
-		bySID:       map[ldapsync.SID]*ldapsync.Object{},
-		index:       map[string]map[string][]*ldapsync.Object{},
-		originators: map[ldapsync.SID][]string{},
-	}
-	for _, r := range rules {
-		f.index[r.String()] = map[string][]*ldapsync.Object{}
-	}
-	rep.Start(-1, "objects")
-	defer rep.Done()
-	read := func(src ldapsync.Source, req ldapsync.SearchRequest, each func(*ldapsync.Object)) error {
-		for o, err := range src.Search(ctx, req) {
-			if err != nil {
-				return fmt.Errorf("sidmap: read forest %s: %w", src.Name(), err)
-			}
-			f.warnings = append(f.warnings, o.Warnings...)
-			each(o)
-			rep.Add(1)
-		}
-		return nil
-	}
-	err := read(user, ldapsync.SearchRequest{Filter: userFilter, Attributes: withObjectAttrs(userAttrs)}, func(o *ldapsync.Object) {
-		if o.Kind != ldapsync.KindUser || o.SID.IsZero() {
-			return
-		}
-		f.users = append(f.users, o)
-		f.bySID[o.SID] = o
-		for _, r := range rules {
-			idx := f.index[r.String()]
-			for _, k := range r.userKeys(o) {
-				idx[k] = append(idx[k], o)
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	candFilter := CandidateFilter
-	if filter != "" {
-		if !strings.HasPrefix(strings.TrimSpace(filter), "(") {
-			filter = "(" + filter + ")"
-		}
-		candFilter = "(&" + CandidateFilter + filter + ")"
-	}
-	err = read(resource, ldapsync.SearchRequest{Base: base, Filter: candFilter, Attributes: withObjectAttrs(resAttrs)}, func(o *ldapsync.Object) {
-		if isCandidate(o) {
-			f.candidates = append(f.candidates, o)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = read(resource, ldapsync.SearchRequest{Filter: originatorFilter, Attributes: []string{ldapsync.AttrOriginatorSid}}, func(o *ldapsync.Object) {
-		if !o.OriginatorSID.IsZero() {
-			f.originators[o.OriginatorSID] = append(f.originators[o.OriginatorSID], o.DN)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(f.candidates, func(i, j int) bool { return f.candidates[i].DN < f.candidates[j].DN })
-	return f, nil
-}
-
-// isCandidate repeats CandidateFilter on the decoded object, so that a source with loose filter
-// evaluation cannot widen the scope.
-func isCandidate(o *ldapsync.Object) bool {
-	return o.Kind == ldapsync.KindUser && o.Disabled() && o.SIPEnabled != nil && *o.SIPEnabled
-}
-
-// match pairs resource account c with a user-forest account, trying rules in order. A key with
-// no match falls through to the next rule, except msExchMasterAccountSid, which names the
-// account authoritatively: when it resolves to nothing the row is a conflict.
-func (f *forests) match(c *ldapsync.Object, rules []Rule) match {
-	for _, r := range rules {
-		keys := r.resourceKeys(c)
-		if len(keys) == 0 {
-			continue
-		}
-		var found []*ldapsync.Object
-		seen := map[*ldapsync.Object]bool{}
-		for _, k := range keys {
-			for _, u := range f.index[r.String()][k] {
-				if !seen[u] {
-					seen[u] = true
-					found = append(found, u)
-				}
-			}
-		}
-		switch {
-		case len(found) == 0 && r.Name == RuleMasterSID:
-			return match{rule: r.String(), conflict: fmt.Sprintf("user-forest account missing: no account has objectSid %s (msExchMasterAccountSid)", c.MasterSID)}
-		case len(found) == 0:
-			continue
-		case len(found) > 1:
-			dns := make([]string, len(found))
-			for i, u := range found {
-				dns[i] = u.DN
-			}
-			sort.Strings(dns)
-			return match{rule: r.String(), conflict: fmt.Sprintf("more than one match by %s: %s", r, strings.Join(dns, "; "))}
-		}
-		u := found[0]
-		switch {
-		case u.Disabled():
-			return match{user: u, rule: r.String(), conflict: "user-forest account " + u.DN + " is disabled"}
-		case !c.MasterSID.IsZero() && c.MasterSID != u.SID:
-			return match{user: u, rule: r.String(), conflict: fmt.Sprintf("msExchMasterAccountSid %s disagrees with the match by %s (%s, %s)", c.MasterSID, r, u.DN, u.SID)}
-		}
-		return match{user: u, rule: r.String()}
-	}
-	return match{conflict: "no match in the user forest by " + strings.Join(ruleStrings(rules), ", ")}
-}
-
-// describeSID names the user-forest account holding sid, for reasons and findings.
-func (f *forests) describeSID(sid ldapsync.SID) string {
-	if u := f.bySID[sid]; u != nil {
-		return u.DN
-	}
-	return "no user-forest account"
-}
-
 func ruleStrings(rules []Rule) []string {
 	out := make([]string, len(rules))
 	for i, r := range rules {
@@ -454,11 +321,28 @@ func ruleStrings(rules []Rule) []string {
 	return out
 }
 
-func rulesOrDefault(rules []Rule) ([]Rule, error) {
+func rulesOrDefault(rules []Rule, t Topology) ([]Rule, error) {
 	if len(rules) > 0 {
 		return rules, nil
 	}
-	return ParseRules(nil)
+	return parseRules(nil, t)
+}
+
+// userForestNames names the user forests of a plan: their names joined by commas.
+func userForestNames(user ldapsync.Source, l Layout) string {
+	names := []string{user.Name()}
+	for _, s := range l.MoreUserForests {
+		names = append(names, s.Name())
+	}
+	return strings.Join(names, ",")
+}
+
+// topologyOption is t as recorded in a plan: omitted for the default, resource.
+func topologyOption(t Topology) Topology {
+	if t == TopologyResource {
+		return ""
+	}
+	return t
 }
 
 // withObjectAttrs returns ldapsync.ObjectAttributes plus extra, without repeats.

@@ -103,8 +103,13 @@ func TestMakePlanRulesAndConflicts(t *testing.T) {
 		{"rules in the given order", []string{"mail", "sam"}, false, func(u, r *fakeDir) {
 			userAcct(u, "hal", 1112, true, nil)
 			userAcct(u, "hal2", 1113, true, attrs{"mail": {"hal-r@contoso.com"}})
-			resAcct(r, "hal-r", 2107, attrs{"sAMAccountName": {"hal"}, "mail": {"hal-r@contoso.com"}})
+			resAcct(r, "hal-r", 2107, attrs{"sAMAccountName": {"hal2"}, "mail": {"hal-r@contoso.com"}})
 		}, map[string]wantRow{"hal-r": {ActionSet, RuleMail, "hal2", ""}}},
+		{"two rules that disagree", []string{"mail", "sam"}, false, func(u, r *fakeDir) {
+			userAcct(u, "hal", 1112, true, nil)
+			userAcct(u, "hal2", 1113, true, attrs{"mail": {"hal-r@contoso.com"}})
+			resAcct(r, "hal-r", 2107, attrs{"sAMAccountName": {"hal"}, "mail": {"hal-r@contoso.com"}})
+		}, map[string]wantRow{"hal-r": {ActionConflict, RuleMail, "", "rules disagree: mail matches " + udn("hal2") + " (S-1-5-21-1-2-3-1113); sam matches " + udn("hal") + " (S-1-5-21-1-2-3-1112)"}}},
 		{"falls through to the next rule", []string{"mail", "sam"}, false, func(u, r *fakeDir) {
 			userAcct(u, "ivy", 1114, true, nil)
 			resAcct(r, "ivy", 2108, attrs{"mail": {"nobody@contoso.com"}})
@@ -168,7 +173,47 @@ func TestMakePlanRulesAndConflicts(t *testing.T) {
 			userAcct(u, "sam", 1125, true, nil)
 			userAcct(u, "sue", 1126, true, nil)
 			resAcct(r, "sam", 2118, attrs{"msExchMasterAccountSid": {usid(1126)}})
+		}, map[string]wantRow{"sam": {ActionConflict, RuleSAM, "", "rules disagree: sam matches " + udn("sam") + " (S-1-5-21-1-2-3-1125); master-sid matches " + udn("sue")}}},
+		{"master SID disagrees with a match when master-sid is no rule", []string{"sam"}, false, func(u, r *fakeDir) {
+			userAcct(u, "sam", 1125, true, nil)
+			userAcct(u, "sue", 1126, true, nil)
+			resAcct(r, "sam", 2118, attrs{"msExchMasterAccountSid": {usid(1126)}})
 		}, map[string]wantRow{"sam": {ActionConflict, RuleSAM, "sam", "msExchMasterAccountSid S-1-5-21-1-2-3-1126 disagrees with the match by sam"}}},
+		{"SELF: a room mailbox is skipped", nil, false, func(u, r *fakeDir) {
+			userAcct(u, "room", 1130, true, nil) // same sAMAccountName: still no mapping
+			resAcct(r, "room", 2130, attrs{"msExchMasterAccountSid": {SIDSelf}})
+		}, map[string]wantRow{"room": {ActionSkip, "", "", "msExchMasterAccountSid is SELF (S-1-5-10): a shared, room, equipment or system mailbox"}}},
+		{"other well-known SIDs are skipped with their own reason", nil, false, func(u, r *fakeDir) {
+			resAcct(r, "sys", 2131, attrs{"msExchMasterAccountSid": {ldapsync.MustParseSID("S-1-5-18")}})
+			resAcct(r, "admins", 2132, attrs{"msExchMasterAccountSid": {ldapsync.MustParseSID("S-1-5-32-544")}})
+			resAcct(r, "odd", 2133, attrs{"msExchMasterAccountSid": {ldapsync.MustParseSID("S-1-16-12288")}})
+		}, map[string]wantRow{
+			"sys":    {ActionSkip, "", "", "LocalSystem (S-1-5-18)"},
+			"admins": {ActionSkip, "", "", "BUILTIN alias S-1-5-32-544"},
+			"odd":    {ActionSkip, "", "", "well-known SID S-1-16-12288: no domain part"},
+		}},
+		{"master-sid-history", []string{"master-sid", "master-sid-history"}, false, func(u, r *fakeDir) {
+			userAcct(u, "una", 1131, true, nil)
+			resAcct(r, "una-r", 2134, attrs{"msExchMasterAccountHistory": {usid(1131)}})
+		}, map[string]wantRow{"una-r": {ActionSet, RuleMasterSIDHistory, "una", ""}}},
+		{"sid-history: a migrated user", []string{"master-sid", "sid-history", "sam"}, false, func(u, r *fakeDir) {
+			userAcct(u, "mig", 1132, true, attrs{"sIDHistory": {rsid(7777)}})
+			resAcct(r, "mig-r", 2135, attrs{"msExchMasterAccountSid": {rsid(7777)}})
+		}, map[string]wantRow{"mig-r": {ActionSet, RuleSIDHistory, "mig", ""}}},
+		{"a migrated user without the sid-history rule", nil, false, func(u, r *fakeDir) {
+			userAcct(u, "mig", 1132, true, attrs{"sIDHistory": {rsid(7777)}})
+			resAcct(r, "mig-r", 2135, attrs{"msExchMasterAccountSid": {rsid(7777)}})
+		}, map[string]wantRow{"mig-r": {ActionConflict, RuleMasterSID, "", "it is in the sIDHistory of " + udn("mig") + " (a migrated account: match with sid-history)"}}},
+		{"master SID of a domain in no user forest", nil, false, func(u, r *fakeDir) {
+			userAcct(u, "wes", 1133, true, nil)
+			resAcct(r, "wes", 2136, attrs{"msExchMasterAccountSid": {ldapsync.MustParseSID("S-1-5-21-9-9-9-1133")}})
+		}, map[string]wantRow{"wes": {ActionConflict, RuleMasterSID, "", "SID S-1-5-21-9-9-9-1133 is of domain S-1-5-21-9-9-9, which belongs to no configured user forest (userforest S-1-5-21-1-2-3)"}}},
+		{"proxy: sip and smtp addresses", []string{"proxy"}, false, func(u, r *fakeDir) {
+			userAcct(u, "xia", 1134, true, attrs{"mail": {"xia@corp.example"}, "proxyAddresses": {"SMTP:xia@corp.example", "sip:Xia.Lin@contoso.com"}})
+			userAcct(u, "yan", 1135, true, attrs{"mail": {"yan@corp.example"}})
+			resAcct(r, "xia-r", 2137, attrs{"msRTCSIP-PrimaryUserAddress": {"sip:xia.lin@contoso.com"}})
+			resAcct(r, "yan-r", 2138, attrs{"proxyAddresses": {"smtp:YAN@corp.example"}})
+		}, map[string]wantRow{"xia-r": {ActionSet, RuleProxy, "xia", ""}, "yan-r": {ActionSet, RuleProxy, "yan", ""}}},
 		{"only disabled SIP-enabled users are candidates", nil, false, func(u, r *fakeDir) {
 			userAcct(u, "tom", 1127, true, nil)
 			resAcct(r, "tom", 2119, nil)
@@ -296,13 +341,14 @@ func TestReadPlanRejects(t *testing.T) {
 		{"unknown field", `{"version":1,"kind":"originator-sid","rows":[],"extra":1}`, "unknown field"},
 		{"version", `{"version":2,"kind":"originator-sid","rows":[]}`, "version 2"},
 		{"kind", `{"version":1,"kind":"other","rows":[]}`, `unknown kind "other"`},
+		{"topology", `{"version":1,"kind":"originator-sid","options":{"match":[],"topology":"hub"},"rows":[]}`, `unknown topology "hub"`},
 		{"bad SID", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set","proposed_sid":"S-1-x"}]}`, "bad SID"},
 		{"set without SID", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set"}]}`, "without proposed_sid"},
 		{"no DN", `{"version":1,"kind":"originator-sid","rows":[{"action":"none"}]}`, "no resource_dn"},
 		{"twice", `{"version":1,"kind":"originator-sid","rows":[` + row + `,` + row + `]}`, "appears twice"},
 		{"action", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"delete"}]}`, `unknown action "delete"`},
 		{"sync without changes", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set"}]}`, "without changes"},
-		{"sync protected attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"objectSid","old":[],"new":["x"]}]}]}`, "never changed"},
+		{"sync protected attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"objectSid","old":[],"new":["x"]}]}]}`, "not one sync-attrs may change"},
 		{"changes in a SID plan", `{"version":1,"kind":"originator-sid","rows":[{"resource_dn":"cn=a","action":"set","proposed_sid":"S-1-5-21-1-2-3-4","changes":[{"attr":"title","old":[],"new":["x"]}]}]}`, "changes in an originator-sid plan"},
 		{"sync bad attr", `{"version":1,"kind":"sync-attrs","rows":[{"resource_dn":"cn=a","action":"set","changes":[{"attr":"a b","old":[],"new":["x"]}]}]}`, "bad attribute name"},
 	}

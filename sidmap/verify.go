@@ -18,6 +18,10 @@ const (
 	CheckUserDisabled   = "user-disabled"   // the user-forest account is disabled
 	CheckMasterMismatch = "master-mismatch" // differs from msExchMasterAccountSid
 	CheckDuplicate      = "duplicate"       // another resource object carries the same SID
+	CheckUnknownDomain  = "unknown-domain"  // the SID's domain belongs to no configured user forest
+	// CheckAddressNotInMailbox: a central-forest contact's msRTCSIP-PrimaryUserAddress is not in
+	// the proxyAddresses of the user-forest account (the mailbox) its OriginatorSid names.
+	CheckAddressNotInMailbox = "address-not-in-mailbox"
 )
 
 // Finding is one problem Verify found on a resource-forest account.
@@ -31,22 +35,31 @@ type Finding struct {
 
 // VerifyOptions configures Verify.
 type VerifyOptions struct {
+	Layout          // more user forests; resource or central topology
 	Base     string // resource-forest search base; "" = the source's base DN
 	Filter   string // extra LDAP filter ANDed with CandidateFilter
 	Progress progress.Reporter
 }
 
-// Verify checks every disabled, SIP-enabled resource account (CandidateFilter): its
-// msRTCSIP-OriginatorSid is present and binary, resolves to an enabled user-forest account,
-// agrees with msExchMasterAccountSid when that is set, and is carried by no other resource object.
+// Verify checks every candidate (disabled, SIP-enabled resource account, CandidateFilter; or
+// SIP-enabled contact in a central forest, CentralCandidateFilter): its msRTCSIP-OriginatorSid is
+// present and binary, resolves to an enabled account of a configured user forest, agrees with
+// msExchMasterAccountSid when that is set, and is carried by no other resource object; a contact's
+// msRTCSIP-PrimaryUserAddress is in that account's proxyAddresses. An account whose
+// msExchMasterAccountSid is a well-known SID (SELF on a room mailbox) needs no OriginatorSid.
 // Findings are sorted by DN, then check.
 func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOptions) ([]Finding, error) {
-	f, err := loadForests(ctx, user, resource, nil, opts.Base, opts.Filter, nil, opts.Progress)
+	rep := progress.OrNop(opts.Progress)
+	rep.Start(-1, "objects")
+	defer rep.Done()
+	users := append([]ldapsync.Source{user}, opts.MoreUserForests...)
+	f, err := loadVerifyIndex(ctx, users, resource, opts.Topology == TopologyCentral, rep)
 	if err != nil {
 		return nil, err
 	}
 	var out []Finding
-	for _, c := range f.candidates {
+	err = f.eachCandidate(ctx, resource, opts.Layout, opts.Base, opts.Filter, func(c *ldapsync.Object) {
+		selfLike := wellKnownReason(c.MasterSID) != ""
 		add := func(check, format string, args ...any) {
 			out = append(out, Finding{DN: c.DN, GUID: c.GUID, SID: c.OriginatorSID, Check: check, Detail: fmt.Sprintf(format, args...)})
 		}
@@ -54,40 +67,68 @@ func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOpti
 		if len(raw) > 0 {
 			if _, asText, err := ldapsync.DecodeSIDValue(raw[0]); err != nil {
 				add(CheckNotBinary, "value cannot be decoded: %v", err)
-				continue
+				return
 			} else if asText {
 				add(CheckNotBinary, "stored as the text %q; OCS needs the binary SID", string(raw[0]))
 			}
 		}
 		sid := c.OriginatorSID
 		if sid.IsZero() {
+			if selfLike {
+				return
+			}
 			if c.MasterSID.IsZero() {
 				add(CheckMissing, "no msRTCSIP-OriginatorSid")
 			} else {
 				add(CheckMissing, "no msRTCSIP-OriginatorSid; msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
 			}
-			continue
+			return
 		}
-		switch u := f.bySID[sid]; {
+		u := f.user(sid)
+		switch {
+		case u == nil && f.unknownDomain(sid):
+			add(CheckUnknownDomain, "%s", f.explainMissing(sid))
 		case u == nil:
-			add(CheckUnresolved, "no user-forest account has objectSid %s", sid)
+			add(CheckUnresolved, "%s", f.explainMissing(sid))
 		case u.Disabled():
 			add(CheckUserDisabled, "user-forest account %s is disabled", u.DN)
 		}
-		if !c.MasterSID.IsZero() && c.MasterSID != sid {
-			add(CheckMasterMismatch, "msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
-		}
-		var others []string
-		for _, dn := range f.originators[sid] {
-			if !strings.EqualFold(dn, c.DN) {
-				others = append(others, dn)
+		if u != nil && opts.Topology == TopologyCentral {
+			if detail := addressInMailbox(c, u); detail != "" {
+				add(CheckAddressNotInMailbox, "%s", detail)
 			}
 		}
-		if len(others) > 0 {
+		if !c.MasterSID.IsZero() && !selfLike && c.MasterSID != sid && (u == nil || !f.inHistoryOf(c.MasterSID, sid)) {
+			add(CheckMasterMismatch, "msExchMasterAccountSid is %s (%s)", c.MasterSID, f.describeSID(c.MasterSID))
+		}
+		if others := f.originators(sid, c.DN); len(others) > 0 {
 			sort.Strings(others)
 			add(CheckDuplicate, "also on %s", strings.Join(others, "; "))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DN < out[j].DN })
 	return out, nil
+}
+
+// addressInMailbox checks that contact c's msRTCSIP-PrimaryUserAddress is one of the sip:
+// proxyAddresses of mailbox u, the user-forest account c's OriginatorSid names; it returns what
+// is wrong, or "".
+func addressInMailbox(c, u *ldapsync.Object) string {
+	addr := strings.TrimSpace(c.PrimaryUserAddress)
+	if addr == "" {
+		return fmt.Sprintf("no msRTCSIP-PrimaryUserAddress; the mailbox is %s", u.DN)
+	}
+	for _, p := range u.ProxySIP {
+		if strings.EqualFold(p, addr) {
+			return ""
+		}
+	}
+	have := "it has no sip: proxyAddresses"
+	if len(u.ProxySIP) > 0 {
+		have = "it has " + strings.Join(u.ProxySIP, ", ")
+	}
+	return fmt.Sprintf("msRTCSIP-PrimaryUserAddress %s is not in the proxyAddresses of the mailbox %s (the user-forest account whose objectSid is the contact's msRTCSIP-OriginatorSid); %s", addr, u.DN, have)
 }

@@ -71,7 +71,7 @@ func TestVerifyAfterApplyIsClean(t *testing.T) {
 	u, r := mappingForests(12)
 	p := makeTestPlan(t, u, r)
 	dir := t.TempDir()
-	if _, err := Apply(context.Background(), p, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil {
+	if _, err := Apply(context.Background(), p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Verify(context.Background(), u, r, VerifyOptions{})
@@ -126,7 +126,7 @@ func TestSyncAttrs(t *testing.T) {
 	}
 	before := r.snapshot()
 	dir := t.TempDir()
-	res, err := Apply(ctx, p, r, ApplyOptions{JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")})
+	res, err := Apply(ctx, p, r, ApplyOptions{Forest: "resforest", Base: rfBase, JournalPath: filepath.Join(dir, "j"), UndoPath: filepath.Join(dir, "u")})
 	if err != nil || res.Applied != 2 || len(res.Failed) != 0 {
 		t.Fatalf("apply %+v, %v", res, err)
 	}
@@ -150,7 +150,7 @@ func TestSyncAttrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := Undo(ctx, f, r, ApplyOptions{JournalPath: filepath.Join(dir, "uj"), UndoPath: filepath.Join(dir, "redo")}); err != nil {
+	if _, err := Undo(ctx, f, r, ApplyOptions{Forest: "resforest", Base: rfBase, ApplyJournal: filepath.Join(dir, "j"), JournalPath: filepath.Join(dir, "uj"), UndoPath: filepath.Join(dir, "redo")}); err != nil {
 		t.Fatal(err)
 	}
 	if !sameSnapshot(before, r.snapshot()) {

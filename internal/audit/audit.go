@@ -10,8 +10,8 @@
 //
 // Limits: each check runs its own searches (with filters that select only what it needs, and
 // streaming results), so a forest is searched (or a streamed snapshot read) several times per
-// run; the duplicate and sidmap checks hold what their libraries need in memory (see
-// internal/dupes and sidmap).
+// run; the duplicate and sidmap checks keep compact, pointer-free indexes of what their libraries
+// need (see internal/dupes and sidmap), tens of bytes per object.
 package audit
 
 import (

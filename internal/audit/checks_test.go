@@ -14,6 +14,7 @@ import (
 	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
+	"github.com/abkit/abkit/sidmap"
 )
 
 func mustName(t *testing.T, s string) abs.FileName {
@@ -138,7 +139,15 @@ objectSid:: {{S-1-5-21-1-2-3-1002}}
 userAccountControl: 514
 `
 
-const sidmapResLDIF = `dn: cn=Ann,dc=r
+const sidmapResLDIF = `dn: cn=Room,dc=r
+objectClass: user
+sAMAccountName: room
+userAccountControl: 514
+msRTCSIP-UserEnabled: TRUE
+msRTCSIP-PrimaryUserAddress: sip:room@contoso.com
+msExchMasterAccountSid:: {{S-1-5-10}}
+
+dn: cn=Ann,dc=r
 objectClass: user
 sAMAccountName: ann
 userAccountControl: 514
@@ -181,7 +190,7 @@ func snapshotForest(t *testing.T, name, ldif string, resource bool) *Forest {
 func TestSidmapCheck(t *testing.T) {
 	user := snapshotForest(t, "userforest", sidmapUserLDIF, false)
 	res := snapshotForest(t, "resforest", sidmapResLDIF, true)
-	fs, err := SidmapCheck(user, res).Run(context.Background())
+	fs, err := SidmapCheck(res, sidmap.TopologyResource, user).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +198,7 @@ func TestSidmapCheck(t *testing.T) {
 	for _, f := range fs {
 		got = append(got, string(f.Severity)+" "+f.Object+" "+strings.SplitN(f.Message, ":", 2)[0])
 	}
+	// cn=Room (msExchMasterAccountSid SELF: a room mailbox) is no finding.
 	want := "error cn=New,dc=r missing, warning cn=Old,dc=r user-disabled"
 	if strings.Join(got, ", ") != want {
 		t.Errorf("findings %q, want %q", got, want)
@@ -196,7 +206,7 @@ func TestSidmapCheck(t *testing.T) {
 	missing := NewForest("resforest", true, func(context.Context) (ldapsync.Source, error) {
 		return ldapsync.OpenSnapshot("resforest", filepath.Join(t.TempDir(), "missing.ldif"), "")
 	})
-	if _, err := SidmapCheck(user, missing).Run(context.Background()); err == nil {
+	if _, err := SidmapCheck(missing, sidmap.TopologyResource, user).Run(context.Background()); err == nil {
 		t.Error("an unreadable resource forest must make the check fail")
 	}
 }
@@ -206,7 +216,7 @@ func TestSidmapCheck(t *testing.T) {
 func TestSnapshotRecordsCheck(t *testing.T) {
 	user := snapshotForest(t, "userforest", sidmapUserLDIF, false)
 	broken := snapshotForest(t, "resforest", sidmapResLDIF+"\ndn: cn=x,dc=r\nbad line without colon\n", true)
-	fs, err := SidmapCheck(user, broken).Run(context.Background())
+	fs, err := SidmapCheck(broken, sidmap.TopologyResource, user).Run(context.Background())
 	if err != nil || len(fs) != 2 {
 		t.Fatalf("sidmap on a forest with a broken record: %d findings, %v", len(fs), err)
 	}

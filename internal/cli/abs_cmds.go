@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,7 +78,17 @@ func (a *absFile) Close() error {
 // after fn has seen every contact before it, naming the file (it carries the offset and maps to
 // exit 2); an error from fn stops the stream and is returned as it is.
 func (a *absFile) eachContact(fn func(c *abs.Contact) error) error {
-	for c, err := range a.ContactsReused() {
+	return a.walk(a.ContactsReused(), fn)
+}
+
+// eachContactTransient is eachContact for fn that is done with c, its strings included, when it
+// returns, as output written contact by contact is (abs.Reader.ContactsTransient).
+func (a *absFile) eachContactTransient(fn func(c *abs.Contact) error) error {
+	return a.walk(a.ContactsTransient(), fn)
+}
+
+func (a *absFile) walk(seq iter.Seq2[*abs.Contact, error], fn func(c *abs.Contact) error) error {
+	for c, err := range seq {
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.Path, err)
 		}

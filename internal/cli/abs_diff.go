@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -61,17 +62,28 @@ type absDiffAttrJSON struct {
 
 func absDiffRun(ctx context.Context, opts *absDiffOptions) error {
 	f := opts.f
-	oldBook, oldTable, err := f.readBook(ctx, opts.OldPath)
+	oldFile, err := f.openABS(ctx, opts.OldPath)
 	if err != nil {
 		return err
 	}
-	newBook, newTable, err := f.readBook(ctx, opts.NewPath)
+	defer oldFile.Close()
+	newFile, err := f.openABS(ctx, opts.NewPath)
 	if err != nil {
 		return err
 	}
-	changes, err := abs.Changes(oldBook, newBook)
+	defer newFile.Close()
+	oldTable, newTable := oldFile.Table(), newFile.Table()
+	changes, err := abs.ChangesStream(oldFile.Reader, newFile.Reader)
+	var side *abs.SideError
+	if errors.As(err, &side) {
+		path := opts.OldPath
+		if side.New {
+			path = opts.NewPath
+		}
+		return fmt.Errorf("%s: %w", path, side.Err)
+	}
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	t := Table{Columns: []string{"change", "contact_id", "type", "name", "attribute", "old", "new"}}
 	js := make([]absDiffJSON, 0, len(changes))

@@ -126,7 +126,7 @@ func dumpJSON(af *absFile, w io.Writer, keep func(c *abs.Contact) bool, trailer 
 	out := newOutBuf(w)
 	n := 0
 	out.b = append(out.b, '[')
-	err := af.eachContact(func(c *abs.Contact) error {
+	err := af.eachContactTransient(func(c *abs.Contact) error {
 		if keep != nil && !keep(c) {
 			return nil
 		}
@@ -185,7 +185,7 @@ func dumpRows(af *absFile, bw *bufio.Writer, fm Format) error {
 		return runtimeFailure(err)
 	}
 	row := make([]string, 6)
-	return af.eachContact(func(c *abs.Contact) error {
+	return af.eachContactTransient(func(c *abs.Contact) error {
 		row[0], row[1], row[2] = c.ID.String(), strconv.FormatUint(uint64(c.OuPathID), 10), typer.typeOf(c)
 		if c.Deleted() {
 			row[3], row[4], row[5] = "", "", ""
@@ -215,7 +215,7 @@ func dumpText(af *absFile, w io.Writer) error {
 	t := af.Table()
 	out := newOutBuf(w)
 	first := true
-	err := af.eachContact(func(c *abs.Contact) error {
+	err := af.eachContactTransient(func(c *abs.Contact) error {
 		if !first {
 			out.b = append(out.b, '\n')
 		}

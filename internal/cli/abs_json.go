@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/binary"
-	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
 
@@ -15,10 +13,10 @@ import (
 // One contact:
 //
 //	{"contact_id":"96bd221f-8492-4450-abb2-2bd6828db27a","ou_path_id":209,"offset":2712,
-//	 "type":"user","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
+//	 "type":"address book entry","attributes":{"givenName":["Ann"],"telephoneNumber":["555-533-4312"],
 //	 "title":null},"normalized":{"telephoneNumber":{"555-533-4312":"tel:+5555334312"}}}
 //
-// type is user, contact, group or deleted (see contactTyper). attributes maps each attribute name
+// type is "address book entry" (a user or a contact), group or deleted (abs.Class). attributes maps each attribute name
 // (in record order) to its values: strings as they are, binary values in lower-case hex; an empty
 // attribute of a compact delta is null. normalized, present when the
 // contact has normalized phone values, maps attribute name to {raw value: normalized copy}.
@@ -59,10 +57,14 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 	b = strconv.AppendUint(b, uint64(c.OuPathID), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, c.Offset, 10)
+	typ, adjacent := e.typer.scan(c.Values)
 	b = append(b, `,"type":"`...)
-	b = append(b, e.typer.typeOf(c)...)
+	b = append(b, typ...)
 	b = append(b, `","attributes":{`...)
-	vs := groupedRecords(c.Values)
+	vs := c.Values
+	if !adjacent { // never so in a decoded file: the decoder refuses it
+		vs = regroup(vs)
+	}
 	e.norm = e.norm[:0]
 	for i, j := 0, 0; i < len(vs); i = j {
 		j = runEnd(vs, i)
@@ -90,7 +92,7 @@ func (e *contactJSON) append(b []byte, c *abs.Contact) []byte {
 			n++
 			switch v.Kind {
 			case abs.ValueBinary:
-				b = append(hex.AppendEncode(append(b, '"'), []byte(v.Str)), '"')
+				b = append(appendHex(append(b, '"'), v.Str), '"')
 			case abs.ValueEmpty:
 				b = append(b, "null"...)
 			default:
@@ -140,66 +142,44 @@ func runEnd(vs []abs.Value, i int) int {
 	return j
 }
 
-// contactTyper names what a contact is, as abs.Summarize counts it: deleted (a delta's record
-// without attributes), group (it has the group-marker attribute), user (it has a SIP address in
-// msRTCSIP-PrimaryUserAddress) or contact (anything else, such as a mail contact, or a compact
-// delta's record that does not carry the SIP address).
-type contactTyper struct {
-	group, sip       uint16
-	hasGroup, hasSIP bool
-}
+// contactTyper names what a contact is: abs.Classifier's class.
+type contactTyper struct{ abs.Classifier }
 
-func newContactTyper(t *abs.Table) contactTyper {
-	var ct contactTyper
-	if g, ok := t.Group(); ok {
-		ct.group, ct.hasGroup = g.ID, true
-	}
-	if a, ok := t.ByName("msRTCSIP-PrimaryUserAddress"); ok {
-		ct.sip, ct.hasSIP = a.ID, true
-	}
-	return ct
-}
+func newContactTyper(t *abs.Table) contactTyper { return contactTyper{abs.NewClassifier(t)} }
 
 // typeOf names what c is.
-func (ct contactTyper) typeOf(c *abs.Contact) string {
-	if c.Deleted() {
-		return "deleted"
+func (ct contactTyper) typeOf(c *abs.Contact) string { return string(ct.Class(c)) }
+
+// scan names what a contact of records vs is (typeOf, abs.Classifier's class) and reports
+// whether the records of each attribute are adjacent in vs, in one pass.
+func (ct contactTyper) scan(vs []abs.Value) (typ string, adjacent bool) {
+	if len(vs) == 0 {
+		return string(abs.ClassDeleted), true
 	}
-	user := false
-	for i := range c.Values {
-		v := &c.Values[i]
-		if v.Kind == abs.ValueEmpty {
-			continue
+	group, adjacent := false, true
+	var seen [4]uint64 // record Ids are one byte: a 256-bit set of the runs met
+	prev := -1
+	for i := range vs {
+		v := &vs[i]
+		if int(v.AttrID) != prev {
+			id := byte(v.AttrID)
+			adjacent = adjacent && seen[id>>6]&(1<<(id&63)) == 0
+			seen[id>>6] |= 1 << (id & 63)
+			prev = int(v.AttrID)
 		}
-		if ct.hasGroup && v.AttrID == ct.group {
-			return "group"
-		}
-		user = user || (ct.hasSIP && v.AttrID == ct.sip)
+		group = group || ct.GroupMarker(v)
 	}
-	if user {
-		return "user"
+	if group {
+		return string(abs.ClassGroup), adjacent
 	}
-	return "contact"
+	return string(abs.ClassEntry), adjacent
 }
 
 // contactType is newContactTyper(t).typeOf(c), for a single contact.
 func contactType(c *abs.Contact, t *abs.Table) string { return newContactTyper(t).typeOf(c) }
 
-// groupedRecords returns vs with the records of each attribute adjacent, attributes in the order
-// of first appearance. Files abkit reads already have them so (vs is returned as it is); should
-// one not, they are gathered, so that an object never carries a name twice.
-func groupedRecords(vs []abs.Value) []abs.Value {
-	var seen [4]uint64 // record Ids are one byte: a 256-bit set of the runs met
-	for i := 0; i < len(vs); i = runEnd(vs, i) {
-		id := byte(vs[i].AttrID)
-		if seen[id>>6]&(1<<(id&63)) != 0 {
-			return regroup(vs)
-		}
-		seen[id>>6] |= 1 << (id & 63)
-	}
-	return vs
-}
-
+// regroup returns vs with the records of each attribute adjacent, attributes in the order of
+// first appearance, so that an object never carries a name twice.
 func regroup(vs []abs.Value) []abs.Value {
 	out := make([]abs.Value, 0, len(vs))
 	done := make(map[uint16]bool)
@@ -217,112 +197,143 @@ func regroup(vs []abs.Value) []abs.Value {
 	return out
 }
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
-// s is copied first and checked where it landed, eight bytes at a time; only a string that needs
-// escaping is redone byte by byte.
+// appendJSONString appends s as a JSON string, byte for byte as encoding/json writes it with
+// SetEscapeHTML(false) (the setting of every JSON abkit writes): '"' and '\\' escaped with a
+// backslash, as are \b \f \n \r \t; the other control characters as \u00XX; U+2028 and U+2029 as
+// \u2028 and \u2029; each byte of invalid UTF-8 as \ufffd; everything else (DEL, <, >, & included)
+// as it is. A string of printable ASCII without '"' or '\\', nearly every value of an address
+// book, is checked eight bytes at a time and appended as it is.
 func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := len(b)
-	b = append(b, s...)
-	if plainJSON(b[start:]) {
+	if plainJSON(s) {
+		b = append(b, '"')
+		b = append(b, s...)
 		return append(b, '"')
 	}
-	return appendJSONStringSlow(b[:start-1], s)
+	return appendJSONStringSlow(b, s)
 }
 
-// plainJSON reports whether p can stand in a JSON string as it is: valid UTF-8 without control
-// characters, quotes or backslashes.
-func plainJSON(p []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		q, bs := x^(lo*'"'), x^(lo*'\\')
-		// (v-lo)&^v&hi is non-zero exactly when a byte of v is zero; (x-lo*0x20)&^x&hi when a
-		// byte of x is below 0x20. Any byte >= 0x80 sends the rest to the byte loop.
-		if (x|(x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
-			break
+// plainJSON reports whether s is printable ASCII without '"' or '\\' (bytes 0x20 to 0x7F but
+// 0x22 and 0x5C), which a JSON string holds as they are. It tests eight bytes at a time, the last
+// eight overlapping the others; shorter strings are packed into one word.
+func plainJSON(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			if !plain8(load64(s[i : i+8])) {
+				return false
+			}
 		}
-	}
-	for i < len(p) {
-		c := p[i]
-		if jsonPlain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			return false
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		i += size
+		return plain8(load64(s[n-8:]))
+	case n >= 4:
+		return plain8(uint64(load32(s[:4])) | uint64(load32(s[n-4:]))<<32)
+	case n > 0:
+		// Bytes 0, n/2 and n-1 are all the bytes of s; the other five are a plain 'a'.
+		return plain8(uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16 | 0x6161616161<<24)
 	}
 	return true
 }
 
-// appendGUID appends g formatted as abs.GUID.String does, without allocating.
-func appendGUID(b []byte, g abs.GUID) []byte {
-	le := [16]byte{g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]}
-	b = append(hex.AppendEncode(b, le[0:4]), '-')
-	b = append(hex.AppendEncode(b, le[4:6]), '-')
-	b = append(hex.AppendEncode(b, le[6:8]), '-')
-	b = append(hex.AppendEncode(b, le[8:10]), '-')
-	return hex.AppendEncode(b, le[10:16])
+// plain8 reports whether none of the eight bytes of x is below 0x20, '"', '\\' or above 0x7F.
+// (v-lo)&^v&hi is non-zero exactly when a byte of v is zero, (x-lo*0x20)&^x&hi when a byte of x is
+// below 0x20 (a borrow only follows a byte that is found): the tests are exact.
+func plain8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^(lo*'"'), x^(lo*'\\')
+	return (x|(x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi == 0
 }
 
-// jsonPlain marks the ASCII bytes a JSON string holds as they are.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
+// load64 returns the first eight bytes of s, little-endian (the compiler makes it one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// load32 returns the first four bytes of s, little-endian.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// jsonEscape gives, for each byte below utf8.RuneSelf that a JSON string may not hold as it is,
+// the letter of its escape: \" \\ \b \f \n \r \t, or 'u' for \u00XX. Plain bytes and bytes from
+// utf8.RuneSelf up are 0.
+var jsonEscape = func() (t [256]byte) {
+	for c := range 0x20 {
+		t[c] = 'u'
 	}
+	t['"'], t['\\'], t['\b'], t['\f'], t['\n'], t['\r'], t['\t'] = '"', '\\', 'b', 'f', 'n', 'r', 't'
 	return t
 }()
 
-// appendJSONStringSlow escapes s byte by byte.
+// appendJSONStringSlow is appendJSONString for a string that needs escaping or is not ASCII: it
+// copies the runs between escapes as they are.
 func appendJSONStringSlow(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
+		if c < utf8.RuneSelf {
+			esc := jsonEscape[c]
+			if esc == 0 {
+				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			if esc == 'u' {
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			} else {
+				b = append(b, '\\', esc)
+			}
 			i++
 			start = i
 			continue
 		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, `\"`...)
-		case '\\':
-			b = append(b, `\\`...)
-		case '\n':
-			b = append(b, `\n`...)
-		case '\r':
-			b = append(b, `\r`...)
-		case '\t':
-			b = append(b, `\t`...)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 		default:
-			b = append(b, `\u00`...)
-			b = append(b, hexDigits[c>>4], hexDigits[c&0xF])
+			i += size
+			continue
 		}
-		i++
+		i += size
 		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
+// appendGUID appends g formatted as abs.GUID.String does, without allocating.
+func appendGUID(b []byte, g abs.GUID) []byte {
+	for i, k := range [16]uint8{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		h := hexPairs[g[k]]
+		b = append(b, h[0], h[1])
+	}
+	return b
+}
+
+// appendHex appends the bytes of s in lower-case hex.
+func appendHex(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		h := hexPairs[s[i]]
+		b = append(b, h[0], h[1])
+	}
+	return b
+}
+
 const hexDigits = "0123456789abcdef"
+
+// hexPairs holds the two hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	for c := range t {
+		t[c] = [2]byte{hexDigits[c>>4], hexDigits[c&0xF]}
+	}
+	return t
+}()

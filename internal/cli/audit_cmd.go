@@ -4,21 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/audit"
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/internal/dupes"
-	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
 )
-
-// auditDefaultMaxAge is how old the newest full address book file may be before the audit reports it.
-const auditDefaultMaxAge = 36 * time.Hour
 
 type auditOptions struct {
 	f *Factory
@@ -106,7 +101,7 @@ database access.`),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ABSFolder, "abs-folder", "", "address book folder (F-/D-/C- files); default abs.folder of the configuration")
-	fl.DurationVar(&opts.MaxAge, "max-age", auditDefaultMaxAge, "the newest full address book file may be at most this old; default abs.max_age or 36h")
+	fl.DurationVar(&opts.MaxAge, "max-age", audit.DefaultMaxAge, "the newest full address book file may be at most this old; default abs.max_age or 36h")
 	fl.BoolVar(&opts.RTC, "rtc", false, "duplicate checks: say which objects have an AbUserEntry row in the configured rtc database")
 	fl.StringVar(&opts.Out, "out", "", "folder for the report files (created when missing)")
 	fl.StringVar(&opts.History, "history", "", "folder of run summaries for the trend (created when missing)")
@@ -124,16 +119,28 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	if opts.RTC && cfg.RTC == nil {
 		return badInputf("audit: --rtc: the configuration has no rtc section")
 	}
-	plan := planAudit(f, cfg, opts)
-	defer plan.close()
-	for _, s := range plan.skipped {
+	maxAge := time.Duration(0)
+	if opts.maxAgeSet {
+		maxAge = opts.MaxAge
+	}
+	plan := audit.NewPlan(audit.PlanOptions{Config: cfg, ABSFolder: opts.ABSFolder, MaxAge: maxAge, RTC: opts.RTC, Now: opts.Now,
+		OpenForest: f.dupesOpenForest,
+		OpenRTC: func(ctx context.Context) (dupes.EntryChecker, io.Closer, error) {
+			db, err := f.openRTC(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &dupesRows{db: db}, db, nil
+		}})
+	defer plan.Close()
+	for _, s := range plan.Skipped {
 		fmt.Fprintf(f.IO.ErrOut, "abkit: audit: %s\n", s)
 	}
-	if len(plan.checks) == 0 {
+	if len(plan.Checks) == 0 {
 		return badInputf("audit: nothing to check: configure forests or an address book folder (--config, --abs-folder)")
 	}
 
-	rep := audit.Run(ctx, plan.checks, audit.Options{Now: opts.Now, Progress: f.progressReporter("audit")})
+	rep := audit.Run(ctx, plan.Checks, audit.Options{Now: opts.Now, Progress: f.progressReporter("audit")})
 	describeAuditRun(rep, f, cfg, opts)
 	written, werr := audit.Write(rep, audit.WriteOptions{Dir: opts.Out, HistoryDir: opts.History})
 	if err := f.writeData(auditTable(rep), rep); err != nil {
@@ -165,151 +172,6 @@ func auditConfig(opts *auditOptions) (*config.Config, error) {
 		return &config.Config{}, nil
 	}
 	return cfg, err
-}
-
-// auditPlan is the checks of one run and what must be closed afterwards.
-type auditPlan struct {
-	checks  []audit.Check
-	skipped []string // checks left out, with the reason
-	forests []*audit.Forest
-	closers []func() error // inputs opened while the checks run (the rtc database)
-}
-
-func (p *auditPlan) close() {
-	for _, f := range p.forests {
-		f.Close()
-	}
-	for _, c := range p.closers {
-		_ = c()
-	}
-}
-
-// planAudit turns the configuration into the list of checks, in report order.
-func planAudit(f *Factory, cfg *config.Config, opts *auditOptions) *auditPlan {
-	p := &auditPlan{}
-	folder := opts.ABSFolder
-	maxAge := auditDefaultMaxAge
-	var rulesFile string
-	if cfg.ABS != nil {
-		if folder == "" {
-			folder = cfg.ABS.Folder
-		}
-		if cfg.ABS.MaxAge > 0 {
-			maxAge = cfg.ABS.MaxAge
-		}
-		rulesFile = cfg.ABS.Rules
-	}
-	if opts.maxAgeSet {
-		maxAge = opts.MaxAge
-	}
-
-	var userForest, resForest *audit.Forest
-	for i := range cfg.Forests {
-		fc := &cfg.Forests[i]
-		resource := cfg.Sidmap != nil && strings.EqualFold(fc.Name, cfg.Sidmap.ResourceForest)
-		// An ldif: snapshot is streamed: each check's search reads the file again rather than
-		// the audit holding it in memory. A live forest is one connection shared by the checks.
-		fr := audit.NewForest(fc.Name, resource, func(ctx context.Context) (ldapsync.Source, error) {
-			return f.dupesOpenForest(ctx, fc)
-		})
-		p.forests = append(p.forests, fr)
-		if cfg.Sidmap != nil {
-			switch {
-			case resource:
-				resForest = fr
-			case strings.EqualFold(fc.Name, cfg.Sidmap.UserForest):
-				userForest = fr
-			}
-		}
-	}
-
-	rules := auditRules(rulesFile, folder)
-	if len(p.forests) > 0 {
-		sip, phone := audit.DuplicateChecks(p.forests, func(ctx context.Context) (audit.DuplicateInputs, error) {
-			return p.duplicateInputs(ctx, f, folder, opts.RTC, rules)
-		})
-		p.checks = append(p.checks, sip, phone)
-	} else {
-		p.skipped = append(p.skipped, "duplicate-sip, duplicate-phone, hidden-sip, disabled-sip, phone-normalization: no forests configured")
-	}
-	if userForest != nil && resForest != nil {
-		p.checks = append(p.checks, audit.SidmapCheck(userForest, resForest))
-	} else {
-		p.skipped = append(p.skipped, "sidmap: no sidmap section (user_forest, resource_forest) in the configuration")
-	}
-	if len(p.forests) > 0 {
-		p.checks = append(p.checks, audit.HiddenSIPCheck(p.forests), audit.DisabledSIPCheck(p.forests))
-	}
-	if folder != "" {
-		p.checks = append(p.checks, audit.ABSFreshnessCheck(folder, maxAge, opts.now))
-	} else {
-		p.skipped = append(p.skipped, "abs-freshness: no address book folder (abs.folder or --abs-folder)")
-	}
-	if len(p.forests) > 0 {
-		if rulesFile == "" && folder == "" {
-			p.skipped = append(p.skipped, "phone-normalization: no rules (abs.rules) and no address book folder")
-		} else {
-			p.checks = append(p.checks, audit.PhoneRulesCheck(p.forests, rules))
-		}
-		// Last: the snapshots have been read by the checks above.
-		p.checks = append(p.checks, audit.SnapshotRecordsCheck(p.forests))
-	}
-	return p
-}
-
-// duplicateInputs opens what the duplicate checks read besides the forests: the address book
-// folder (the newest full file with its deltas), the rtc database with --rtc, and the rules.
-// Phone lines are compared after normalization with the rules; when they cannot be read, the
-// checks fall back to the E164 rule and phone-normalization says why. A folder or database that
-// cannot be opened makes both checks fail.
-func (p *auditPlan) duplicateInputs(ctx context.Context, f *Factory, folder string, rtc bool, rules func(context.Context) (abs.Rules, error)) (audit.DuplicateInputs, error) {
-	var in audit.DuplicateInputs
-	if rs, err := rules(ctx); err == nil {
-		in.Normalizer = dupes.Rules{Rules: rs}
-	}
-	if folder != "" {
-		b, err := dupes.OpenABSFolder(folder)
-		if err != nil {
-			return in, err
-		}
-		in.AddressBook = b
-	}
-	if rtc {
-		db, err := f.openRTC(ctx)
-		if err != nil {
-			return in, fmt.Errorf("rtc database: %w", err)
-		}
-		p.closers = append(p.closers, db.Close)
-		in.RTC = dupesRows{db: db}
-	}
-	return in, nil
-}
-
-func (o *auditOptions) now() time.Time {
-	if o.Now == nil {
-		return time.Now()
-	}
-	return o.Now()
-}
-
-// auditRules returns a loader of the normalization rules, read at most once: the rules file
-// when configured, else the rules block of the newest full .lsabs file in folder.
-func auditRules(file, folder string) func(context.Context) (abs.Rules, error) {
-	var (
-		once  sync.Once
-		rules abs.Rules
-		err   error
-	)
-	return func(context.Context) (abs.Rules, error) {
-		once.Do(func() {
-			if file != "" {
-				rules, err = abs.ReadRulesFile(file)
-			} else {
-				rules, err = audit.NewestFullRules(folder)
-			}
-		})
-		return rules, err
-	}
 }
 
 // auditTable is the terminal summary: one row per check.

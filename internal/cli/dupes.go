@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/abkit/abkit/internal/config"
@@ -202,21 +200,7 @@ each row {"check", "value", "members": [...], "reason"} with the keeper first.`)
 	return cmd
 }
 
-// dupesTuneGC makes the garbage collector run less often than by default: reading a million
-// objects makes short-lived garbage fast, while Find's (pointer-free, so cheap to mark) index
-// stays. A soft memory limit keeps the peak bounded. GOGC and GOMEMLIMIT in the environment take
-// precedence.
-func dupesTuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1 << 30)
-	}
-}
-
 func dupesRun(ctx context.Context, opts *dupesOptions) error {
-	dupesTuneGC()
 	s, err := openDupesSources(ctx, opts.f, &opts.src, "reading objects")
 	if err != nil {
 		return err

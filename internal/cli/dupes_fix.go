@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -8,17 +9,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/dupes"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
 )
 
 type dupesFixOptions struct {
-	f       *Factory
-	src     dupesSourceFlags
-	yes     bool
-	undoDir string
-	now     func() time.Time
+	f           *Factory
+	src         dupesSourceFlags
+	yes         bool
+	undoDir     string
+	concurrency int
+	batch       int
+	noTxn       bool
+	now         func() time.Time
 }
 
 func newCmdDupesFix(f *Factory, runF func(*dupesFixOptions) error) *cobra.Command {
@@ -32,11 +37,15 @@ object's msRTCSIP attributes (clear-sip), chosen per kind by the dupes.fix secti
 configuration (default: clear-sip for users and contacts, remove-proxy for groups), and delete the
 loser's AbUserEntry row (with --rtc).
 
-Nothing is written without --yes. With --yes, first an undo folder is written (the plan and one
-undo LDIF per forest); then the losers' AbUserEntry rows are backed up into it and deleted in one
+Nothing is written without --yes. With --yes, first an undo folder is written and locked (the
+plan, then per forest an undo LDIF and a journal); then the losers' AbUserEntry rows are backed up into it and deleted in one
 transaction; then each losing object gets one conditional modify that deletes exactly the values
 the plan saw, so an object changed since fails alone instead of being overwritten (its row, if
-deleted, comes back with User Replicator's next pass). Objects in LDIF snapshots and objects known only from an address book file are
+deleted, comes back with User Replicator's next pass). Changes run concurrently (--concurrency),
+or in LDAP transactions of --batch where the server offers them (a batch that does not commit is
+retried change by change). Only the SIP attributes the plan names, under each forest's base,
+are ever written. If the run is cut short, 'abkit dupes fix --yes --undo-dir DIR' with the same
+folder resumes it from the plan saved there. Objects in LDIF snapshots and objects known only from an address book file are
 planned but never changed. 'abkit dupes undo DIR' reverses a fix.
 
 JSON output is {"plan": {...}, "result": {...}} (result is null on a dry run).
@@ -56,7 +65,10 @@ Exit status 1 on a dry run that plans changes; 3 when a change or the row deleti
 	}
 	opts.src.register(cmd)
 	cmd.Flags().BoolVar(&opts.yes, "yes", false, "apply the plan (default: dry run)")
-	cmd.Flags().StringVar(&opts.undoDir, "undo-dir", "", "folder for the undo files (default: ./abkit-dupes-undo-<UTC time>)")
+	cmd.Flags().StringVar(&opts.undoDir, "undo-dir", "", "folder for the undo files (default: ./abkit-dupes-undo-<UTC time>); an earlier fix's folder resumes that fix")
+	cmd.Flags().IntVar(&opts.concurrency, "concurrency", change.DefaultConcurrency, "changes in flight per forest")
+	cmd.Flags().IntVar(&opts.batch, "batch", change.DefaultBatchSize, "changes per LDAP transaction, when the server offers them")
+	cmd.Flags().BoolVar(&opts.noTxn, "no-txn", false, "send changes one by one even when the server offers LDAP transactions (RFC 5805)")
 	return cmd
 }
 
@@ -68,7 +80,6 @@ type fixOutput struct {
 
 func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 	f := opts.f
-	dupesTuneGC()
 	s, err := openDupesSources(ctx, f, &opts.src, "reading objects")
 	if err != nil {
 		return err
@@ -80,17 +91,34 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 			return err
 		}
 	}
-	rep, err := dupes.Find(ctx, s.inputs)
-	if err != nil {
-		return runtimeOrBadInput(err)
+	var plan *dupes.Plan
+	var rep *dupes.Report
+	resume := false
+	if opts.yes && opts.undoDir != "" {
+		if _, err := os.Stat(filepath.Join(opts.undoDir, dupes.ManifestFile)); err == nil {
+			resume = true
+		}
 	}
-	printWarnings(f, rep.Warnings)
-	plan, err := dupes.BuildPlan(ctx, rep, dupes.PlanOptions{Forests: s.inputs.Forests, Policy: policy, Now: opts.now})
-	if err != nil {
-		return runtimeOrBadInput(err)
+	if resume {
+		// Resume the fix recorded in the folder: its plan, not a new one.
+		if plan, err = dupes.LoadPlan(opts.undoDir); err != nil {
+			return err
+		}
+		rep = &dupes.Report{}
+		fmt.Fprintf(f.IO.ErrOut, "abkit: resuming the fix recorded in %s\n", opts.undoDir)
+	} else {
+		if rep, err = dupes.Find(ctx, s.inputs); err != nil {
+			return runtimeOrBadInput(err)
+		}
+		printWarnings(f, rep.Warnings)
+		plan, err = dupes.BuildPlan(ctx, rep, dupes.PlanOptions{Forests: s.inputs.Forests, Policy: policy, Now: opts.now})
+		if err != nil {
+			return runtimeOrBadInput(err)
+		}
 	}
 	modifies, rows := plan.Writes()
-	aopts := dupes.ApplyOptions{Modifiers: s.modifiers(), DryRun: !opts.yes, Progress: f.progressReporter("fixing")}
+	aopts := dupes.ApplyOptions{Modifiers: s.modifiers(), DryRun: !opts.yes, Progress: f.progressReporter("fixing"),
+		Concurrency: opts.concurrency, BatchSize: opts.batch, NoTransactions: opts.noTxn}
 	if s.rows != nil {
 		aopts.Rows = s.rows
 	}
@@ -108,9 +136,9 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 			return err
 		}
 	}
-	res, err := dupes.Apply(ctx, plan, aopts)
-	if err != nil {
-		return runtimeOrBadInput(err)
+	res, applyErr := dupes.Apply(ctx, plan, aopts)
+	if res == nil {
+		return runtimeOrBadInput(applyErr)
 	}
 	if jsonOut {
 		out := fixOutput{Plan: plan}
@@ -135,9 +163,13 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 		return findings(len(rep.SIP), "duplicate SIP addresses")
 	}
 	undoAbs, _ := filepath.Abs(res.UndoDir)
-	fmt.Fprintf(e, "abkit: modified %d of %d object(s); undo files in %s\n", res.Modified, modifies, undoAbs)
+	fmt.Fprintf(e, "abkit: modified %d of %d object(s), %d already done, %d not attempted, %d transactions; undo files in %s\n",
+		res.Modified, modifies, res.AlreadyDone, res.NotAttempted, res.Transactions, undoAbs)
 	for _, fl := range res.Failed {
-		fmt.Fprintf(e, "abkit: FAILED %s %s: %s\n", fl.Forest, fl.DN, fl.Error)
+		fmt.Fprintf(e, "abkit: %s %s %s: %s\n", strings.ToUpper(fl.Outcome), fl.Forest, fl.DN, fl.Error)
+	}
+	if res.RowsNote != "" {
+		fmt.Fprintln(e, "abkit: "+res.RowsNote)
 	}
 	if len(res.RowsDeleted) > 0 {
 		fmt.Fprintf(e, "abkit: deleted %d AbUserEntry row(s); backup %s\n", len(res.RowsDeleted), filepath.Join(undoAbs, dupes.RTCBackupFile))
@@ -158,6 +190,9 @@ func dupesFixRun(ctx context.Context, opts *dupesFixOptions) error {
 		fmt.Fprintln(e, "  "+l)
 	}
 	fmt.Fprintf(e, "To reverse this fix: abkit dupes undo %s --yes\n", undoAbs)
+	if applyErr != nil || res.NotAttempted > 0 {
+		return runtimeFailure(fmt.Errorf("the fix was cut short (%v): finish it with 'abkit dupes fix --yes --undo-dir %s'", applyErr, undoAbs))
+	}
 	if res.Partial() {
 		return runtimeFailure(fmt.Errorf("%d change(s) failed%s", len(res.Failed), map[bool]string{true: ", and the row deletion failed"}[res.RowsError != ""]))
 	}
@@ -226,17 +261,6 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 	uo := dupes.UndoOptions{Modifiers: map[string]ldapsync.Modifier{}, DryRun: !opts.yes}
 	t := Table{Columns: []string{"forest", "dn", "add"}}
 	for forest := range m.UndoLDIF {
-		reqs, err := dupes.ReadUndo(opts.dir, m, forest)
-		if err != nil {
-			return err
-		}
-		for _, r := range reqs {
-			var adds []string
-			for _, c := range r.Changes {
-				adds = append(adds, c.Modification.Type+": "+strings.Join(c.Modification.Vals, " | "))
-			}
-			t.Append(forest, r.DN, strings.Join(adds, "; "))
-		}
 		fc, err := cfg.Forest(forest)
 		if err != nil {
 			return err
@@ -251,6 +275,20 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 			return badInputf("forest %s is configured as a snapshot: undo needs a live connection", forest)
 		}
 		uo.Modifiers[forest] = mod
+		op, err := dupes.PrepareUndo(opts.dir, m, forest, src.BaseDN())
+		if err != nil {
+			return err
+		}
+		for i, it := range op.Items {
+			if op.Skip[i] {
+				continue
+			}
+			var adds []string
+			for _, c := range it.Changes {
+				adds = append(adds, c.Attr+": "+string(bytes.Join(c.New, []byte(" | "))))
+			}
+			t.Append(forest, it.DN, strings.Join(adds, "; "))
+		}
 	}
 	backup := ""
 	if m.RTCBackup != "" {
@@ -269,8 +307,9 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		defer rows.Close()
 		uo.Rows = rows
 	}
+	uo.Progress = f.progressReporter("restoring")
 	res, err := dupes.Undo(ctx, opts.dir, uo)
-	if err != nil {
+	if res == nil {
 		return runtimeOrBadInput(err)
 	}
 	if err := f.writeData(t, map[string]any{"dry_run": !opts.yes, "changes": t.Rows, "rtc_backup": backup, "result": res}); err != nil {
@@ -285,15 +324,19 @@ func dupesUndoRun(ctx context.Context, opts *dupesUndoOptions) error {
 		fmt.Fprintln(e, "; run again with --yes")
 		return nil
 	}
-	fmt.Fprintf(e, "abkit: restored %d object(s), %d already as before\n", res.Restored, res.AlreadyPresent)
+	fmt.Fprintf(e, "abkit: restored %d object(s), %d already as before, %d never changed by the fix, %d not attempted\n",
+		res.Restored, res.AlreadyPresent, res.NeverApplied, res.NotAttempted)
 	for _, fl := range res.Failed {
-		fmt.Fprintf(e, "abkit: FAILED %s %s: %s\n", fl.Forest, fl.DN, fl.Error)
+		fmt.Fprintf(e, "abkit: %s %s %s: %s\n", strings.ToUpper(fl.Outcome), fl.Forest, fl.DN, fl.Error)
 	}
 	if res.RowsRestored {
 		fmt.Fprintln(e, "abkit: AbUserEntry rows restored from the backup")
 	}
 	if res.RowsError != "" {
 		fmt.Fprintf(e, "abkit: FAILED to restore AbUserEntry rows: %s\n", res.RowsError)
+	}
+	if err != nil {
+		return runtimeFailure(fmt.Errorf("%w; run the same command again to finish", err))
 	}
 	if len(res.Failed) > 0 || res.RowsError != "" {
 		return runtimeFailure(fmt.Errorf("%d undo item(s) failed", len(res.Failed)+map[bool]int{true: 1}[res.RowsError != ""]))

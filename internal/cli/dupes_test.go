@@ -192,6 +192,13 @@ func TestDupesAddressBook(t *testing.T) {
 	if m := rep.SIP[0].Members[0]; m.DisplayName != "Alice Able" || *m.InAddressBook != true || m.Enabled != nil || m.SIPEnabled != nil {
 		t.Errorf("member %+v", m)
 	}
+	// abs find names the same records the same way (one classifier, abs.Classifier).
+	out, _, _ := runCLI(t, "abs", "find", filepath.Join(dir, "F-0A10.lsabs"), "--sip", "alice@contoso.com", "-o", "csv")
+	for guid, kind := range map[ldapsync.GUID]string{gAlice: "address book entry", gSales: "group"} {
+		if !strings.Contains(out, guid.String()+","+kind+",") {
+			t.Errorf("abs find calls %s other than dupes (%s):\n%s", guid, kind, out)
+		}
+	}
 
 	// The folder: the full file with the delta applied, merged with the forests.
 	rep = runDupesJSON(t, ExitFindings, "dupes", "--config", dupesConfig, "--abs-folder", dir)

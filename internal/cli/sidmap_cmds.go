@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
@@ -35,32 +36,41 @@ entries of forests:, or --user-forest and --resource-forest do.`,
 	return cmd
 }
 
-// sidmapForests are the --user-forest and --resource-forest flags, defaulting to the
-// configuration's sidmap section.
+// sidmapForests are the --user-forest, --resource-forest and --topology flags, defaulting to
+// the configuration's sidmap section.
 type sidmapForests struct {
-	UserForest     string
+	UserForests    []string
 	ResourceForest string
+	Topology       string
 }
 
 func (s *sidmapForests) addFlags(cmd *cobra.Command, user bool) {
 	if user {
-		cmd.Flags().StringVar(&s.UserForest, "user-forest", "", "user (account) forest, a name from the configuration (default: sidmap.user_forest)")
+		cmd.Flags().StringSliceVar(&s.UserForests, "user-forest", nil, "user (account) forests, names from the configuration; a SID's domain picks one (default: sidmap.user_forest and sidmap.user_forests)")
+		cmd.Flags().StringVar(&s.Topology, "topology", "", "resource (disabled user accounts) or central (contacts) (default: sidmap.topology, else resource)")
 	}
 	cmd.Flags().StringVar(&s.ResourceForest, "resource-forest", "", "resource forest, a name from the configuration (default: sidmap.resource_forest)")
 }
 
-// resolve fills the forest names from the configuration where no flag gave them.
+// resolve fills the forest names and the topology from the configuration where no flag gave
+// them.
 func (s *sidmapForests) resolve(cfg *config.Config, user bool) error {
 	if cfg.Sidmap != nil {
-		if s.UserForest == "" {
-			s.UserForest = cfg.Sidmap.UserForest
+		if len(s.UserForests) == 0 {
+			s.UserForests = cfg.Sidmap.Users()
 		}
 		if s.ResourceForest == "" {
 			s.ResourceForest = cfg.Sidmap.ResourceForest
 		}
+		if s.Topology == "" {
+			s.Topology = cfg.Sidmap.Topology
+		}
 	}
-	if user && s.UserForest == "" {
+	if user && len(s.UserForests) == 0 {
 		return badInputf("no user forest: pass --user-forest or set sidmap.user_forest in the configuration")
+	}
+	if _, err := sidmap.ParseTopology(s.Topology); err != nil {
+		return badInput(err)
 	}
 	if s.ResourceForest == "" {
 		return badInputf("no resource forest: pass --resource-forest or set sidmap.resource_forest in the configuration")
@@ -81,18 +91,40 @@ func (f *Factory) sidmapConfig(names *sidmapForests, user bool) (*config.Config,
 	return cfg, nil
 }
 
-// sidmapOpenBoth opens the user and the resource forest for reading.
-func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (user, res ldapsync.Source, err error) {
-	user, err = f.sidmapOpenForest(ctx, cfg, names.UserForest)
-	if err != nil {
-		return nil, nil, err
+// sidmapSources are the open forests of a sidmap run.
+type sidmapSources struct {
+	user, res ldapsync.Source
+	layout    sidmap.Layout // the other user forests and the topology
+}
+
+func (s *sidmapSources) Close() {
+	for _, src := range append([]ldapsync.Source{s.user, s.res}, s.layout.MoreUserForests...) {
+		if src != nil {
+			src.Close()
+		}
 	}
-	res, err = f.sidmapOpenForest(ctx, cfg, names.ResourceForest)
-	if err != nil {
-		user.Close()
-		return nil, nil, err
+}
+
+// sidmapOpenBoth opens the user forests and the resource forest for reading.
+func (f *Factory) sidmapOpenBoth(ctx context.Context, cfg *config.Config, names sidmapForests) (*sidmapSources, error) {
+	s := &sidmapSources{}
+	s.layout.Topology, _ = sidmap.ParseTopology(names.Topology) // checked by resolve
+	for i, name := range append(append([]string(nil), names.UserForests...), names.ResourceForest) {
+		src, err := f.sidmapOpenForest(ctx, cfg, name)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		switch {
+		case i == 0:
+			s.user = src
+		case i == len(names.UserForests):
+			s.res = src
+		default:
+			s.layout.MoreUserForests = append(s.layout.MoreUserForests, src)
+		}
 	}
-	return user, res, nil
+	return s, nil
 }
 
 // ---- plan -----------------------------------------------------------------------------------
@@ -120,17 +152,26 @@ func newCmdSidmapPlan(f *Factory, sync bool, runF func(*sidmapPlanOptions) error
 		Long: withExitStatus(`Pair every disabled, SIP-enabled resource-forest account with a user-forest account and
 propose msRTCSIP-OriginatorSid = that account's objectSid. Nothing is written to the directory.
 
-Match rules are tried in the order given (default master-sid,sam):
-  master-sid   msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
-  sam          same sAMAccountName
-  upn          same userPrincipalName local part (before @)
-  mail         same mail
-  attr:R=U     resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+With --topology central (or sidmap.topology) the candidates are SIP-enabled contacts instead.
+Several user forests (--user-forest a,b or sidmap.user_forests): a SID's domain picks the forest.
 
-Each row is set, none (already right) or conflict. Conflicts are never written: no match, more
-than one match, the SID already used by another resource object, the user-forest account
-disabled or missing, or a different OriginatorSid already set (a mismatch; planned for
-replacement only with --replace-mismatched).
+Match rules, in the order given (default master-sid,sam; central: proxy); the first that finds an
+account decides, and a later rule finding another account is a conflict naming both:
+  master-sid          msExchMasterAccountSid of the resource account = objectSid (linked mailboxes)
+  master-sid-history  an msExchMasterAccountHistory value = objectSid
+  sid-history         msExchMasterAccountSid (or its history) in the user's sIDHistory (migrated users)
+  sam                 same sAMAccountName
+  upn                 same userPrincipalName local part (before @)
+  mail                same mail
+  proxy               a shared address: mail, smtp:/sip: proxyAddresses, msRTCSIP-PrimaryUserAddress
+  attr:R=U            resource attribute R = user attribute U (e.g. attr:employeeID=employeeID)
+
+Each row is set, none (already right), skip or conflict. An account whose msExchMasterAccountSid
+is SELF (S-1-5-10: room, shared, equipment and system mailboxes) or another well-known SID is
+skipped, with the reason. Conflicts are never written: no match, more than one match, rules that
+disagree, the SID already used by another resource object, the user-forest account disabled or
+missing, a SID of a domain in no configured user forest, or a different OriginatorSid already set
+(a mismatch; planned for replacement only with --replace-mismatched).
 
 -w writes the plan as JSON, the input of 'abkit sidmap apply'; -o json prints it.`),
 		Example: `  abkit sidmap plan -w plan.json
@@ -175,21 +216,23 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	if len(specs) == 0 && cfg.Sidmap != nil {
 		specs = cfg.Sidmap.Match
 	}
-	rules, err := sidmap.ParseRules(specs)
-	if err != nil {
-		return err
+	var rules []sidmap.Rule // none: the topology's default
+	if len(specs) > 0 {
+		if rules, err = sidmap.ParseRules(specs); err != nil {
+			return err
+		}
 	}
 	if opts.WritePath != "" {
 		if st, err := os.Stat(filepath.Dir(opts.WritePath)); err != nil || !st.IsDir() {
 			return badInputf("plan file %s: no such folder", opts.WritePath)
 		}
 	}
-	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	src, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
 	if err != nil {
 		return err
 	}
-	defer user.Close()
-	defer res.Close()
+	defer src.Close()
+	user, res := src.user, src.res
 	rep := f.progressReporter("reading forests")
 	var p *sidmap.Plan
 	if opts.Sync {
@@ -197,10 +240,10 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 		if len(attrs) == 0 && cfg.Sidmap != nil {
 			attrs = cfg.Sidmap.SyncAttrs
 		}
-		p, err = sidmap.PlanSync(opts.ctx, user, res, sidmap.SyncOptions{Match: rules, Attributes: attrs,
+		p, err = sidmap.PlanSync(opts.ctx, user, res, sidmap.SyncOptions{Layout: src.layout, Match: rules, Attributes: attrs,
 			Base: opts.Base, Filter: opts.Filter, Progress: rep})
 	} else {
-		p, err = sidmap.MakePlan(opts.ctx, user, res, sidmap.PlanOptions{Match: rules, Base: opts.Base,
+		p, err = sidmap.MakePlan(opts.ctx, user, res, sidmap.PlanOptions{Layout: src.layout, Match: rules, Base: opts.Base,
 			Filter: opts.Filter, ReplaceMismatched: opts.ReplaceMismatched, Progress: rep})
 	}
 	if err != nil {
@@ -216,6 +259,9 @@ func sidmapPlanRun(opts *sidmapPlanOptions) error {
 	}
 	c := p.Counts()
 	msg := fmt.Sprintf("plan: %d to set, %d already right, %d conflicts", c[sidmap.ActionSet], c[sidmap.ActionNone], c[sidmap.ActionConflict])
+	if n := c[sidmap.ActionSkip]; n > 0 {
+		msg += fmt.Sprintf(", %d skipped (no user-forest account by design)", n)
+	}
 	if opts.WritePath != "" {
 		msg += "; written to " + opts.WritePath
 	}
@@ -273,6 +319,7 @@ type sidmapApplyOptions struct {
 	PlanPath  string
 	Undo      string
 	WriteLDIF string
+	Forests   sidmapForests
 	sidmapChangeFlags
 }
 
@@ -285,15 +332,20 @@ func newCmdSidmapApply(f *Factory, kind sidmap.PlanKind, runF func(*sidmapApplyO
 	cmd := &cobra.Command{
 		Use:   "apply PLAN.json",
 		Short: "Apply a plan's " + what + " changes (dry run unless --yes)",
-		Long: withExitStatus(`Apply exactly the set rows of a plan written by '` + planCmd + ` -w', to the resource
-forest the plan names. Without --yes nothing is written: the changes are listed.
+		Long: withExitStatus(`Apply exactly the set rows of a plan written by '` + planCmd + ` -w', to the configured
+resource forest (sidmap.resource_forest or --resource-forest; a plan made for another forest is
+refused). Without --yes nothing is written: the changes are listed. Every row must lie under the
+forest's base and change only ` + what + `; one row outside that refuses the whole plan.
 
 Before the first write an undo LDIF (--undo, default PLAN.undo.ldif) and a journal (--journal,
 default PLAN.journal) are written and fsynced. Each change is conditional on the value the plan
 saw (delete the old value and add the new one in one modify, or add alone when it was empty), so
-an entry changed since the plan fails instead of being overwritten. Changes run concurrently
-(--concurrency); a failed change never stops the others, and the command then exits 3. Running
-the same command again finishes the rest and skips what is done. Values are written as binary.
+an entry changed since the plan is refused instead of being overwritten. Changes run
+concurrently (--concurrency); a failed change never stops the others, and the command then exits
+3. A lost connection or an interrupt stops the run: the changes then in flight are reported as
+such (not as failed). Running the same command again finishes the rest, skips what is done and
+resolves the changes in flight by reading them back. A second run on the same journal while one
+is running is refused (PLAN.journal.lock). Values are written as binary.
 
 When the server offers LDAP transactions (RFC 5805; OpenLDAP does, Active Directory does not)
 the changes go in transactions of --batch, one at a time, each recorded in the journal once
@@ -320,6 +372,7 @@ or for ldapmodify, and writes nothing to the directory.`),
 			return sidmapApplyRun(opts)
 		},
 	}
+	opts.Forests.addFlags(cmd, false)
 	opts.addFlags(cmd, "PLAN")
 	cmd.Flags().StringVar(&opts.Undo, "undo", "", "undo LDIF written before the first change (default: PLAN.undo.ldif)")
 	cmd.Flags().StringVar(&opts.WriteLDIF, "write-ldif", "", "write the changes as LDIF to this file (- for stdout) instead of applying them")
@@ -339,12 +392,12 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	if opts.WriteLDIF != "" {
 		return writeChangesFile(f, opts.WriteLDIF, p)
 	}
-	cfg, err := f.loadConfig()
+	cfg, err := f.sidmapConfig(&opts.Forests, false)
 	if err != nil {
 		return err
 	}
 	aopts := opts.applyOptions(strings.TrimSuffix(opts.PlanPath, ".json"), &opts.Undo, ".undo.ldif")
-	return opts.run(opts.ctx, f, cfg, p.ResourceForest, aopts, sidmapChange{
+	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
 		progress: "applying", dryRun: "changes to", reverseNote: "undo file " + opts.Undo,
 		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
 			return sidmap.Apply(opts.ctx, p, m, o)
@@ -355,13 +408,16 @@ func sidmapApplyRun(opts *sidmapApplyOptions) error {
 	})
 }
 
-// sidmapChangeFlags are the flags apply and undo share.
+// sidmapChangeFlags are the flags apply and undo share, and their one replaceable dependency.
 type sidmapChangeFlags struct {
 	Yes         bool
 	Concurrency int
 	Journal     string
 	NoTxn       bool
 	Batch       int
+
+	// openWritable opens the forest to write; nil = Factory.sidmapOpenWritable. Tests replace it.
+	openWritable func(ctx context.Context, cfg *config.Config, forest string) (ldapsync.Source, ldapsync.Modifier, error)
 }
 
 // addFlags adds --yes, --concurrency and --journal; input names the command's file in help.
@@ -411,9 +467,20 @@ type sidmapChange struct {
 // run makes the change to forest: without --yes a dry run that connects to nothing (the forest
 // must still be live), else through a writable connection, reported by reportApply.
 func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Config, forest string, aopts sidmap.ApplyOptions, ch sidmapChange) error {
+	aopts.Forest = forest
 	if !c.Yes {
-		if _, err := checkLive(cfg, forest); err != nil {
+		fc, err := checkLive(cfg, forest)
+		if err != nil {
 			return err
+		}
+		if aopts.Base = fc.Base; aopts.Base == "" {
+			// The base comes from the server's rootDSE: ask it.
+			src, err := f.sidmapOpenForest(ctx, cfg, forest)
+			if err != nil {
+				return err
+			}
+			aopts.Base = src.BaseDN()
+			src.Close()
 		}
 		res, err := ch.do(nil, aopts)
 		if err != nil {
@@ -425,14 +492,19 @@ func (c *sidmapChangeFlags) run(ctx context.Context, f *Factory, cfg *config.Con
 			}
 		}
 		fmt.Fprintf(f.IO.ErrOut, "dry run: %d %s %s (%d already done per %s); nothing written. Run again with --yes to write them.\n",
-			res.Items, ch.dryRun, forest, res.AlreadyDone, c.Journal)
+			res.Items-res.NeverApplied, ch.dryRun, forest, res.AlreadyDone, c.Journal)
 		return nil
 	}
-	src, m, err := f.sidmapOpenWritable(ctx, cfg, forest)
+	open := c.openWritable
+	if open == nil {
+		open = f.sidmapOpenWritable
+	}
+	src, m, err := open(ctx, cfg, forest)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	aopts.Base = src.BaseDN()
 	aopts.Progress = f.progressReporter(ch.progress)
 	res, err := ch.do(m, aopts)
 	return reportApply(f, res, err, ch.reverseNote, c.Journal)
@@ -444,21 +516,33 @@ func reportApply(f *Factory, res *sidmap.Result, err error, undoNote, journal st
 	if res == nil {
 		return err
 	}
-	t := Table{Columns: []string{"dn", "ldap_code", "error"}}
-	for _, fl := range res.Failed {
-		code := ""
-		if fl.Code != 0 {
-			code = strconv.Itoa(int(fl.Code))
+	t := Table{Columns: []string{"dn", "outcome", "ldap_code", "error"}}
+	for k, list := range [][]sidmap.Failure{res.Refused, res.Failed, res.InFlight} {
+		outcome := [...]string{"refused", "failed", "in flight"}[k]
+		for _, fl := range list {
+			code := ""
+			if fl.Code != 0 {
+				code = strconv.Itoa(int(fl.Code))
+			}
+			t.Append(fl.DN, outcome, code, fl.Error)
 		}
-		t.Append(fl.DN, code, fl.Error)
 	}
 	if werr := f.writeData(t, res); werr != nil {
 		return werr
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d failed, %d not attempted; %d transactions; %s; journal %s\n",
-		res.Items, res.Applied, res.AlreadyDone, len(res.Failed), res.NotAttempted, res.Transactions, undoNote, journal)
+	fmt.Fprintf(f.IO.ErrOut, "%d changes: %d applied, %d already done, %d refused, %d failed, %d in flight, %d not attempted; %d transactions; %s; journal %s\n",
+		res.Items, res.Applied, res.AlreadyDone, len(res.Refused), len(res.Failed), len(res.InFlight), res.NotAttempted, res.Transactions, undoNote, journal)
+	if len(res.InFlight) > 0 {
+		fmt.Fprintln(f.IO.ErrOut, "changes in flight may or may not have reached the server: run the same command again to resolve them")
+	}
+	if res.NeverApplied > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%d of the not attempted were never applied by the run this undoes: nothing to undo there\n", res.NeverApplied)
+	}
 	if err != nil {
-		return runtimeFailure(err)
+		return runtimeFailure(fmt.Errorf("%w; run the same command again to finish (changes in flight are read back)", err))
+	}
+	if n := len(res.Refused); n > 0 {
+		return runtimeFailure(fmt.Errorf("%d of %d changes refused: those entries changed since the plan; make a new plan for them", n, res.Items))
 	}
 	if n := len(res.Failed); n > 0 {
 		return runtimeFailure(fmt.Errorf("%d of %d changes failed; fix the cause and run the same command again to finish the rest", n, res.Items))
@@ -543,9 +627,10 @@ type sidmapUndoOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	UndoPath string
-	Forests  sidmapForests
-	Redo     string
+	UndoPath     string
+	Forests      sidmapForests
+	Redo         string
+	ApplyJournal string
 	sidmapChangeFlags
 }
 
@@ -555,10 +640,14 @@ func newCmdSidmapUndo(f *Factory, runF func(*sidmapUndoOptions) error) *cobra.Co
 		Use:   "undo UNDO.ldif",
 		Short: "Restore the values an apply replaced (dry run unless --yes)",
 		Long: withExitStatus(`Apply an undo LDIF written by 'abkit sidmap apply' (or 'sync-attrs apply') to the resource
-forest. Each entry is changed back only while it still holds the value apply wrote; an entry
-changed since fails and is reported (exit 3). Like apply it keeps a journal (--journal, default
-UNDO.journal), writes a redo LDIF first (--redo, default UNDO.redo.ldif), and a re-run finishes
-the rest.`),
+forest. The undo file must be the one that apply wrote: its journal (--apply-journal, default
+PLAN.journal for PLAN.undo.ldif) records the file's SHA-256, and an edited or foreign file is
+refused. Only the entries that apply changed are restored, only under the configured forest's
+base and only in the attributes that apply may write; rows apply never made are reported as
+not attempted (never applied). Each entry is changed back only while it still holds the value
+apply wrote; an entry changed since is refused and reported (exit 3). Like apply it keeps a
+journal (--journal, default UNDO.journal), writes a redo LDIF first (--redo, default
+UNDO.redo.ldif), and a re-run finishes the rest.`),
 		Example: `  abkit sidmap undo plan.undo.ldif          # dry run
   abkit sidmap undo plan.undo.ldif --yes`,
 		Args: cobra.ExactArgs(1),
@@ -577,6 +666,7 @@ the rest.`),
 	opts.Forests.addFlags(cmd, false)
 	opts.addFlags(cmd, "UNDO")
 	cmd.Flags().StringVar(&opts.Redo, "redo", "", "redo LDIF written before the first change (default: UNDO.redo.ldif)")
+	cmd.Flags().StringVar(&opts.ApplyJournal, "apply-journal", "", "journal of the apply that wrote UNDO (default: PLAN.journal for PLAN.undo.ldif)")
 	return cmd
 }
 
@@ -587,17 +677,25 @@ func sidmapUndoRun(opts *sidmapUndoOptions) error {
 		return err
 	}
 	aopts := opts.applyOptions(strings.TrimSuffix(opts.UndoPath, ".ldif"), &opts.Redo, ".redo.ldif")
-	fh, err := os.Open(opts.UndoPath)
+	if opts.ApplyJournal == "" {
+		opts.ApplyJournal = sidmap.ApplyJournalFor(opts.UndoPath)
+	}
+	aopts.ApplyJournal = opts.ApplyJournal
+	data, err := os.ReadFile(opts.UndoPath)
 	if err != nil {
 		return badInput(err)
 	}
-	defer fh.Close()
+	if _, err := checkLive(cfg, opts.Forests.ResourceForest); err != nil {
+		return err
+	}
+	if _, err := change.ReadLDIF(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("%s: %w", opts.UndoPath, err)
+	}
 	return opts.run(opts.ctx, f, cfg, opts.Forests.ResourceForest, aopts, sidmapChange{
 		progress: "restoring", dryRun: "entries to restore in", reverseNote: "redo file " + opts.Redo,
 		do: func(m ldapsync.Modifier, o sidmap.ApplyOptions) (*sidmap.Result, error) {
-			res, err := sidmap.Undo(opts.ctx, fh, m, o)
-			var le *sidmap.LDIFError
-			if m == nil && err != nil || errors.As(err, &le) {
+			res, err := sidmap.Undo(opts.ctx, bytes.NewReader(data), m, o)
+			if m == nil && err != nil {
 				return nil, fmt.Errorf("%s: %w", opts.UndoPath, err)
 			}
 			return res, err
@@ -621,10 +719,13 @@ func newCmdSidmapVerify(f *Factory, runF func(*sidmapVerifyOptions) error) *cobr
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check msRTCSIP-OriginatorSid of every disabled, SIP-enabled resource account",
-		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account, check that msRTCSIP-OriginatorSid
-is present and binary (missing, not-binary), resolves to an existing user-forest account
-(unresolved) that is enabled (user-disabled), agrees with msExchMasterAccountSid when that is set
-(master-mismatch), and is carried by no other resource-forest object (duplicate).
+		Long: withExitStatus(`For every disabled, SIP-enabled resource-forest account (SIP-enabled contact with --topology
+central), check that msRTCSIP-OriginatorSid is present and binary (missing, not-binary), resolves
+to an existing account of a configured user forest (unresolved, unknown-domain) that is enabled
+(user-disabled), agrees with msExchMasterAccountSid when that is set (master-mismatch), and is
+carried by no other resource-forest object (duplicate). For a contact, its
+msRTCSIP-PrimaryUserAddress must be in its mailbox's proxyAddresses (address-not-in-mailbox).
+Accounts whose msExchMasterAccountSid is SELF or another well-known SID need no OriginatorSid.
 Exits 1 when there is any finding.`),
 		Example: `  abkit sidmap verify
   abkit sidmap verify --base "OU=Sales,DC=res,DC=contoso,DC=com" -o json`,
@@ -649,13 +750,12 @@ func sidmapVerifyRun(opts *sidmapVerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	user, res, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
+	src, err := f.sidmapOpenBoth(opts.ctx, cfg, opts.Forests)
 	if err != nil {
 		return err
 	}
-	defer user.Close()
-	defer res.Close()
-	fs, err := sidmap.Verify(opts.ctx, user, res, sidmap.VerifyOptions{Base: opts.Base, Filter: opts.Filter,
+	defer src.Close()
+	fs, err := sidmap.Verify(opts.ctx, src.user, src.res, sidmap.VerifyOptions{Layout: src.layout, Base: opts.Base, Filter: opts.Filter,
 		Progress: f.progressReporter("reading forests")})
 	if err != nil {
 		return err

@@ -159,7 +159,7 @@ func TestSidmapUsageErrors(t *testing.T) {
 		{[]string{"sidmap", "apply", filepath.Join(dir, "missing.json")}, "no such file"},
 		{[]string{"sidmap", "apply", syncPlan}, "sync-attrs plan: apply it with 'abkit sidmap sync-attrs apply'"},
 		{[]string{"sidmap", "apply", syncPlan, "--concurrency", "0"}, "--concurrency 0"},
-		{[]string{"sidmap", "sync-attrs", "plan", "--attrs", "objectSid"}, "never copied"},
+		{[]string{"sidmap", "sync-attrs", "plan", "--attrs", "objectSid"}, "not a descriptive attribute"},
 		{[]string{"sidmap", "undo", undo, "--resource-forest", "live"}, "line 3"},
 		{[]string{"sidmap", "undo", undo}, "LDIF snapshot"},
 	}
@@ -176,12 +176,12 @@ func TestSidmapFlagsReachOptions(t *testing.T) {
 	var plan *sidmapPlanOptions
 	cmd := newCmdSidmapPlan(f, false, func(o *sidmapPlanOptions) error { plan = o; return nil })
 	cmd.SetArgs([]string{"--match", "mail,attr:employeeID=employeeNumber", "--base", "ou=x", "--filter", "(sn=*)",
-		"--replace-mismatched", "-w", "p.json", "--user-forest", "u", "--resource-forest", "r"})
+		"--replace-mismatched", "-w", "p.json", "--user-forest", "u,u2", "--resource-forest", "r", "--topology", "central"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(plan.Match) != "[mail attr:employeeID=employeeNumber]" || plan.Base != "ou=x" || plan.Filter != "(sn=*)" ||
-		!plan.ReplaceMismatched || plan.WritePath != "p.json" || plan.Forests != (sidmapForests{"u", "r"}) || plan.Sync {
+		!plan.ReplaceMismatched || plan.WritePath != "p.json" || fmt.Sprint(plan.Forests) != "{[u u2] r central}" || plan.Sync {
 		t.Errorf("plan options %+v", plan)
 	}
 	sync := newCmdSidmapPlan(f, true, func(o *sidmapPlanOptions) error { plan = o; return nil })
@@ -198,20 +198,20 @@ func TestSidmapFlagsReachOptions(t *testing.T) {
 
 	var apply *sidmapApplyOptions
 	acmd := newCmdSidmapApply(f, sidmap.KindOriginatorSID, func(o *sidmapApplyOptions) error { apply = o; return nil })
-	acmd.SetArgs([]string{"plan.json", "--yes", "--concurrency", "9", "--journal", "j", "--undo", "u"})
+	acmd.SetArgs([]string{"plan.json", "--yes", "--concurrency", "9", "--journal", "j", "--undo", "u", "--resource-forest", "rf"})
 	if err := acmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if apply.PlanPath != "plan.json" || !apply.Yes || apply.Concurrency != 9 || apply.Journal != "j" || apply.Undo != "u" {
+	if apply.PlanPath != "plan.json" || !apply.Yes || apply.Concurrency != 9 || apply.Journal != "j" || apply.Undo != "u" || apply.Forests.ResourceForest != "rf" {
 		t.Errorf("apply options %+v", apply)
 	}
 	var undo *sidmapUndoOptions
 	ucmd := newCmdSidmapUndo(f, func(o *sidmapUndoOptions) error { undo = o; return nil })
-	ucmd.SetArgs([]string{"u.ldif", "--resource-forest", "r", "--redo", "x"})
+	ucmd.SetArgs([]string{"u.ldif", "--resource-forest", "r", "--redo", "x", "--apply-journal", "aj"})
 	if err := ucmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if undo.UndoPath != "u.ldif" || undo.Yes || undo.Concurrency != sidmap.DefaultConcurrency || undo.Forests.ResourceForest != "r" || undo.Redo != "x" {
+	if undo.UndoPath != "u.ldif" || undo.Yes || undo.Concurrency != sidmap.DefaultConcurrency || undo.Forests.ResourceForest != "r" || undo.Redo != "x" || undo.ApplyJournal != "aj" {
 		t.Errorf("undo options %+v", undo)
 	}
 	var verify *sidmapVerifyOptions
@@ -222,5 +222,18 @@ func TestSidmapFlagsReachOptions(t *testing.T) {
 	}
 	if verify.Base != "ou=y" {
 		t.Errorf("verify options %+v", verify)
+	}
+}
+
+func TestDupesFixFlagsReachOptions(t *testing.T) {
+	f := &Factory{IO: TestStreams(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})}
+	var fix *dupesFixOptions
+	cmd := newCmdDupesFix(f, func(o *dupesFixOptions) error { fix = o; return nil })
+	cmd.SetArgs([]string{"--yes", "--undo-dir", "d", "--concurrency", "7", "--batch", "50", "--no-txn"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !fix.yes || fix.undoDir != "d" || fix.concurrency != 7 || fix.batch != 50 || !fix.noTxn {
+		t.Errorf("fix options %+v", fix)
 	}
 }

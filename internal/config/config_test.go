@@ -49,6 +49,9 @@ func TestParseErrors(t *testing.T) {
 		{"current-user with a user", "forests:\n  - {name: a, url: 'ldap://x', bind: {method: current-user, user: bob}}\n", "current-user signs in as the logged-on account"},
 		{"rtc current-user with a password", "rtc: {server: s, auth: current-user, password_env: PW}\n", "current-user signs in as the logged-on account"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
+		{"sidmap user forests", "forests:\n  - {name: a, ldif: x}\n  - {name: r, ldif: y}\nsidmap: {user_forests: [a, c], resource_forest: r}\n", `no forest named "c"`},
+		{"sidmap no user forest", "forests:\n  - {name: r, ldif: y}\nsidmap: {resource_forest: r}\n", "user_forest (or user_forests)"},
+		{"sidmap topology", "forests:\n  - {name: a, ldif: x}\n  - {name: r, ldif: y}\nsidmap: {user_forest: a, resource_forest: r, topology: hub}\n", `topology "hub"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse(strings.NewReader(tt.yaml))
@@ -102,6 +105,16 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file error %v does not name the file", err)
+	}
+}
+
+func TestSidmapUsers(t *testing.T) {
+	c, err := Parse(strings.NewReader("forests:\n  - {name: a, ldif: x}\n  - {name: b, ldif: y}\n  - {name: r, ldif: z}\nsidmap: {user_forest: a, user_forests: [A, b], resource_forest: r, topology: central}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sidmap.Users(); strings.Join(got, ",") != "a,b" {
+		t.Errorf("Users() = %v, want [a b]", got)
 	}
 }
 

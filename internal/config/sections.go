@@ -79,22 +79,49 @@ type ABS struct {
 	MaxAge time.Duration `yaml:"max_age,omitempty"` // newest full file older than this is a finding
 }
 
-// Sidmap names the two forests of a resource-forest topology and how accounts are matched.
+// Sidmap names the forests of a resource- or central-forest topology and how accounts are
+// matched.
 type Sidmap struct {
-	UserForest     string   `yaml:"user_forest"`
+	UserForest string `yaml:"user_forest,omitempty"`
+	// UserForests names several user forests (instead of, or besides, UserForest): the domain
+	// part of a SID picks the forest.
+	UserForests    []string `yaml:"user_forests,omitempty"`
 	ResourceForest string   `yaml:"resource_forest"`
-	Match          []string `yaml:"match,omitempty"`      // default: master-sid, sam
-	SyncAttrs      []string `yaml:"sync_attrs,omitempty"` // attributes copied by sync-attrs
+	// Topology is resource (default: disabled user accounts carry the SIP settings) or central
+	// (contact objects do).
+	Topology  string   `yaml:"topology,omitempty"`
+	Match     []string `yaml:"match,omitempty"`      // default: master-sid, sam (central: proxy)
+	SyncAttrs []string `yaml:"sync_attrs,omitempty"` // attributes copied by sync-attrs
+}
+
+// Users returns the configured user forests: UserForest first, then UserForests, without
+// repeats.
+func (s *Sidmap) Users() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range append([]string{s.UserForest}, s.UserForests...) {
+		if n != "" && !seen[strings.ToLower(n)] {
+			seen[strings.ToLower(n)] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (s *Sidmap) validate(c *Config) error {
-	for _, name := range []string{s.UserForest, s.ResourceForest} {
-		if name == "" {
-			return errors.New("user_forest and resource_forest are required")
-		}
+	users := s.Users()
+	if len(users) == 0 || s.ResourceForest == "" {
+		return errors.New("user_forest (or user_forests) and resource_forest are required")
+	}
+	for _, name := range append(users, s.ResourceForest) {
 		if _, err := c.Forest(name); err != nil {
 			return err
 		}
+	}
+	switch strings.ToLower(s.Topology) {
+	case "", "resource", "central":
+	default:
+		return fmt.Errorf("topology %q: use resource or central", s.Topology)
 	}
 	return nil
 }

@@ -176,12 +176,13 @@ const (
 
 // entryConverter extracts Entries from contacts of one attribute table.
 type entryConverter struct {
-	t    *abs.Table
-	role []uint8 // by attribute Id
+	t     *abs.Table
+	role  []uint8 // by attribute Id
+	class abs.Classifier
 }
 
 func newEntryConverter(t *abs.Table) *entryConverter {
-	c := &entryConverter{t: t}
+	c := &entryConverter{t: t, class: abs.NewClassifier(t)}
 	for name, role := range map[string]uint8{"msRTCSIP-PrimaryUserAddress": attrPrimary, "proxyAddresses": attrProxy,
 		"displayName": attrName, "telephoneNumber": attrPhone} {
 		if a, ok := t.ByName(name); ok {
@@ -199,7 +200,7 @@ func (c *entryConverter) entry(ct *abs.Contact) *Entry {
 	if e.Deleted {
 		return e
 	}
-	e.Group = ct.IsGroup(c.t)
+	e.Group = c.class.Class(ct) == abs.ClassGroup
 	for _, v := range ct.Values {
 		if int(v.AttrID) >= len(c.role) || v.Kind != abs.ValueString && v.Kind != abs.ValueNormalized {
 			continue

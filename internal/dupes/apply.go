@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/fsutil"
-	"github.com/abkit/abkit/internal/ldif"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
@@ -37,106 +35,208 @@ const (
 	ManifestFile  = "manifest.json"
 	PlanFile      = "plan.json"
 	RTCBackupFile = "rtc-backup.json"
+	LockFile      = "lock"
 )
 
-// Manifest describes an undo folder: the plan, one undo LDIF per forest and the rtc backup.
+// Manifest describes an undo folder: the plan, one undo LDIF and one journal per forest, and the
+// rtc backup.
 type Manifest struct {
 	Created   time.Time         `json:"created"`
 	Plan      string            `json:"plan"`
 	UndoLDIF  map[string]string `json:"undo_ldif"`            // forest name -> file in the folder
+	Journal   map[string]string `json:"journal"`              // forest name -> file in the folder
 	RTCBackup string            `json:"rtc_backup,omitempty"` // file in the folder, when rows are deleted
 }
 
 // ApplyOptions are Apply's inputs besides the plan.
 type ApplyOptions struct {
-	// UndoDir receives the undo files before any write; it must not exist or be empty.
+	// UndoDir receives the plan, the undo files and the journals before any write. It must not
+	// exist or be empty, or hold the undo folder of an earlier run of the same plan: that run is
+	// then resumed (done changes are skipped, the rest re-sent conditionally).
 	UndoDir string
-	// Modifiers write to the live forests, by forest name.
+	// Modifiers write to the live forests, by forest name. Each must also report its base DN
+	// (ldapsync.Source does): every DN written must be under it.
 	Modifiers map[string]ldapsync.Modifier
 	// Rows deletes AbUserEntry rows; nil leaves the database alone.
 	Rows     EntryDeleter
-	DryRun   bool // build every request and the undo data, write nothing
+	DryRun   bool // check every change against the policy, write nothing
 	Progress progress.Reporter
+	// Concurrency, NoTransactions and BatchSize are the change engine's (change.Options).
+	Concurrency    int
+	NoTransactions bool
+	BatchSize      int
 }
 
 // ItemFailure is one change that could not be made.
 type ItemFailure struct {
-	Forest string `json:"forest"`
-	DN     string `json:"dn"`
-	GUID   GUID   `json:"guid"`
-	Error  string `json:"error"`
+	Forest  string `json:"forest"`
+	DN      string `json:"dn"`
+	GUID    GUID   `json:"guid"`
+	Outcome string `json:"outcome"` // refused (changed since the plan), failed, in flight
+	Error   string `json:"error"`
 }
 
 // Result is what Apply did.
 type Result struct {
-	UndoDir     string        `json:"undo_dir,omitempty"`
-	Modified    int           `json:"modified"`
-	Failed      []ItemFailure `json:"failed,omitempty"`
-	RowsDeleted []GUID        `json:"rows_deleted,omitempty"`
-	RowsError   string        `json:"rows_error,omitempty"` // the row deletion failed (none deleted); the modifies still ran
+	UndoDir      string        `json:"undo_dir,omitempty"`
+	Resumed      bool          `json:"resumed"`
+	Modified     int           `json:"modified"`      // changes written by this run
+	AlreadyDone  int           `json:"already_done"`  // done by an earlier run, or already as planned
+	NotAttempted int           `json:"not_attempted"` // the run was cut short before them
+	Transactions int           `json:"transactions"`
+	Failed       []ItemFailure `json:"failed,omitempty"`
+	RowsDeleted  []GUID        `json:"rows_deleted,omitempty"`
+	RowsError    string        `json:"rows_error,omitempty"` // the row deletion failed (none deleted); the modifies still ran
+	RowsNote     string        `json:"rows_note,omitempty"`
 }
 
-// Partial reports whether some change or the row deletion failed.
-func (r *Result) Partial() bool { return len(r.Failed) > 0 || r.RowsError != "" }
+// Partial reports whether some change or the row deletion failed, or the run was cut short.
+func (r *Result) Partial() bool { return len(r.Failed) > 0 || r.RowsError != "" || r.NotAttempted > 0 }
 
 // ModifyRequest returns the conditional modify of c: one delete of the exact old values per
 // attribute, so that the whole request fails when any of them changed.
-func (c *Change) ModifyRequest() *ldap.ModifyRequest {
-	req := ldap.NewModifyRequest(c.DN, nil)
+func (c *Change) ModifyRequest() *ldap.ModifyRequest { return c.item().Request() }
+
+// item is c as a change-engine item: the values to delete, nothing to add.
+func (c *Change) item() change.Item {
+	it := change.Item{DN: c.DN}
 	for _, av := range c.Remove {
-		req.Delete(av.Attr, av.Values)
+		old := make([][]byte, len(av.Values))
+		for i, v := range av.Values {
+			old[i] = []byte(v)
+		}
+		it.Changes = append(it.Changes, change.AttrChange{Attr: av.Attr, Old: old})
 	}
-	return req
+	return it
 }
 
-// undoRequest adds back what c's modify deletes.
-func (c *Change) undoRequest() *ldap.ModifyRequest {
-	req := ldap.NewModifyRequest(c.DN, nil)
-	for _, av := range c.Remove {
-		req.Add(av.Attr, av.Values)
-	}
-	return req
+// SIPAttr reports whether a fix may write attribute a: proxyAddresses (its sip: values) and
+// every msRTCSIP-* attribute except msRTCSIP-OriginatorSid.
+func SIPAttr(a string) bool {
+	l := strings.ToLower(a)
+	return l == strings.ToLower(ldapsync.AttrProxyAddresses) ||
+		strings.HasPrefix(l, "msrtcsip-") && !strings.EqualFold(a, ldapsync.AttrOriginatorSid)
 }
 
-// Apply makes the plan's changes. Before any write it writes the undo folder (plan, one undo
-// LDIF per forest, manifest; each synced); then, when rows are to go, it hands their GUIDs to
-// Rows, which writes its backup into the folder and deletes them all or none; then it modifies
-// each object (a failure is recorded and the others go on). A row deleted for an object whose
-// modify then fails comes back with User Replicator's next pass, as the object still carries the
-// address; the result says which. With DryRun it checks that every change can be attempted and
-// writes nothing.
+// policy returns what the fix may touch in one forest: only the SIP attributes its changes
+// plan, under base. A planned removal outside SIP attributes or sip: addresses is refused.
+func policy(forest, base string, todo []*Change) (change.Policy, error) {
+	p := change.Policy{Name: "dupes fix", Base: base}
+	for _, c := range todo {
+		for _, av := range c.Remove {
+			if !SIPAttr(av.Attr) {
+				return p, &InputError{Msg: fmt.Sprintf("forest %s: %s: attribute %s is not a SIP attribute a fix may change", forest, c.DN, av.Attr)}
+			}
+			if strings.EqualFold(av.Attr, ldapsync.AttrProxyAddresses) {
+				for _, v := range av.Values {
+					if !strings.HasPrefix(strings.ToLower(v), "sip:") {
+						return p, &InputError{Msg: fmt.Sprintf("forest %s: %s: proxyAddresses value %q is not a sip: address", forest, c.DN, v)}
+					}
+				}
+			}
+			if !p.Allows(av.Attr) {
+				p.Attrs = append(p.Attrs, av.Attr)
+			}
+		}
+	}
+	return p, nil
+}
+
+// baseOf returns the base DN a modifier reports.
+func baseOf(m ldapsync.Modifier) string {
+	if b, ok := m.(interface{ BaseDN() string }); ok {
+		return b.BaseDN()
+	}
+	return ""
+}
+
+// forestWork is one forest's share of a fix.
+type forestWork struct {
+	forest string
+	mod    ldapsync.Modifier
+	todo   []*Change
+	op     change.Operation
+}
+
+// Apply makes the plan's changes through the change engine, one run per forest. Before any
+// write it writes the undo folder (plan and manifest, synced) and locks it; when rows are to go,
+// it hands their GUIDs to Rows, which writes its backup into the folder and deletes them all or
+// none; then each forest's changes run (undo LDIF and journal first, concurrently or in LDAP
+// transactions, each conditional). A row deleted for an object whose modify then fails comes
+// back with User Replicator's next pass, as the object still carries the address; the result
+// says which. Run again on the same folder (with the plan it holds, see LoadPlan) it resumes.
+// With DryRun it checks every change against the policy and writes nothing.
 func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) {
 	res := &Result{}
-	undo := map[string][]*ldap.ModifyRequest{}
-	var todo []*Change
+	byForest := map[string]*forestWork{}
+	var order []string
 	var rows []GUID
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		if c.Skip != "" {
 			continue
 		}
-		if modifierFor(opts.Modifiers, c.Forest) == nil {
+		mod := modifierFor(opts.Modifiers, c.Forest)
+		if mod == nil {
 			return nil, &InputError{Msg: fmt.Sprintf("forest %s: no writable connection for %s", c.Forest, c.DN)}
 		}
-		todo = append(todo, c)
-		undo[c.Forest] = append(undo[c.Forest], c.undoRequest())
+		w := byForest[c.Forest]
+		if w == nil {
+			w = &forestWork{forest: c.Forest, mod: mod}
+			byForest[c.Forest] = w
+			order = append(order, c.Forest)
+		}
+		w.todo = append(w.todo, c)
 		if c.DeleteRow && opts.Rows != nil {
 			rows = append(rows, c.GUID)
 		}
 	}
-	if opts.DryRun || len(todo) == 0 {
+	id, err := change.ID("dupes-plan", plan)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range byForest {
+		pol, err := policy(w.forest, baseOf(w.mod), w.todo)
+		if err != nil {
+			return nil, err
+		}
+		w.op = change.Operation{ID: id + ":" + w.forest, Policy: pol,
+			UndoComment: "abkit dupes undo for forest " + w.forest + ": adds back the values the fix deleted."}
+		for _, c := range w.todo {
+			w.op.Items = append(w.op.Items, c.item())
+		}
+		if err := pol.Check(w.op.Items); err != nil {
+			return nil, err
+		}
+	}
+	if opts.DryRun || len(order) == 0 {
 		return res, nil
 	}
 	if opts.UndoDir == "" {
 		return nil, &InputError{Msg: "an undo folder is required before any write"}
 	}
-	if err := writeUndo(opts.UndoDir, plan, undo, len(rows) > 0); err != nil {
+	if err := os.MkdirAll(opts.UndoDir, 0o700); err != nil {
+		return nil, fmt.Errorf("dupes: undo folder: %w", err)
+	}
+	lock, err := change.AcquireLock(filepath.Join(opts.UndoDir, LockFile))
+	if err != nil {
 		return nil, err
 	}
-	res.UndoDir = opts.UndoDir
+	defer lock.Release()
+	m, resumed, err := prepareUndoDir(opts.UndoDir, plan, order, len(rows) > 0)
+	if err != nil {
+		return nil, err
+	}
+	res.UndoDir, res.Resumed = opts.UndoDir, resumed
 	deleted := map[GUID]bool{}
-	if len(rows) > 0 {
-		if err := opts.Rows.DeleteEntries(ctx, rows, filepath.Join(opts.UndoDir, RTCBackupFile)); err != nil {
+	backup := filepath.Join(opts.UndoDir, RTCBackupFile)
+	_, statErr := os.Stat(backup)
+	switch {
+	case len(rows) == 0:
+	case resumed && statErr == nil:
+		res.RowsNote = "the rows were handled by the first run (its backup is " + backup + ")"
+	default:
+		if err := opts.Rows.DeleteEntries(ctx, rows, backup); err != nil {
 			res.RowsError = err.Error()
 		} else {
 			res.RowsDeleted = rows
@@ -145,27 +245,47 @@ func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Result, error) 
 			}
 		}
 	}
-
-	pr := progress.OrNop(opts.Progress)
-	pr.Start(int64(len(todo)), "changes")
-	defer pr.Done()
-	for _, c := range todo {
-		if err := ctx.Err(); err != nil {
+	var firstErr error
+	for _, forest := range order {
+		w := byForest[forest]
+		r, err := change.Run(ctx, w.op, w.mod, change.Options{
+			Concurrency: opts.Concurrency, NoTransactions: opts.NoTransactions, BatchSize: opts.BatchSize, Progress: opts.Progress,
+			JournalPath: filepath.Join(opts.UndoDir, m.Journal[forest]), UndoPath: filepath.Join(opts.UndoDir, m.UndoLDIF[forest])})
+		if r == nil {
 			return res, err
 		}
-		err := modifierFor(opts.Modifiers, c.Forest).Modify(ctx, c.ModifyRequest())
-		pr.Add(1)
-		if err != nil {
-			msg := err.Error()
-			if deleted[c.GUID] {
-				msg += " (its AbUserEntry row was deleted; User Replicator will write it again)"
-			}
-			res.Failed = append(res.Failed, ItemFailure{Forest: c.Forest, DN: c.DN, GUID: c.GUID, Error: msg})
-			continue
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
-		res.Modified++
+		res.Modified += r.Applied
+		res.AlreadyDone += r.AlreadyDone
+		res.NotAttempted += r.NotAttempted
+		res.Transactions += r.Transactions
+		guid := map[string]GUID{}
+		for _, c := range w.todo {
+			guid[strings.ToLower(c.DN)] = c.GUID
+		}
+		for _, fl := range failures(forest, r, guid) {
+			if deleted[fl.GUID] {
+				fl.Error += " (its AbUserEntry row was deleted; User Replicator will write it again)"
+			}
+			res.Failed = append(res.Failed, fl)
+		}
 	}
-	return res, nil
+	return res, firstErr
+}
+
+// failures lists the refused, failed and in-flight items of one forest's run, with the GUIDs
+// guid gives their DNs (lower case).
+func failures(forest string, r *change.Result, guid map[string]GUID) []ItemFailure {
+	var out []ItemFailure
+	for k, list := range [][]change.Failure{r.Refused, r.Failed, r.InFlight} {
+		outcome := [...]string{"refused", "failed", "in flight"}[k]
+		for _, fl := range list {
+			out = append(out, ItemFailure{Forest: forest, DN: fl.DN, GUID: guid[strings.ToLower(fl.DN)], Outcome: outcome, Error: fl.Error})
+		}
+	}
+	return out
 }
 
 func modifierFor(m map[string]ldapsync.Modifier, forest string) ldapsync.Modifier {
@@ -179,48 +299,52 @@ func modifierFor(m map[string]ldapsync.Modifier, forest string) ldapsync.Modifie
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// writeUndo creates dir and writes, each synced: plan.json, undo-<forest>.ldif, manifest.json.
-func writeUndo(dir string, plan *Plan, undo map[string][]*ldap.ModifyRequest, rows bool) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("dupes: undo folder: %w", err)
-	}
-	if ents, err := os.ReadDir(dir); err != nil {
-		return fmt.Errorf("dupes: undo folder: %w", err)
-	} else if len(ents) > 0 {
-		return &InputError{Msg: fmt.Sprintf("undo folder %s is not empty: choose a new one", dir)}
-	}
-	m := Manifest{Created: plan.Created, Plan: PlanFile, UndoLDIF: map[string]string{}}
+// prepareUndoDir writes plan.json and manifest.json (each synced) into the empty folder dir, or,
+// when dir holds the folder of an earlier run of the same plan, reads its manifest back.
+func prepareUndoDir(dir string, plan *Plan, forests []string, rows bool) (*Manifest, bool, error) {
 	planJSON, err := json.MarshalIndent(plan, "", "  ")
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	if err := writeSynced(filepath.Join(dir, PlanFile), planJSON); err != nil {
-		return err
+	if old, err := ReadManifest(dir); err == nil {
+		have, err := os.ReadFile(filepath.Join(dir, PlanFile))
+		if err != nil || !bytes.Equal(have, planJSON) {
+			return nil, false, &InputError{Msg: fmt.Sprintf("undo folder %s belongs to another fix: choose a new one", dir)}
+		}
+		return old, true, nil
 	}
-	for forest, reqs := range undo {
-		var text bytes.Buffer
-		lw := ldif.NewWriter(&text)
-		lw.Header("abkit dupes undo for forest " + forest + ": adds back the values the fix deleted.")
-		for _, r := range reqs {
-			lw.WriteModify(r)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false, fmt.Errorf("dupes: undo folder: %w", err)
+	}
+	for _, e := range ents {
+		if e.Name() != LockFile {
+			return nil, false, &InputError{Msg: fmt.Sprintf("undo folder %s is not empty: choose a new one", dir)}
 		}
-		if err := lw.Flush(); err != nil {
-			return fmt.Errorf("dupes: undo LDIF for forest %s: %w", forest, err)
-		}
-		name := "undo-" + unsafeName.ReplaceAllString(forest, "_") + ".ldif"
-		if err := writeSynced(filepath.Join(dir, name), text.Bytes()); err != nil {
-			return err
-		}
-		m.UndoLDIF[forest] = name
+	}
+	m := Manifest{Created: plan.Created, Plan: PlanFile, UndoLDIF: map[string]string{}, Journal: map[string]string{}}
+	for _, forest := range forests {
+		name := unsafeName.ReplaceAllString(forest, "_")
+		m.UndoLDIF[forest] = "undo-" + name + ".ldif"
+		m.Journal[forest] = "journal-" + name + ".jsonl"
 	}
 	if rows {
 		m.RTCBackup = RTCBackupFile
 	}
+	if err := writeSynced(filepath.Join(dir, PlanFile), planJSON); err != nil {
+		return nil, false, err
+	}
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	return writeSynced(filepath.Join(dir, ManifestFile), mj)
+	return &m, false, writeSynced(filepath.Join(dir, ManifestFile), mj)
+}
+
+// LoadPlan reads the plan an undo folder holds, to resume its fix with Apply.
+func LoadPlan(dir string) (*Plan, error) {
+	var p Plan
+	return &p, readFolderJSON(dir, PlanFile, &p)
 }
 
 // writeSynced creates path (never replacing a file) with data, synced with its folder.
@@ -236,12 +360,15 @@ type UndoOptions struct {
 	Modifiers map[string]ldapsync.Modifier
 	Rows      EntryRestorer // nil: the rtc backup is not restored
 	DryRun    bool
+	Progress  progress.Reporter
 }
 
 // UndoResult is what Undo did.
 type UndoResult struct {
 	Restored       int           `json:"restored"`
 	AlreadyPresent int           `json:"already_present"` // the values were there already (change never applied)
+	NeverApplied   int           `json:"never_applied"`   // the fix never made these changes: nothing to undo
+	NotAttempted   int           `json:"not_attempted"`   // the undo was cut short before them
 	Failed         []ItemFailure `json:"failed,omitempty"`
 	RowsRestored   bool          `json:"rows_restored"`
 	RowsError      string        `json:"rows_error,omitempty"`
@@ -249,62 +376,78 @@ type UndoResult struct {
 
 // ReadManifest reads an undo folder's manifest.
 func ReadManifest(dir string) (*Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %v", dir, err)}
-	}
 	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: %s: %v", dir, ManifestFile, err)}
-	}
-	return &m, nil
+	return &m, readFolderJSON(dir, ManifestFile, &m)
 }
 
-// ReadUndo returns the undo requests of one forest from an undo folder.
-func ReadUndo(dir string, m *Manifest, forest string) ([]*ldap.ModifyRequest, error) {
-	name := m.UndoLDIF[forest]
-	if name == "" || name != filepath.Base(name) {
-		return nil, &InputError{Msg: fmt.Sprintf("undo folder %s: no undo LDIF for forest %q", dir, forest)}
-	}
-	f, err := os.Open(filepath.Join(dir, name))
+// readFolderJSON decodes the JSON file name of the undo folder dir into v.
+func readFolderJSON(dir, name string, v any) error {
+	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		return nil, &InputError{Msg: err.Error()}
+		return &InputError{Msg: fmt.Sprintf("undo folder %s: %v", dir, err)}
 	}
-	defer f.Close()
-	var out []*ldap.ModifyRequest
-	sc := ldif.NewScanner(f, ldif.Options{Path: name})
-	for {
-		rec, err := sc.Next()
-		switch {
-		case errors.Is(err, io.EOF):
-			return out, nil
-		case err != nil:
-			return nil, &InputError{Msg: err.Error()}
-		case rec.Kind != ldif.Modify:
-			return nil, &InputError{Msg: fmt.Sprintf("%s:%d: only modify records are expected", name, rec.Line)}
-		}
-		out = append(out, ldif.ModifyRequest(rec))
+	if err := json.Unmarshal(data, v); err != nil {
+		return &InputError{Msg: fmt.Sprintf("undo folder %s: %s: %v", dir, name, err)}
 	}
+	return nil
 }
 
-// Undo adds back, object by object, the values a fix deleted (each add fails if the attribute
-// meanwhile got a conflicting value), then restores the AbUserEntry rows from the backup.
+// folderFile returns the file name the manifest gives for forest, refusing paths.
+func folderFile(dir string, names map[string]string, forest, what string) (string, error) {
+	name := names[forest]
+	if name == "" || name != filepath.Base(name) {
+		return "", &InputError{Msg: fmt.Sprintf("undo folder %s: no %s for forest %q", dir, what, forest)}
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// undoPolicy is what a dupes undo may touch at most in a forest under base.
+func undoPolicy(base string) change.Policy {
+	return change.Policy{Name: "dupes undo", Base: base, Match: SIPAttr}
+}
+
+// PrepareUndo returns the change-engine operation that undoes the fix of one forest: the undo
+// LDIF must be the one the fix's journal records, and only what the fix applied is undone, only
+// in its own SIP attributes, under base.
+func PrepareUndo(dir string, m *Manifest, forest, base string) (change.Operation, error) {
+	path, err := folderFile(dir, m.UndoLDIF, forest, "undo LDIF")
+	if err != nil {
+		return change.Operation{}, err
+	}
+	journal, err := folderFile(dir, m.Journal, forest, "journal")
+	if err != nil {
+		return change.Operation{}, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return change.Operation{}, &InputError{Msg: err.Error()}
+	}
+	op, err := change.PrepareUndo(data, journal, undoPolicy(base))
+	if err != nil {
+		return change.Operation{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return op, nil
+}
+
+// Undo adds back, object by object, the values a fix deleted (each add conditional: it fails if
+// the attribute meanwhile got a conflicting value), then restores the AbUserEntry rows from the
+// backup. It runs through the change engine with its own journal and redo file per forest in
+// the folder, so a re-run resumes.
 func Undo(ctx context.Context, dir string, opts UndoOptions) (*UndoResult, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
 	res := &UndoResult{}
-	work := map[string][]*ldap.ModifyRequest{}
+	ops := map[string]change.Operation{}
 	for forest := range m.UndoLDIF {
-		reqs, err := ReadUndo(dir, m, forest)
-		if err != nil {
-			return nil, err
-		}
-		if modifierFor(opts.Modifiers, forest) == nil {
+		mod := modifierFor(opts.Modifiers, forest)
+		if mod == nil {
 			return nil, &InputError{Msg: fmt.Sprintf("forest %s: no writable connection to undo its changes", forest)}
 		}
-		work[forest] = reqs
+		if ops[forest], err = PrepareUndo(dir, m, forest, baseOf(mod)); err != nil {
+			return nil, err
+		}
 	}
 	backup := ""
 	if m.RTCBackup != "" && m.RTCBackup == filepath.Base(m.RTCBackup) {
@@ -315,22 +458,26 @@ func Undo(ctx context.Context, dir string, opts UndoOptions) (*UndoResult, error
 	if backup != "" && opts.Rows == nil && !opts.DryRun {
 		return nil, &InputError{Msg: "the undo folder holds an rtc backup: a database connection is needed to restore it"}
 	}
-	if opts.DryRun {
-		return res, nil
-	}
-	for forest, reqs := range work {
-		mod := modifierFor(opts.Modifiers, forest)
-		for _, r := range reqs {
-			err := mod.Modify(ctx, r)
-			switch {
-			case err == nil:
-				res.Restored++
-			case ldap.IsErrorWithCode(err, ldap.LDAPResultAttributeOrValueExists):
-				res.AlreadyPresent++
-			default:
-				res.Failed = append(res.Failed, ItemFailure{Forest: forest, DN: r.DN, Error: err.Error()})
-			}
+	var firstErr error
+	for forest, op := range ops {
+		name := unsafeName.ReplaceAllString(forest, "_")
+		r, err := change.Run(ctx, op, modifierFor(opts.Modifiers, forest), change.Options{DryRun: opts.DryRun, Progress: opts.Progress,
+			JournalPath: filepath.Join(dir, "undo-journal-"+name+".jsonl"), UndoPath: filepath.Join(dir, "redo-"+name+".ldif"),
+			Locks: []string{filepath.Join(dir, LockFile)}})
+		if r == nil {
+			return nil, err
 		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		res.Restored += r.Applied
+		res.AlreadyPresent += r.AlreadyDone
+		res.NeverApplied += r.NeverApplied
+		res.NotAttempted += r.NotAttempted - r.NeverApplied
+		res.Failed = append(res.Failed, failures(forest, r, nil)...)
+	}
+	if opts.DryRun || firstErr != nil {
+		return res, firstErr
 	}
 	if backup != "" {
 		if err := opts.Rows.RestoreEntries(ctx, backup); err != nil {

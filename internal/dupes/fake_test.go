@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/go-ldap/ldap/v3"
@@ -16,13 +17,19 @@ import (
 // memSource is an in-memory ldapsync.Source over LDAP entries.
 type memSource struct {
 	name    string
+	base    string // "" = dc=test
 	entries []*ldap.Entry
 	err     error // returned after the entries, when set
 }
 
-func (s *memSource) Name() string   { return s.name }
-func (s *memSource) BaseDN() string { return "dc=test" }
-func (s *memSource) Close() error   { return nil }
+func (s *memSource) Name() string { return s.name }
+func (s *memSource) BaseDN() string {
+	if s.base != "" {
+		return s.base
+	}
+	return "dc=test"
+}
+func (s *memSource) Close() error { return nil }
 func (s *memSource) Search(ctx context.Context, req ldapsync.SearchRequest) iter.Seq2[*ldapsync.Object, error] {
 	return func(yield func(*ldapsync.Object, error) bool) {
 		for _, e := range s.entries {
@@ -133,11 +140,39 @@ func (f *fakeRTC) EntriesPresent(ctx context.Context, guids []GUID) (map[GUID]bo
 // attributeOrValueExists); a failing request changes nothing.
 type liveSource struct {
 	*memSource
+	mu       sync.Mutex // the change engine modifies and reads back concurrently
 	modifies int
 	failDN   string // a modify of this DN fails with "busy"
 }
 
+// Search reads the entries as they are when it starts.
+func (s *liveSource) Search(ctx context.Context, req ldapsync.SearchRequest) iter.Seq2[*ldapsync.Object, error] {
+	s.mu.Lock()
+	var objs []*ldapsync.Object
+	var serr error
+	for o, err := range s.memSource.Search(ctx, req) {
+		if err != nil {
+			serr = err
+			break
+		}
+		objs = append(objs, o)
+	}
+	s.mu.Unlock()
+	return func(yield func(*ldapsync.Object, error) bool) {
+		for _, o := range objs {
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if serr != nil {
+			yield(nil, serr)
+		}
+	}
+}
+
 func (s *liveSource) Modify(ctx context.Context, req *ldap.ModifyRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.modifies++
 	if strings.EqualFold(req.DN, s.failDN) {
 		return ldap.NewError(ldap.LDAPResultBusy, errors.New("busy"))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/abkit/abkit/abs"
+	"github.com/abkit/abkit/internal/compact"
 	"github.com/abkit/abkit/ldapsync"
 	"github.com/abkit/abkit/progress"
 )
@@ -66,8 +68,8 @@ const (
 	KindContact           Kind = "contact"
 	KindSecurityGroup     Kind = "security group"
 	KindDistributionGroup Kind = "distribution group"
-	KindEntry             Kind = "address book entry"
-	KindGroup             Kind = "group"
+	KindEntry             Kind = Kind(abs.ClassEntry) // the address book's class: user or contact
+	KindGroup             Kind = Kind(abs.ClassGroup)
 	KindOther             Kind = "other"
 )
 
@@ -243,7 +245,7 @@ type keyVia struct {
 
 type index struct {
 	objs         objectStore
-	text         textArena // DNs and names of objs
+	text         compact.Text // DNs and names of objs
 	sip          *valueIndex
 	phone        *valueIndex
 	byGUID       map[GUID]uint32 // built only when an address book is merged in
@@ -280,7 +282,7 @@ func (ix *index) addObject(f *fact) (uint32, error) {
 	if ix.objs.len() >= maxObjects {
 		return 0, &InputError{Msg: fmt.Sprintf("more than %d objects", maxObjects)}
 	}
-	id := ix.objs.add(object{guid: f.guid, dn: ix.text.add(f.dn), name: ix.text.add(f.name), forest: f.forest,
+	id := ix.objs.add(object{guid: f.guid, dn: ix.text.Add(f.dn), name: ix.text.Add(f.name), forest: f.forest,
 		kind: kindCode(f.kind), flags: f.flags})
 	ix.indexValues(id, f)
 	return id, nil
@@ -560,8 +562,8 @@ func (ix *index) addEntry(f *fact) error {
 		// than the directory); its phone line comes from the directory alone.
 		o := ix.objs.at(id)
 		o.flags |= fInABS
-		if o.name.n == 0 {
-			o.name = ix.text.add(f.name)
+		if o.name.Len() == 0 {
+			o.name = ix.text.Add(f.name)
 		}
 		f.phone = nil
 		ix.indexValues(id, f)

@@ -16,7 +16,7 @@ import (
 )
 
 func scenario() *liveSource {
-	return &liveSource{memSource: &memSource{name: "userforest", entries: []*ldap.Entry{
+	return &liveSource{memSource: &memSource{name: "userforest", base: "dc=u", entries: []*ldap.Entry{
 		user("cn=Alice,dc=u", gAlice, "sip:alice@contoso.com", "msRTCSIP-PrimaryHomeServer", "cn=pool,dc=u",
 			"msRTCSIP-OriginatorSid", "S-1-5-21-1-2-3-1105"),
 		group("cn=Sales,dc=u", gGroup, true, "SMTP:sales@contoso.com", "SIP:Alice@Contoso.com", "sip:sales@contoso.com"),
@@ -100,10 +100,17 @@ func TestFixApplyUndo(t *testing.T) {
 		}
 	}
 
-	// A second apply into the same folder is refused before any write.
+	// A second apply of the same plan into the same folder resumes: all done, nothing sent.
 	n := src.modifies
-	if _, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != n {
-		t.Errorf("apply into a used undo folder: %v, %d modifies", err, src.modifies-n)
+	if again, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err != nil ||
+		!again.Resumed || again.AlreadyDone != 2 || again.Modified != 0 || src.modifies != n {
+		t.Errorf("resumed apply: %+v, %v, %d modifies", again, err, src.modifies-n)
+	}
+	// Another plan into that folder is refused before any write.
+	other := *plan
+	other.Created = other.Created.Add(time.Second)
+	if _, err := Apply(context.Background(), &other, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != n {
+		t.Errorf("apply of another plan into a used undo folder: %v, %d modifies", err, src.modifies-n)
 	}
 
 	ures, err := Undo(context.Background(), dir, UndoOptions{Modifiers: map[string]ldapsync.Modifier{"userforest": src}, Rows: rows})
@@ -155,7 +162,7 @@ func TestApplyConditional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || !strings.Contains(res.Failed[0].Error, "no value") ||
+	if res.Modified != 1 || len(res.Failed) != 1 || res.Failed[0].DN != "cn=Sales,dc=u" || res.Failed[0].Outcome != "refused" || !strings.Contains(res.Failed[0].Error, "no value") ||
 		!strings.Contains(res.Failed[0].Error, "User Replicator will write it again") {
 		t.Errorf("result %+v", res)
 	}
@@ -258,6 +265,37 @@ func TestParsePolicy(t *testing.T) {
 	for _, bad := range []map[string]string{{"user": "delete"}, {"computer": "clear-sip"}} {
 		if _, err := ParsePolicy(bad); err == nil {
 			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// A plan that strays outside what a fix may touch is refused before any write: a non-SIP
+// attribute, a proxyAddresses value that is not a sip: address, an object outside the forest's
+// base.
+func TestApplyPolicy(t *testing.T) {
+	for name, edit := range map[string]func(c *Change){
+		"userPassword": func(c *Change) { c.Remove = append(c.Remove, AttrValues{Attr: "userPassword", Values: []string{"x"}}) },
+		"smtp proxy": func(c *Change) {
+			c.Remove = []AttrValues{{Attr: "proxyAddresses", Values: []string{"SMTP:sales@contoso.com"}}}
+		},
+		"originator sid":    func(c *Change) { c.Remove = []AttrValues{{Attr: "msRTCSIP-OriginatorSid", Values: []string{"x"}}} },
+		"outside the base":  func(c *Change) { c.DN = "cn=Sales,dc=other" },
+		"suffix in the RDN": func(c *Change) { c.DN = `cn=Sales\,dc=u` },
+	} {
+		src := scenario()
+		_, plan := findAndPlan(t, src, nil, DefaultPolicy())
+		for i := range plan.Changes {
+			if plan.Changes[i].Skip == "" {
+				edit(&plan.Changes[i])
+				break
+			}
+		}
+		dir := filepath.Join(t.TempDir(), "u")
+		if _, err := Apply(context.Background(), plan, ApplyOptions{UndoDir: dir, Modifiers: map[string]ldapsync.Modifier{"userforest": src}}); err == nil || src.modifies != 0 {
+			t.Errorf("%s: err %v, %d modifies", name, err, src.modifies)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s: the undo folder was created", name)
 		}
 	}
 }

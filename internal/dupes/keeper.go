@@ -177,7 +177,7 @@ func (v rowView) rows(check Check, cs []collision, warn func(string)) []Row {
 func boolPtr(b bool) *bool { return &b }
 
 func (v rowView) member(check Check, o *object, via uint32) Member {
-	m := Member{GUID: o.guid, DN: v.ix.text.get(o.dn), DisplayName: v.ix.text.get(o.name), Kind: kinds[o.kind], Hidden: o.flags&fHidden != 0}
+	m := Member{GUID: o.guid, DN: v.ix.text.String(o.dn), DisplayName: v.ix.text.String(o.name), Kind: kinds[o.kind], Hidden: o.flags&fHidden != 0}
 	if o.forest >= 0 {
 		m.Forest = v.forests[o.forest]
 		m.Sources = append(m.Sources, "forest "+m.Forest)

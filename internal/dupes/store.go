@@ -4,50 +4,13 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+
+	"github.com/abkit/abkit/internal/compact"
 )
 
 // The index holds a million objects for the whole run. Its parts are kept free of pointers
 // (texts in an arena, maps keyed by hashes), so that the garbage collector, which runs often
 // while sources are parsed, has nothing of it to scan.
-
-// textRef locates a string in a textArena; the zero value is "".
-type textRef struct {
-	chunk, off, n uint32
-}
-
-// textArena stores strings back to back in pointer-free chunks.
-type textArena struct {
-	chunks [][]byte
-}
-
-const arenaChunk = 1 << 20
-
-// add copies s into the arena.
-func (a *textArena) add(s string) textRef {
-	if s == "" {
-		return textRef{}
-	}
-	last := len(a.chunks) - 1
-	if last < 0 || len(a.chunks[last])+len(s) > cap(a.chunks[last]) {
-		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(s))))
-		last++
-	}
-	c := &a.chunks[last]
-	ref := textRef{chunk: uint32(last), off: uint32(len(*c)), n: uint32(len(s))}
-	*c = append(*c, s...)
-	return ref
-}
-
-// bytes returns the text of r, without copying.
-func (a *textArena) bytes(r textRef) []byte {
-	if r.n == 0 {
-		return nil
-	}
-	return a.chunks[r.chunk][r.off : r.off+r.n]
-}
-
-// get returns the text of r as a new string.
-func (a *textArena) get(r textRef) string { return string(a.bytes(r)) }
 
 // Kinds by code, as objects store them.
 var kinds = []Kind{KindOther, KindUser, KindContact, KindSecurityGroup, KindDistributionGroup, KindEntry, KindGroup}
@@ -62,8 +25,8 @@ func kindCode(k Kind) uint8 {
 // object is the compact fact kept per object; it holds no pointers.
 type object struct {
 	guid   GUID
-	dn     textRef
-	name   textRef
+	dn     compact.TextRef
+	name   compact.TextRef
 	forest int16 // index into Inputs.Forests; -1 when known only from the address book
 	kind   uint8 // index into kinds
 	flags  uint16
@@ -94,46 +57,79 @@ func (s *objectStore) add(o object) uint32 {
 }
 
 // valueIndex maps a normalized value to the objects carrying it. Most values have one object:
-// the first reference is kept in a map keyed by the value's 64-bit hash, next to the value's
-// text in an arena; only values with several objects get a slice. Two different values with
+// the first reference is kept in a hash table keyed by the value's 64-bit hash, next to the
+// value's text in an arena; only values with several objects get a slice. Two different values with
 // the same hash (vanishingly rare) go to a small map keyed by the text itself.
 type valueIndex struct {
 	hash  func(string) uint64
-	text  textArena
-	first map[uint64]headRef  // hash -> first reference
+	text  compact.Text
+	first headTable           // hash -> first reference
 	more  map[uint64][]uint32 // hash -> further references
 	alt   map[string][]uint32 // values whose hash another value took: all references
 }
 
 // headRef is the first reference to a value and where its text is.
 type headRef struct {
-	key textRef
+	key compact.TextRef
 	ref uint32 // id<<viaBits | via
 }
 
 func newValueIndex() *valueIndex {
 	seed := maphash.MakeSeed()
 	return &valueIndex{hash: func(s string) uint64 { return maphash.String(seed, s) },
-		first: map[uint64]headRef{}, more: map[uint64][]uint32{}, alt: map[string][]uint32{}}
+		more: map[uint64][]uint32{}, alt: map[string][]uint32{}}
 }
 
 func (v *valueIndex) add(key string, id, via uint32) {
 	ref := id<<viaBits | via
-	h := v.hash(key)
-	head, ok := v.first[h]
+	h := v.hash(key) | 1 // never 0, which marks a free slot of the table
+	s := v.first.slot(h)
 	switch {
-	case !ok:
-		v.first[h] = headRef{key: v.text.add(key), ref: ref}
+	case s.h == 0:
+		*s = headSlot{h: h, head: headRef{key: v.text.Add(key), ref: ref}}
+		v.first.n++
 		return
-	case string(v.text.bytes(head.key)) != key:
+	case string(v.text.Bytes(s.head.key)) != key:
 		v.alt[key] = addRef(v.alt[key], ref)
 		return
-	case head.ref>>viaBits == id:
-		head.ref |= via
-		v.first[h] = head
+	case s.head.ref>>viaBits == id:
+		s.head.ref |= via
 		return
 	}
 	v.more[h] = addRef(v.more[h], ref)
+}
+
+// headTable maps hashes (never 0) to first references by open addressing with linear probing,
+// in one pointer-free slice: one probe finds a value's slot or the free slot for it, where a
+// map needs a lookup and then an assignment.
+type headTable struct {
+	slots []headSlot // a power of two long; h == 0 marks a free slot
+	n     int        // slots in use
+}
+
+type headSlot struct {
+	h    uint64
+	head headRef
+}
+
+// slot returns the slot holding h, or the free slot where h belongs (h == 0: the caller fills
+// it and counts it in n). It grows the table first when it is three quarters full.
+func (t *headTable) slot(h uint64) *headSlot {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		old := t.slots
+		t.slots = make([]headSlot, max(1024, 2*len(old)))
+		for _, s := range old {
+			if s.h != 0 {
+				*t.slot(s.h) = s
+			}
+		}
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if s := &t.slots[i]; s.h == h || s.h == 0 {
+			return s
+		}
+	}
 }
 
 // addRef adds ref to list, merging its via bits into an existing reference to the same object.
@@ -156,8 +152,8 @@ type collision struct {
 func (v *valueIndex) collisions() []collision {
 	out := make([]collision, 0, len(v.more)+len(v.alt))
 	for h, more := range v.more {
-		head := v.first[h]
-		out = append(out, collision{key: v.text.get(head.key), refs: append([]uint32{head.ref}, more...)})
+		head := v.first.slot(h).head
+		out = append(out, collision{key: v.text.String(head.key), refs: append([]uint32{head.ref}, more...)})
 	}
 	for k, refs := range v.alt {
 		if len(refs) > 1 {

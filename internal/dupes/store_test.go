@@ -34,13 +34,22 @@ func TestValueIndex(t *testing.T) {
 	}
 }
 
-func TestTextArena(t *testing.T) {
-	var a textArena
-	big := strings.Repeat("x", arenaChunk+10)
-	refs := []textRef{a.add("cn=A,dc=x"), a.add(""), a.add(big), a.add("é")}
-	for i, want := range []string{"cn=A,dc=x", "", big, "é"} {
-		if got := a.get(refs[i]); got != want {
-			t.Errorf("text %d: %d bytes, want %d", i, len(got), len(want))
-		}
+// TestValueIndexGrows: values survive the hash table's growth (it starts at 1,024 slots).
+func TestValueIndexGrows(t *testing.T) {
+	v := newValueIndex()
+	const n = 5000
+	for i := range n {
+		v.add(fmt.Sprintf("u%d@x", i), uint32(i), viaPrimary)
+	}
+	for i := 0; i < n; i += 1000 { // a second object for every thousandth value
+		v.add(fmt.Sprintf("u%d@x", i), uint32(n+i), viaProxy)
+	}
+	var got []string
+	for _, c := range v.collisions() {
+		got = append(got, fmt.Sprintf("%s=%d,%d", c.key, c.refs[0]>>viaBits, c.refs[1]>>viaBits))
+	}
+	want := "u0@x=0,5000 u1000@x=1000,6000 u2000@x=2000,7000 u3000@x=3000,8000 u4000@x=4000,9000"
+	if strings.Join(got, " ") != want || v.first.n != n {
+		t.Errorf("collisions %q (%d values), want %q (%d)", got, v.first.n, want, n)
 	}
 }

@@ -9,6 +9,10 @@
 #                              users, print KEY=VALUE lines
 #   server.sh stop STATEDIR    stop exactly the two samba processes started in STATEDIR and remove
 #                              the loopback addresses this script added
+#   server.sh sidhistory STATEDIR DN SID_BASE64
+#                              add a SID to the sIDHistory of DN in the user forest (a migrated
+#                              account; Samba, like AD, refuses sIDHistory over LDAP), through
+#                              sidhistory.py on the local database
 #
 # env: ABKIT_SAMBA_USER_IP (default 127.0.0.2), ABKIT_SAMBA_RES_IP (default 127.0.0.3): other test
 #      suites run their own pairs on other addresses at the same time.
@@ -280,11 +284,13 @@ EOF
 ABKIT_SAMBA_PASSWORD=$PASS
 ABKIT_SAMBA_KRB5_CONF=$STATE/krb5.conf
 ABKIT_SAMBA_USER_KEYTAB=$STATE/user/admin.keytab
+ABKIT_SAMBA_STATE=$STATE
 EOF
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop STATEDIR" >&2; exit 2 ;;
+  sidhistory) /usr/bin/python3 "$HERE/sidhistory.py" "$STATE/user/etc/smb.conf" "$3" "$4" ;;
+  *) echo "usage: $0 start|stop|sidhistory STATEDIR" >&2; exit 2 ;;
 esac

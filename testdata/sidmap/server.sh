@@ -4,7 +4,9 @@
 # sidmap's integration tests write to the directory and kill the server half-way (fault test), so
 # they get their own slapd instead of sharing testdata/slapd's. It is testdata/slapd/server.sh's
 # server (same schema, seed and TLS) plus N bulk account pairs under ou=sidmap,dc=resforest,dc=test
-# (genbulk/main.go), loaded offline.
+# (genbulk/main.go) and the resource/central-forest cases of gen-forests.py (ou=Forests and
+# ou=Central of dc=resforest, ou=Forests of dc=userforest, a second user forest
+# dc=userforest2,dc=test), loaded offline.
 #
 #   server.sh start STATEDIR     start it; prints ABKIT_SIDMAP_SLAPD_* lines
 #   server.sh restart STATEDIR   start slapd again on the same data and port (after a kill)
@@ -23,8 +25,10 @@ start() {
   mkdir -p "$STATE"
   local n="${ABKIT_SIDMAP_BULK:-5000}"
   (cd "$ROOT" && go run ./testdata/sidmap/genbulk -n "$n") >"$STATE/bulk.ldif"
+  { echo; cat "$HERE/forests-res.ldif"; } >>"$STATE/bulk.ldif"
   local env
-  env=$(ABKIT_SLAPD_EXTRA_LDIF="$STATE/bulk.ldif" bash "$SLAPD_SH" start "$STATE/slapd")
+  env=$(ABKIT_SLAPD_EXTRA_LDIF="$STATE/bulk.ldif" ABKIT_SLAPD_EXTRA_USER_LDIF="$HERE/forests-user.ldif" \
+    ABKIT_SLAPD_USER2_LDIF="$HERE/forests-user2.ldif" bash "$SLAPD_SH" start "$STATE/slapd")
   local url; url=$(sed -n 's/^ABKIT_SLAPD_URL=//p' <<<"$env")
   [ -n "$url" ] || { echo "testdata/slapd/server.sh printed no ABKIT_SLAPD_URL" >&2; exit 1; }
   echo "${url##*:}" >"$STATE/port"

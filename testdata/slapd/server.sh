@@ -13,6 +13,9 @@
 # Each suffix's rootdn is cn=admin,<suffix> with password "secret".
 # env: ABKIT_SLAPD_LIMIT       size limit of non-paged searches (default 100; paged: unlimited)
 #      ABKIT_SLAPD_EXTRA_LDIF  more entries under dc=resforest,dc=test, loaded offline (benchmarks)
+#      ABKIT_SLAPD_EXTRA_USER_LDIF  more entries under dc=userforest,dc=test, loaded offline
+#      ABKIT_SLAPD_USER2_LDIF  when set, a fourth suffix dc=userforest2,dc=test (a second user
+#                              forest) holding exactly these entries (sidmap's tests)
 # No root needed once installed (ports are above 1023).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,6 +69,23 @@ start() {
   cp "$HERE/ad-ocs.ldif" "$STATE/ad-ocs.ldif"
   tls
   sed -e "s#@DIR@#$STATE#g" -e "s#@LIMIT@#${ABKIT_SLAPD_LIMIT:-100}#g" "$HERE/config.ldif.in" >"$STATE/config.ldif"
+  if [ -n "${ABKIT_SLAPD_USER2_LDIF:-}" ]; then
+    mkdir -p "$STATE/db-user2"
+    cat >>"$STATE/config.ldif" <<EOF
+
+dn: olcDatabase={4}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {4}mdb
+olcSuffix: dc=userforest2,dc=test
+olcRootDN: cn=admin,dc=userforest2,dc=test
+olcRootPW: secret
+olcDbDirectory: $STATE/db-user2
+olcDbMaxSize: 104857600
+olcDbIndex: objectClass eq
+olcDbIndex: objectSid eq
+EOF
+  fi
   slapadd -q -n 0 -F "$STATE/slapd.d" -l "$STATE/config.ldif"
   split_seed "$HERE/seed.ldif" "dc=userforest,dc=test" >"$STATE/seed-user.ldif"
   split_seed "$HERE/seed.ldif" "dc=resforest,dc=test" >"$STATE/seed-res.ldif"
@@ -74,7 +94,13 @@ start() {
   if [ -n "${ABKIT_SLAPD_EXTRA_LDIF:-}" ]; then
     slapadd -q -F "$STATE/slapd.d" -b "dc=resforest,dc=test" -l "$ABKIT_SLAPD_EXTRA_LDIF"
   fi
+  if [ -n "${ABKIT_SLAPD_EXTRA_USER_LDIF:-}" ]; then
+    slapadd -q -F "$STATE/slapd.d" -b "dc=userforest,dc=test" -l "$ABKIT_SLAPD_EXTRA_USER_LDIF"
+  fi
   slapadd -q -F "$STATE/slapd.d" -b "dc=broken,dc=test" -l "$HERE/broken.ldif"
+  if [ -n "${ABKIT_SLAPD_USER2_LDIF:-}" ]; then
+    slapadd -q -F "$STATE/slapd.d" -b "dc=userforest2,dc=test" -l "$ABKIT_SLAPD_USER2_LDIF"
+  fi
 
   # free ports: pick at random, let slapd fail on a clash and try again
   local port="" try

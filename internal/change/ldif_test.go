@@ -1,26 +1,29 @@
-package sidmap
+package change
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/abkit/abkit/ldapsync"
 )
 
 func TestChangeLDIFRoundTrip(t *testing.T) {
-	items := []item{
-		{dn: "cn=Alice Able,ou=Users,dc=rf,dc=test", changes: []AttrChange{
-			{Attr: "msRTCSIP-OriginatorSid", Old: []Value{usid(1).Bytes()}, New: []Value{usid(2).Bytes()}},
+	items := []Item{
+		{DN: "cn=Alice Able,ou=Users,dc=rf,dc=test", Changes: []AttrChange{
+			{Attr: "msRTCSIP-OriginatorSid", Old: [][]byte{sid(1)}, New: [][]byte{sid(2)}},
 		}},
-		{dn: "cn=Zoë,dc=rf,dc=test", changes: []AttrChange{
-			{Attr: "msRTCSIP-OriginatorSid", New: []Value{usid(3).Bytes()}},
-			{Attr: "telephoneNumber", Old: []Value{Value("+1 425 555 0100"), Value(" leading")}},
-			{Attr: "displayName", Old: []Value{Value("Zoe")}, New: []Value{Value("Zoë")}},
+		{DN: "cn=Zoë,dc=rf,dc=test", Changes: []AttrChange{
+			{Attr: "msRTCSIP-OriginatorSid", New: [][]byte{sid(3)}},
+			{Attr: "telephoneNumber", Old: [][]byte{[]byte("+1 425 555 0100"), []byte(" leading")}},
+			{Attr: "displayName", Old: [][]byte{[]byte("Zoe")}, New: [][]byte{[]byte("Zoë")}},
 		}},
 	}
 	var buf bytes.Buffer
-	if err := writeChangeLDIF(&buf, "line one\nline two", items); err != nil {
+	if err := WriteLDIF(&buf, "line one\nline two", items); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()
@@ -30,7 +33,7 @@ func TestChangeLDIFRoundTrip(t *testing.T) {
 			t.Errorf("LDIF lacks %q:\n%s", want, text)
 		}
 	}
-	got, err := readChangeLDIF(strings.NewReader(text))
+	got, err := ReadLDIF(strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +42,11 @@ func TestChangeLDIFRoundTrip(t *testing.T) {
 	}
 	// Folded lines, CRLF and comments are read too.
 	folded := "# c\r\n#  continued\r\n version: 1\r\n\r\ndn: cn=a,\r\n dc=x\r\nchangetype: modify\r\nadd: sn\r\nsn: Ab\r\n le\r\n-\r\n"
-	got, err = readChangeLDIF(strings.NewReader(folded))
+	got, err = ReadLDIF(strings.NewReader(folded))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []item{{dn: "cn=a,dc=x", changes: []AttrChange{{Attr: "sn", New: []Value{Value("Able")}}}}}
+	want := []Item{{DN: "cn=a,dc=x", Changes: []AttrChange{{Attr: "sn", New: [][]byte{[]byte("Able")}}}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("folded: got %+v", got)
 	}
@@ -71,7 +74,7 @@ func TestChangeLDIFRejects(t *testing.T) {
 		{"long line", "dn: cn=a\nchangetype: modify\nadd: sn\nsn: " + strings.Repeat("x", maxLDIFLine) + "\n-\n", 4, "line longer than"},
 	}
 	for _, tt := range tests {
-		_, err := readChangeLDIF(strings.NewReader(tt.ldif))
+		_, err := ReadLDIF(strings.NewReader(tt.ldif))
 		var le *LDIFError
 		if !errors.As(err, &le) {
 			t.Errorf("%s: err = %v, want *LDIFError", tt.name, err)
@@ -83,24 +86,5 @@ func TestChangeLDIFRejects(t *testing.T) {
 	}
 }
 
-func TestValueJSON(t *testing.T) {
-	for _, v := range []Value{Value("plain"), Value("Zoë"), usid(1).Bytes(), Value("tab\there"), Value{}} {
-		b, err := v.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back Value
-		if err := back.UnmarshalJSON(b); err != nil || !bytes.Equal(back, v) {
-			t.Errorf("%q → %s → %q, %v", v, b, back, err)
-		}
-		if printable(v) == strings.HasPrefix(string(b), "{") {
-			t.Errorf("%q encoded as %s", v, b)
-		}
-	}
-	var v Value
-	for _, bad := range []string{`{"base64":"!!"}`, `{"hex":"00"}`, `12`} {
-		if err := v.UnmarshalJSON([]byte(bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-}
+// sid is the binary form of S-1-5-21-1-2-3-rid.
+func sid(rid int) []byte { return ldapsync.MustParseSID(fmt.Sprintf("S-1-5-21-1-2-3-%d", rid)).Bytes() }
