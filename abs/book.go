@@ -78,17 +78,8 @@ func sortContacts(cs []*Contact) {
 // trailer full's (the delta's trailer describes a delta; ApplyTrailerNote says what this means).
 // Neither input is modified.
 func Apply(full, delta *Book) (*Book, error) {
-	if full.Header.Kind != Full {
-		return nil, fmt.Errorf("abs: apply: the base is a %s file, want a full file", full.Header.Kind)
-	}
-	if delta.Header.Kind != Delta && delta.Header.Kind != Compact {
-		return nil, fmt.Errorf("abs: apply: the change file is a %s file, want a delta or compact delta", delta.Header.Kind)
-	}
-	if delta.Header.BaseDay != full.Header.Day {
-		return nil, fmt.Errorf("abs: apply: the delta is based on day %s, the full file is day %s", delta.Header.BaseDay, full.Header.Day)
-	}
-	if !SameAttributes(full.Attributes, delta.Attributes) {
-		return nil, fmt.Errorf("abs: apply: the full file and the delta have different attribute tables")
+	if err := checkApply(full.Header, full.Attributes, delta.Header, delta.Attributes); err != nil {
+		return nil, err
 	}
 	byID := make(map[GUID]*Contact, len(full.Contacts))
 	for _, c := range full.Contacts {
@@ -119,10 +110,8 @@ func Apply(full, delta *Book) (*Book, error) {
 			byID[d.ID] = mergeCompact(old, d)
 		}
 	}
-	out := &Book{Header: full.Header, Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules,
+	out := &Book{Header: appliedHeader(full.Header, delta.Header), Attributes: slices.Clone(delta.Attributes), Rules: delta.Rules,
 		Trailer: full.Trailer}
-	out.Header.Day = delta.Header.Day
-	out.Header.UseNormalizationRules = delta.Header.UseNormalizationRules
 	out.Contacts = make([]*Contact, 0, len(byID))
 	for _, c := range byID {
 		out.Contacts = append(out.Contacts, c)
@@ -134,6 +123,32 @@ func Apply(full, delta *Book) (*Book, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkApply checks that a delta of header dh and attributes dattrs can be applied to a full
+// file of header h and attributes attrs.
+func checkApply(h Header, attrs []Attribute, dh Header, dattrs []Attribute) error {
+	if h.Kind != Full {
+		return fmt.Errorf("abs: apply: the base is a %s file, want a full file", h.Kind)
+	}
+	if dh.Kind != Delta && dh.Kind != Compact {
+		return fmt.Errorf("abs: apply: the change file is a %s file, want a delta or compact delta", dh.Kind)
+	}
+	if dh.BaseDay != h.Day {
+		return fmt.Errorf("abs: apply: the delta is based on day %s, the full file is day %s", dh.BaseDay, h.Day)
+	}
+	if !SameAttributes(attrs, dattrs) {
+		return fmt.Errorf("abs: apply: the full file and the delta have different attribute tables")
+	}
+	return nil
+}
+
+// appliedHeader is the header of the full file that applying a delta of header dh to a full
+// file of header h gives: h with the delta's day and UseNormalizationRules.
+func appliedHeader(h, dh Header) Header {
+	h.Day = dh.Day
+	h.UseNormalizationRules = dh.UseNormalizationRules
+	return h
 }
 
 // mergeCompact applies a compact delta record to old: each attribute in d replaces all of old's

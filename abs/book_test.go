@@ -44,17 +44,23 @@ func TestApplyDiffProperty(t *testing.T) {
 	}
 }
 
+// diffs returns the delta and the compact delta from old to new.
+func diffs(t *testing.T, old, new *Book) (delta, compact *Book) {
+	t.Helper()
+	delta, err := Diff(old, new, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err = Diff(old, new, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return delta, compact
+}
+
 func TestDiffContents(t *testing.T) {
 	fx := Generate(GenOptions{Contacts: 50, Seed: 9})
-	fy := NextDay(fx, ChangeOptions{Seed: 4, Added: 3, Deleted: 2, Modified: 5})
-	d, err := Diff(fx, fy, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Diff(fx, fy, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, c := diffs(t, fx, NextDay(fx, ChangeOptions{Seed: 4, Added: 3, Deleted: 2, Modified: 5}))
 	deleted := 0
 	for _, x := range d.Contacts {
 		if x.Deleted() {

@@ -150,8 +150,8 @@ func ChangesStream(old, new *Reader) ([]Change, error) {
 	return out, nil
 }
 
-// SideError is a decoding error of ChangesStream: New says whether it is the new file's (else
-// the old file's).
+// SideError is a decoding error of ChangesStream or ApplyStream: New says whether it is the
+// second file's (the new file, the delta), else the first file's (the old file, the full file).
 type SideError struct {
 	New bool
 	Err error

@@ -15,7 +15,8 @@
 //
 // A Writer writes full, delta and compact files (attributes and records in descending Id order,
 // like the server); Book, ReadBook, Apply, Diff and Changes work on whole files in memory
-// (ChangesStream compares two Readers as they stream); Generate and
+// (ChangesStream compares two Readers as they stream, ApplyStream applies a delta Reader to a
+// full file Reader as they stream, writing the result as it goes); Generate and
 // NextDay make deterministic synthetic books; Dump prints the `ABServer.exe -dumpfile` text;
 // Probe and HexView say how far a file matches the layout and show the bytes where it stops;
 // ProbeContainer looks for a compression container and names one only when checks prove it;
@@ -50,7 +51,8 @@
 // arrives, a contact larger than the 256 KiB read window is decoded record by record, and one
 // value (MaxValueSize), one contact (MaxContactRecords) and the rules (MaxRulesSize) are
 // bounded, so memory follows what is kept, not what a file claims. Malformed input yields a
-// *FormatError (offset, structure, expected, found) or *UnsupportedError, never a panic. Both
+// *FormatError (offset, structure, expected, found) or *UnsupportedError, never a panic (and a
+// record ApplyStream cannot apply an *ApplyError: file, offset, ContactId). All three
 // have BadInput() so the CLI exits with status 2. Truncation errors wrap ErrTruncated and
 // io.ErrUnexpectedEOF. Open refuses anything but a regular file before opening it;
 // NewReaderContext stops iterations when its context is done. The package is fuzzed

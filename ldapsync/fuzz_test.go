@@ -9,6 +9,7 @@ import (
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // entryMessage encodes a SearchResultEntry the way a server does.
@@ -119,6 +120,10 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Add(ldifdeSample())
 	f.Add("dn: cn=a,dc=x\ncn: a\nsn:: w6k=\n\ndn: cn=b,dc=x\ncn: b\n")
 	f.Add("version: 1\ndn: cn=a\n desc\ncn: a\n")
+	// UTF-16, as ldifde -u writes it (read through the same scanner), valid and not.
+	f.Add(string(encodeUTF16(f, []byte(ldifdeSample()), unicode.LittleEndian)))
+	f.Add(string(encodeUTF16(f, []byte("dn: cn=Zoë 𝄞\r\ncn:: w6k=\r\n"), unicode.BigEndian)))
+	f.Add(string(encodeUTF16(f, []byte("dn: cn=a\r\ncn: a\r\n\r\ndn: cn=b"), unicode.LittleEndian)) + "\x00\xdc")
 	f.Fuzz(func(t *testing.T, s string) {
 		snap, err := ReadSnapshot("f", strings.NewReader(s), "")
 		if err != nil {

@@ -133,7 +133,7 @@ func (s *StreamSnapshot) Search(ctx context.Context, req SearchRequest) iter.Seq
 		results := make(chan streamResult, 2*workers)
 		free := make(chan []byte, 2*workers+2)
 		splitErr := make(chan error, 1)
-		go func() { splitErr <- splitBlocks(ctx, f, blocks, free) }()
+		go func() { splitErr <- splitBlocks(ctx, ldif.Decode(f, s.path), blocks, free) }()
 		done := make(chan struct{})
 		for range workers {
 			go func() {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // render prints objects with their raw attributes, sorted, for comparisons.
@@ -193,6 +194,9 @@ func FuzzStreamSnapshot(f *testing.F) {
 	f.Add([]byte(streamSample))
 	f.Add([]byte("dn: cn=a,dc=x\nobjectClass: user\nproxyAddresses: sip:a@b\n"))
 	f.Add([]byte("dn: cn=a\n continued\n#c\n cont\n\ndn:: Y249Yg==\ncn:: !!\n"))
+	// UTF-16 (ldifde -u): transcoded before the file is split into blocks.
+	f.Add(encodeUTF16(f, []byte(streamSample), unicode.LittleEndian))
+	f.Add(append(encodeUTF16(f, []byte("dn: cn=a\r\nobjectClass: user\r\n\r\ndn: cn=b\r\n"), unicode.BigEndian), 'x'))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<16 {
 			return

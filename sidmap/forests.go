@@ -292,6 +292,12 @@ func (f *forests) describeSID(sid ldapsync.SID) string {
 	if u := f.bySID[sid]; u != nil {
 		return u.DN
 	}
+	return f.describeMissing(sid)
+}
+
+// describeMissing names why sid, which no user-forest account holds, has no account: a
+// well-known SID, a domain no configured user forest holds, or none of these.
+func (f *userDomains) describeMissing(sid ldapsync.SID) string {
 	if r := wellKnownReason(sid); r != "" {
 		return r
 	}

@@ -182,10 +182,7 @@ func (ix *verifyIndex) describeSID(sid ldapsync.SID) string {
 	if u := ix.user(sid); u != nil {
 		return u.DN
 	}
-	if r := wellKnownReason(sid); r != "" {
-		return r
-	}
-	return "no user-forest account"
+	return ix.describeMissing(sid)
 }
 
 // explainMissing says why no user-forest account has objectSid sid.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -27,7 +28,8 @@ func newCmdAbsApply(f *Factory, runF func(*absApplyOptions) error) *cobra.Comman
 
 The delta must be based on the full file's day and define the same attributes. OUT is written
 atomically (a temporary file in the same directory, synced, then renamed): it is never seen
-half-written, and an existing OUT is refused unless --force is given.
+half-written, and an existing OUT is refused unless --force is given. The full file is streamed
+and so is the delta (each read twice, neither held in memory).
 
 OUT ends with the full file's trailer ([MS-ABS] 2.2.14), carried over as the opaque bytes it is
 (its layout is not public, so it is not checked against the new contents; the delta's own
@@ -54,29 +56,61 @@ trailer. A note on stderr says which.`),
 
 func absApplyRun(ctx context.Context, opts *absApplyOptions) error {
 	f := opts.f
-	full, _, err := f.readBook(ctx, opts.FullPath)
+	full, err := f.openABS(ctx, opts.FullPath)
 	if err != nil {
 		return err
 	}
-	delta, _, err := f.readBook(ctx, opts.DeltaPath)
+	defer full.Close()
+	delta, err := f.openABS(ctx, opts.DeltaPath)
 	if err != nil {
 		return err
 	}
-	next, err := abs.Apply(full, delta)
+	defer delta.Close()
+	var h abs.Header
+	var n int
+	err = writeFileAtomic(opts.Out, opts.Force, func(w io.Writer) error {
+		var err error
+		h, n, err = abs.ApplyStream(full.Reader, delta.Reader, w)
+		return applyError(opts, err)
+	})
 	if err != nil {
-		return badInput(err)
-	}
-	if err := writeBook(opts.Out, opts.Force, next); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "wrote %s: full file of day %s (%s), %d contacts\n",
-		opts.Out, next.Header.Day, next.Header.Time().Format("2006-01-02"), len(next.Contacts))
-	if full.Trailer != nil {
-		fmt.Fprintf(f.IO.ErrOut, "trailer: %d bytes from %s: %s\n", len(full.Trailer), opts.FullPath, abs.ApplyTrailerNote)
+		opts.Out, h.Day, h.Time().Format("2006-01-02"), n)
+	if t, err := full.Trailer(); err == nil && t.Present {
+		fmt.Fprintf(f.IO.ErrOut, "trailer: %d bytes from %s: %s\n", t.Length, opts.FullPath, abs.ApplyTrailerNote)
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "trailer: %s has none; wrote abkit's empty trailer\n", opts.FullPath)
 	}
 	return nil
+}
+
+// applyError maps an error of abs.ApplyStream to its exit status, naming the file it is about: a
+// failure to write OUT is a runtime failure, anything else bad input.
+func applyError(opts *absApplyOptions, err error) error {
+	var we *abs.WriteError
+	var ae *abs.ApplyError
+	var se *abs.SideError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &we):
+		return runtimeFailure(fmt.Errorf("write %s: %w", opts.Out, we.Err))
+	case errors.As(err, &ae):
+		return badInput(fmt.Errorf("%s: %w", applyPath(opts, ae.Delta), err))
+	case errors.As(err, &se):
+		return badInput(fmt.Errorf("%s: %w", applyPath(opts, se.New), se.Err))
+	}
+	return badInput(err)
+}
+
+// applyPath names the delta or the full file.
+func applyPath(opts *absApplyOptions, delta bool) string {
+	if delta {
+		return opts.DeltaPath
+	}
+	return opts.FullPath
 }
 
 // writeBook writes b to path atomically (see writeFileAtomic).

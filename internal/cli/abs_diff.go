@@ -109,20 +109,6 @@ func absDiffRun(ctx context.Context, opts *absDiffOptions) error {
 	return findings(len(changes), fmt.Sprintf("contact(s) differ between %s and %s", opts.OldPath, opts.NewPath))
 }
 
-// readBook reads a whole address book file into memory.
-func (f *Factory) readBook(ctx context.Context, path string) (*abs.Book, *abs.Table, error) {
-	af, err := f.openABS(ctx, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer af.Close()
-	b, err := abs.ReadBook(af.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return b, af.Table(), nil
-}
-
 // contactLabel names a contact for people: its displayName, else its first SIP address, else "".
 func contactLabel(c *abs.Contact, t *abs.Table) string {
 	if s, ok := c.First(t, "displayName"); ok {

@@ -11,8 +11,11 @@
 // take. Comments (and their continuation lines), "version: 1", folded lines (joined in linear
 // time), base64 values ("::"), LF and CRLF line ends, the empty DN (the root DSE), entries with a
 // dn: line only, ldapsearch output without -LLL (search references — records of ref: lines — and
-// the search:/result: trailer are records of their own kinds). URL values ("attr:< file:///...")
-// are refused: LDIF files are untrusted input and must never make abkit read other files.
+// the search:/result: trailer are records of their own kinds), a UTF-8 byte order mark, and
+// UTF-16 (ldifde -u) told by its byte order mark: transcoded to UTF-8 as a stream (Decode), the
+// lines numbered as in the file, invalid UTF-16 an *EncodingError that ends the scan. URL values
+// ("attr:< file:///...") are refused: LDIF files are untrusted input and must never make abkit read
+// other files.
 //
 // A record that cannot be read is an *Error (file, line, DN when known, what was wrong); the
 // scanner then skips to the end of that record and goes on, so that one odd record never makes a

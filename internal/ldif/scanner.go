@@ -73,17 +73,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	where := e.Path
-	if where == "" {
-		where = "LDIF line "
-	} else {
-		where += ":"
-	}
-	s := fmt.Sprintf("%s%d: %s", where, e.Line, e.Msg)
+	s := position(e.Path, e.Line) + e.Msg
 	if e.DN != "" {
 		s += fmt.Sprintf(" (dn: %s)", e.DN)
 	}
 	return s
+}
+
+// position is where an error is, "path:line: " or "LDIF line N: ".
+func position(path string, line int) string {
+	if path == "" {
+		return fmt.Sprintf("LDIF line %d: ", line)
+	}
+	return fmt.Sprintf("%s:%d: ", path, line)
 }
 
 // BadInput marks an unreadable record as bad input.
@@ -141,7 +143,9 @@ func NewScanner(r io.Reader, opt Options) *Scanner {
 	return s
 }
 
-// Reset makes s read r as a new input, keeping its memory.
+// Reset makes s read r as a new input, keeping its memory. An input that starts with a UTF-8
+// byte order mark is read without it; one that starts with a UTF-16 mark (FF FE or FE FF, as
+// ldifde -u writes) is transcoded to UTF-8 as it is read (see Decode), its line numbers kept.
 func (s *Scanner) Reset(r io.Reader, opt Options) {
 	if opt.FirstLine == 0 {
 		opt.FirstLine = 1
@@ -159,15 +163,22 @@ func (s *Scanner) Reset(r io.Reader, opt Options) {
 	}
 	s.opt, s.line, s.first, s.err, s.inMem, s.data = opt, opt.FirstLine, true, nil, false, nil
 	if r != nil && opt.FirstLine == 1 {
-		if b, err := s.r.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
+		if u, ok := peekUTF16(s.r, opt.Path); ok {
+			s.r = bufio.NewReaderSize(u, 64<<10)
+		} else if b, err := s.r.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
 			s.r.Discard(len(bom))
 		}
 	}
 }
 
 // ResetBytes makes s read data as a new input, keeping its memory. Lines that are not folded
-// are read in place: data must not change until the scan is done.
+// are read in place: data must not change until the scan is done. Data in UTF-16 (see Reset)
+// is read as a stream, transcoded.
 func (s *Scanner) ResetBytes(data []byte, opt Options) {
+	if _, ok := utf16Order(data); ok && opt.FirstLine <= 1 {
+		s.Reset(bytes.NewReader(data), opt)
+		return
+	}
 	s.Reset(bytes.NewReader(nil), opt)
 	s.inMem, s.data = true, data
 	if opt.FirstLine <= 1 {
@@ -192,7 +203,11 @@ func (s *Scanner) Next() (*Record, error) {
 	for {
 		n, ok, err := s.nextLine()
 		if err != nil {
-			s.err = fmt.Errorf("%s: %w", s.where(), err)
+			var ee *EncodingError
+			if !errors.As(err, &ee) {
+				err = fmt.Errorf("%s: %w", s.where(), err)
+			}
+			s.err = err
 			return nil, s.err
 		}
 		if !ok || len(s.buf) == 0 && !s.long {
