@@ -161,16 +161,50 @@ func NormalizeSIP(v string) string {
 // ObjectFromEntry decodes an LDAP entry. It never fails: values that cannot be decoded are
 // recorded in Object.Warnings, naming the DN and attribute.
 func ObjectFromEntry(e *ldap.Entry) *Object {
-	o := &Object{DN: e.DN, Raw: make(map[string][][]byte, len(e.Attributes))}
+	return newObject(e, nil, false)
+}
+
+// newObject is ObjectFromEntry over the attributes of e whose names want accepts (nil: all).
+// With copyRaw, Object.Raw gets its own slices of e's byte values (one allocation), so that e's
+// attribute structs and value slices may be reused once it returns.
+func newObject(e *ldap.Entry, want func(name string) bool, copyRaw bool) *Object {
+	kept := func(a *ldap.EntryAttribute) bool { return want == nil || want(a.Name) }
+	n, vals := 0, 0
+	for _, a := range e.Attributes {
+		if kept(a) {
+			n, vals = n+1, vals+len(a.ByteValues)
+		}
+	}
+	mem := &objectMem{Object: Object{DN: e.DN, Raw: make(map[string][][]byte, n)}}
+	o := &mem.Object
+	var room [][]byte
+	if copyRaw {
+		room = make([][]byte, 0, vals)
+	}
 	var byField objectFieldAttrs
 	for _, a := range e.Attributes {
-		o.Raw[a.Name] = a.ByteValues
+		if !kept(a) {
+			continue
+		}
+		raw := a.ByteValues
+		if copyRaw {
+			start := len(room)
+			room = append(room, raw...)
+			raw = room[start:len(room):len(room)]
+		}
+		o.Raw[a.Name] = raw
 		if f := objectFieldOf(a.Name); f != 0 && byField[f] == nil {
 			byField[f] = a
 		}
 	}
-	decodeObjectFields(o, &byField, nil)
+	decodeObjectFields(o, &byField, &mem.storage)
 	return o
+}
+
+// objectMem is an Object and the room of its decoded fields, allocated together.
+type objectMem struct {
+	Object
+	storage objectStorage
 }
 
 // Fields of Object that decodeObjectFields fills, numbered from 1 (0: an attribute it does not
@@ -239,11 +273,8 @@ type objectStorage struct {
 // cannot be decoded in o.Warnings. It is the one decoder of attribute values behind
 // ObjectFromEntry and the streaming snapshot reader. A field whose attribute has no value
 // (string values for text, integers and booleans; byte values for SIDs and the GUID) is left
-// unset. With m, the pointers and proxy lists use m's room.
+// unset. The pointers and proxy lists use m's room.
 func decodeObjectFields(o *Object, byField *objectFieldAttrs, m *objectStorage) {
-	if m == nil {
-		m = new(objectStorage)
-	}
 	warn := func(f int, format string, args ...any) {
 		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s: %s", o.DN, objectFieldNames[f], fmt.Sprintf(format, args...)))
 	}

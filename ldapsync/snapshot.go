@@ -153,6 +153,9 @@ func readSnapshot(name, path string, r io.Reader, base string, opt ReadOptions) 
 // snapshotRecordError returns what the snapshot readers make of the result of Scanner.Next: a
 // record to skip (unreadable, or a change record), or an error that ends the read.
 func snapshotRecordError(path string, rec *ldif.Record, err error) (*LDIFError, error) {
+	if err == nil && rec.Kind != ldif.Modify && rec.Kind != ldif.Delete && rec.Kind != ldif.ModDN {
+		return nil, nil // the common case, without the allocation of le below
+	}
 	var le *LDIFError
 	switch {
 	case errors.As(err, &le):

@@ -252,7 +252,9 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- streamBlock, free 
 		default:
 		}
 		if need := len(carry) + streamBlockSize; cap(buf) < need {
-			buf = make([]byte, need)
+			// Room for a carry of up to a sixteenth of a block, so that buffers coming back
+			// through free are reused rather than replaced.
+			buf = make([]byte, need, max(need, streamBlockSize+streamBlockSize/16))
 		}
 		buf = buf[:len(carry)+streamBlockSize]
 		copy(buf, carry)
@@ -351,18 +353,20 @@ func streamKeepSet(attrs []string, filter string) (keep, want map[string]bool, e
 }
 
 // streamParser parses blocks of records for one search; one per worker. Its scanner's memory
-// (line, values, attributes) is reused from record to record and block to block; each kept
-// record's values are copied once, into its entry.
+// (line, values, attributes) and its entry are reused from record to record and block to block;
+// each kept record's values are copied once, into memory its object owns.
 type streamParser struct {
 	sc      *ldif.Scanner
 	path    string
-	keep    map[string]bool // lower-case names parsed; nil: every attribute
-	want    map[string]bool // lower-case names returned (keep without the filter's own)
-	trim    bool            // keep has attributes that want has not
-	byName  map[string]bool // keep by name as spelled (at most maxNames)
+	keep    map[string]bool    // lower-case names parsed; nil: every attribute
+	want    map[string]bool    // lower-case names returned (keep without the filter's own)
+	trim    bool               // keep has attributes that want has not
+	byName  map[string]nameUse // keep and want by name as spelled (at most maxNames)
 	match   matcher
 	base    string // normalized
 	rawBase string
+	recs    int        // most records in a block so far
+	entry   ldap.Entry // the current record's attributes, reused from record to record
 }
 
 // maxNames bounds the attribute spellings a parser remembers.
@@ -370,22 +374,32 @@ const maxNames = 4096
 
 func newStreamParser(path string, keep, want map[string]bool, match matcher, base string) *streamParser {
 	p := &streamParser{path: path, keep: keep, want: want, trim: len(keep) != len(want), match: match,
-		base: normalizeDN(base), rawBase: base, byName: map[string]bool{}}
+		base: normalizeDN(base), rawBase: base, byName: map[string]nameUse{}}
 	p.sc = ldif.NewScanner(nil, ldif.Options{})
 	return p
 }
 
 // keepName reports whether an attribute spelled name is parsed.
-func (p *streamParser) keepName(name string) bool {
-	k, ok := p.byName[name]
+func (p *streamParser) keepName(name string) bool { return p.spelled(name).keep }
+
+// wantName reports whether an attribute spelled name is returned.
+func (p *streamParser) wantName(name string) bool { return p.spelled(name).want }
+
+// spelled returns what the parser does with an attribute spelled name.
+func (p *streamParser) spelled(name string) nameUse {
+	u, ok := p.byName[name]
 	if !ok {
-		k = p.keep[strings.ToLower(name)]
+		l := strings.ToLower(name)
+		u = nameUse{keep: p.keep[l], want: p.want[l]}
 		if len(p.byName) < maxNames {
-			p.byName[name] = k
+			p.byName[name] = u
 		}
 	}
-	return k
+	return u
 }
+
+// nameUse is what the parser does with an attribute: parse it (keep), return it (want).
+type nameUse struct{ keep, want bool }
 
 // block parses the records of b.
 func (p *streamParser) block(b streamBlock) ([]streamRec, error) {
@@ -394,7 +408,8 @@ func (p *streamParser) block(b streamBlock) ([]streamRec, error) {
 		opt.Keep = p.keepName
 	}
 	p.sc.ResetBytes(b.data, opt)
-	var out []streamRec
+	out := make([]streamRec, 0, p.recs+p.recs/8) // blocks hold about as many records as the last
+	defer func() { p.recs = max(p.recs, len(out)) }()
 	for {
 		rec, err := p.sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -419,20 +434,15 @@ func (p *streamParser) object(rec *ldif.Record) *Object {
 	if !p.underBase(rec.DN) {
 		return nil
 	}
-	e := rec.Entry()
-	if !p.match(e) {
+	rec.ReuseEntry(&p.entry)
+	if !p.match(&p.entry) {
 		return nil
 	}
+	var want func(string) bool
 	if p.trim {
-		kept := e.Attributes[:0]
-		for _, a := range e.Attributes {
-			if p.want[strings.ToLower(a.Name)] {
-				kept = append(kept, a)
-			}
-		}
-		e.Attributes = kept
+		want = p.wantName
 	}
-	return ObjectFromEntry(e)
+	return newObject(&p.entry, want, true)
 }
 
 // dnKey is a 64-bit hash of a DN in lower case: the streaming reader's duplicate check keeps

@@ -26,15 +26,19 @@ func (f *Factory) dupesOpenForest(ctx context.Context, fc *config.Forest) (ldaps
 }
 
 // dupesRows adapts rtcdb to the dupes interfaces for AbUserEntry rows: one database (db), or
-// every copy of a pool (pool).
+// every copy of a pool (pool). Its methods take the value, so that dupesRows{db: db} and
+// &dupesRows{...} both serve.
 type dupesRows struct {
-	db      *rtcdb.DB
-	pool    *rtcdb.Pool
-	poolRes *rtcdb.PoolDeleteResult // the last pool delete
+	db   *rtcdb.DB
+	pool *rtcdb.Pool
+	last *poolDeletes // set with pool
 }
 
+// poolDeletes keeps the result of the last pool delete, for the follow-up text.
+type poolDeletes struct{ res *rtcdb.PoolDeleteResult }
+
 // Close closes the database or the pool.
-func (r *dupesRows) Close() error {
+func (r dupesRows) Close() error {
 	if r.pool != nil {
 		return r.pool.Close()
 	}
@@ -52,7 +56,7 @@ func toRTC(guids []dupes.GUID) []rtcdb.GUID {
 // EntriesPresent reports which GUIDs have a row (in a pool: in any copy that could be opened;
 // those that could not were reported when the pool was opened, and fail the call when none
 // could be).
-func (r *dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
+func (r dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map[dupes.GUID]bool, error) {
 	dbs := []*rtcdb.DB{r.db}
 	if r.pool != nil {
 		dbs = dbs[:0]
@@ -81,10 +85,10 @@ func (r *dupesRows) EntriesPresent(ctx context.Context, guids []dupes.GUID) (map
 // DeleteEntries deletes the rows in one transaction after writing the backup (rtcdb.Delete); in
 // a pool, from every copy, each with its own backup named in an index at backupPath
 // (rtcdb.Pool.Delete): the error then names the copies that failed and those that changed.
-func (r *dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backupPath string) error {
+func (r dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backupPath string) error {
 	if r.pool != nil {
 		res, err := r.pool.Delete(ctx, toRTC(guids), backupPath, false)
-		r.poolRes = res
+		r.last.res = res
 		return err
 	}
 	res, err := r.db.Delete(ctx, toRTC(guids), rtcdb.DeleteOptions{BackupPath: backupPath})
@@ -99,7 +103,7 @@ func (r *dupesRows) DeleteEntries(ctx context.Context, guids []dupes.GUID, backu
 
 // RestoreEntries re-inserts the missing rows of a backup (rtcdb.Restore), or of every copy of a
 // pool backup index (rtcdb.Pool.Restore).
-func (r *dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
+func (r dupesRows) RestoreEntries(ctx context.Context, backupPath string) error {
 	if r.pool != nil {
 		if !rtcdb.IsPoolBackup(backupPath) {
 			return fmt.Errorf("%s is not a pool backup index, but the configuration names a pool", backupPath)
@@ -113,10 +117,10 @@ func (r *dupesRows) RestoreEntries(ctx context.Context, backupPath string) error
 
 // followUp is the server-side step for the layout found (Update-CsAddressBook on Lync and later,
 // ABServer.exe on OCS 2007 R2); def when it is not known.
-func (r *dupesRows) followUp(def []string) []string {
+func (r dupesRows) followUp(def []string) []string {
 	switch {
-	case r.poolRes != nil && r.poolRes.FollowUp != nil:
-		return r.poolRes.FollowUp
+	case r.last != nil && r.last.res != nil && r.last.res.FollowUp != nil:
+		return r.last.res.FollowUp
 	case r.db != nil && r.db.Layout() != "":
 		return rtcdb.FollowUpFor(r.db.Layout())
 	case r.pool != nil:

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,13 +21,13 @@ rtcab): discover the server and the address book tables and their layout (rtc on
 rtcab with AbDnMapping on Lync 2010 and later), read AbAttribute and AbUserEntry, look up
 rtc.dbo.Resource and rtc.dbo.ResourcePhone, and delete AbUserEntry rows — the last step of the
 duplicate SIP address fix — in one checked transaction with a backup file that 'abkit rtc restore'
-puts back.
+puts back. With front_ends the rtc section names a pool: its back end plus each Front End's
+<server>\RTCLOCAL instance; info and entry then read every copy, and delete and restore act on
+every copy, each with its own backup.
 
 The connection comes from the rtc section of the configuration file (server, instance or port,
 database, auth sql|ntlm|kerberos|current-user, user, password_env or password_file, encrypt, tls_min, ca_file)
-or from a go-mssqldb DSN in the variable named by dsn_env. With front_ends the section names a
-pool: its back end plus each Front End's <server>\RTCLOCAL instance; info and entry then read
-every copy, and delete and restore act on every copy, each with its own backup.`,
+or from a go-mssqldb DSN in the variable named by dsn_env.`,
 	}
 	cmd.AddCommand(
 		newCmdRTCInfo(f, nil),
@@ -298,28 +299,26 @@ func rtcEntryRun(opts *rtcEntryOptions) error {
 // entryTable lists entries; status, when not nil, adds a status column.
 func entryTable(entries []*rtcdb.Entry, status func(*rtcdb.Entry) string) Table {
 	t := Table{Columns: []string{"guid", "present", "size", "sha256", "addresses_heuristic"}}
-	ab := false
-	for _, e := range entries {
-		ab = ab || e.UserID != nil
-	}
-	if ab {
-		t.Columns = append(t.Columns, "user_id", "ad_dn")
-	}
 	if status != nil {
 		t.Columns = append(t.Columns, "status")
+	}
+	// The rtcab layout (Lync 2010 and later) adds UserId and the AD DN from AbDnMapping.
+	ab := slices.ContainsFunc(entries, func(e *rtcdb.Entry) bool { return e.UserID != nil })
+	if ab {
+		t.Columns = append(t.Columns, "user_id", "ad_dn")
 	}
 	for _, e := range entries {
 		row := []string{e.GUID.String(), strconv.FormatBool(e.Present), strconv.FormatInt(e.Size, 10), e.SHA256,
 			strings.Join(e.Addresses, " ")}
+		if status != nil {
+			row = append(row, status(e))
+		}
 		if ab {
 			id := ""
 			if e.UserID != nil {
 				id = strconv.FormatInt(*e.UserID, 10)
 			}
 			row = append(row, id, strings.Join(e.ADDN, "; "))
-		}
-		if status != nil {
-			row = append(row, status(e))
 		}
 		t.Append(row...)
 	}

@@ -138,7 +138,7 @@ func (f *Factory) openRTCRows(ctx context.Context) (*dupesRows, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &dupesRows{pool: p}, nil
+		return &dupesRows{pool: p, last: &poolDeletes{}}, nil
 	}
 	db, err := f.openRTC(ctx)
 	if err != nil {

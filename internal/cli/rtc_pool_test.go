@@ -216,7 +216,7 @@ func TestDupesRowsPool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := &dupesRows{pool: p}
+	rows := dupesRows{pool: p, last: &poolDeletes{}}
 	defer rows.Close()
 	g2 := dupes.GUID(rtcdb.MustParseGUID(rtcG2))
 	present, err := rows.EntriesPresent(ctx, []dupes.GUID{g2})

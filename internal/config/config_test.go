@@ -46,8 +46,6 @@ func TestParseErrors(t *testing.T) {
 		{"bad bind", "forests:\n  - {name: a, ldif: x, bind: {method: digest}}\n", "unknown method"},
 		{"starttls on ldaps", "forests:\n  - {name: a, url: 'ldaps://x', starttls: true}\n", "starttls"},
 		{"rtc auth", "rtc: {server: s, auth: basic}\n", "rtc: auth"},
-		{"rtc front end without server", "rtc: {server: s, front_ends: [{port: 1433}]}\n", "rtc: front_ends[0]: server (or dsn_env) is required"},
-		{"rtc front end unknown key", "rtc: {server: s, front_ends: [{server: fe1, instanse: X}]}\n", "instanse"},
 		{"current-user with a user", "forests:\n  - {name: a, url: 'ldap://x', bind: {method: current-user, user: bob}}\n", "current-user signs in as the logged-on account"},
 		{"rtc current-user with a password", "rtc: {server: s, auth: current-user, password_env: PW}\n", "current-user signs in as the logged-on account"},
 		{"sidmap forest", "forests:\n  - {name: a, ldif: x}\nsidmap: {user_forest: a, resource_forest: b}\n", `no forest named "b"`},
@@ -64,6 +62,24 @@ func TestParseErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %q does not contain %q", tt.name, err.Error(), tt.want)
+		}
+	}
+}
+
+func TestParseRTCFrontEnds(t *testing.T) {
+	c, err := Parse(strings.NewReader("rtc: {server: be, pool: p1, front_ends: [{server: fe1}, {server: fe2, port: 5000}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RTC.Pool != "p1" || len(c.RTC.FrontEnds) != 2 || c.RTC.FrontEnds[1].Port != 5000 {
+		t.Errorf("parsed %+v", c.RTC)
+	}
+	for yaml, want := range map[string]string{
+		"rtc: {server: s, front_ends: [{port: 1433}]}\n":               "rtc: front_ends[0]: server (or dsn_env) is required",
+		"rtc: {server: s, front_ends: [{server: fe1, instanse: X}]}\n": "instanse",
+	} {
+		if _, err := Parse(strings.NewReader(yaml)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", yaml, err, want)
 		}
 	}
 }

@@ -25,13 +25,7 @@ func (r *Record) Entry() *ldap.Entry {
 	names, counts := r.names[:0], r.counts[:0]
 	defer func() { r.idx, r.names, r.counts = idx, names, counts }()
 	for i, a := range r.Attrs {
-		k := -1
-		for j := len(names) - 1; j >= 0; j-- {
-			if n := names[j]; len(n) == len(a.Name) && (n == a.Name || strings.EqualFold(n, a.Name)) { // names are ASCII
-				k = j
-				break
-			}
-		}
+		k := lastName(len(names), a.Name, func(j int) string { return names[j] })
 		if k < 0 {
 			k = len(names)
 			names = append(names, a.Name)
@@ -59,6 +53,51 @@ func (r *Record) Entry() *ldap.Entry {
 		at.Values = append(at.Values, unsafe.String(unsafe.SliceData(v), len(v)))
 	}
 	return &ldap.Entry{DN: r.DN, Attributes: ptrs}
+}
+
+// lastName returns the last j < n whose name(j) is name, compared case-insensitively, or -1.
+// Names are interned, so == usually decides.
+func lastName(n int, name string, nameOf func(j int) string) int {
+	for j := n - 1; j >= 0; j-- {
+		if v := nameOf(j); len(v) == len(name) && (v == name || strings.EqualFold(v, name)) { // names are ASCII
+			return j
+		}
+	}
+	return -1
+}
+
+// ReuseEntry fills e with the record's attributes as Entry does, reusing e's memory from call to
+// call: its attribute structs and their value slices are overwritten by the next call with e.
+// Only the values are newly allocated (together, once): the strings and byte slices of e's
+// values outlive the record and e's next use, and the byte slices must not be modified.
+func (r *Record) ReuseEntry(e *ldap.Entry) {
+	size := 0
+	for _, a := range r.Attrs {
+		size += len(a.Value)
+	}
+	arena := make([]byte, 0, size)
+	e.DN = r.DN
+	attrs := e.Attributes[:0]
+	for _, a := range r.Attrs {
+		k := lastName(len(attrs), a.Name, func(j int) string { return attrs[j].Name })
+		if k < 0 {
+			k = len(attrs)
+			if k < cap(attrs) && attrs[:k+1][k] != nil {
+				at := attrs[:k+1][k]
+				*at = ldap.EntryAttribute{Name: a.Name, Values: at.Values[:0], ByteValues: at.ByteValues[:0]}
+				attrs = attrs[:k+1]
+			} else {
+				attrs = append(attrs, &ldap.EntryAttribute{Name: a.Name})
+			}
+		}
+		start := len(arena)
+		arena = append(arena, a.Value...)
+		v := arena[start:len(arena):len(arena)]
+		at := attrs[k]
+		at.ByteValues = append(at.ByteValues, v)
+		at.Values = append(at.Values, unsafe.String(unsafe.SliceData(v), len(v)))
+	}
+	e.Attributes = attrs
 }
 
 // modOps are the ldap operation codes of Mod.Op.
