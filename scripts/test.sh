@@ -69,6 +69,14 @@ for pidfile in "$state"/*/slapd.pid "$state"/*/slapd/slapd.pid; do
   kill -0 "$pid" 2>/dev/null || echo "!! slapd $pid (${pidfile#"$state"/}) is no longer running: it died during the tests (see dmesg)" >&2
 done
 [ "$rc" -eq 0 ] || exit "$rc"
+# Peak-RSS assertions (hostile and large address book files) skip under -race, whose shadow
+# memory multiplies a process's footprint: they run here without it.
+if [ -z "$run" ]; then
+  echo "== peak-RSS tests without -race"
+  go test -count=1 -v -run '^(TestAbsApplyMemory|TestAbsHostileFilesMemory)$' ./internal/cli/ >"$state/memtests.log" ||
+    { cat "$state/memtests.log"; exit 1; }
+  grep -E '^(--- |ok)|peak RSS' "$state/memtests.log"
+fi
 if [ -z "$run" ]; then
   # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with
   # "context deadline exceeded" at the deadline though nothing was found (golang/go#75804).
