@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -52,14 +53,48 @@ func schemaCases(t *testing.T) []schemaCase {
 	}
 }
 
-// rtcSchemaCases run the rtc commands against the wire-level fake back end (rtcdbtest).
+// rtcSchemaCases run the rtc commands against the wire-level fake back end (rtcdbtest): one OCS 2007
+// R2 database, one Lync (rtcab) database and a pool of three rtcab copies (rtcPoolFake). The cases
+// run in order, so a delete --yes writes the backup the restore cases after it read.
 func rtcSchemaCases(t *testing.T) []schemaCase {
 	_, cfg := rtcFake(t)
+	_, ocs := rtcFake(t) // deleted from and restored into
+	ocsBackup := filepath.Join(t.TempDir(), "ocs.json")
+	pool, _ := rtcPoolFake(t)
+	ab := filepath.Join(t.TempDir(), "abkit.yaml") // a single database in the rtcab layout
+	yaml := fmt.Sprintf("rtc:\n  server: 127.0.0.1\n  port: %d\n  user: tester\n  password_env: ABKIT_TEST_RTC_PASSWORD\n  encrypt: disable\n", pool[0].Port())
+	if err := os.WriteFile(ab, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	abCfg, abBackup := "--config="+ab, filepath.Join(t.TempDir(), "ab.json")
+	_, poolCfg := rtcPoolFake(t)
+	odd, oddCfg := rtcFake(t) // an unknown layout: rtc info reports its problems
+	odd.Columns["rtc"] = append(append([][]any{}, rtcdbtest.AttributeColumnsAB...), rtcdbtest.EntryColumns...)
+	poolIndex := filepath.Join(t.TempDir(), "idx.json")
 	return []schemaCase{
 		{"rtc-info", []string{cfg, "rtc", "info"}},
 		{"rtc-attributes", []string{cfg, "rtc", "attributes"}},
 		{"rtc-entry", []string{cfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2, "--guid", "00000000-0000-0000-0000-000000000001"}},
 		{"rtc-delete", []string{cfg, "rtc", "delete", "--guid", rtcG1}},
+		{"rtc-resource", []string{cfg, "rtc", "resource", "--sip", "sip:alice@contoso.com"}},
+		{"rtc-resource", []string{cfg, "rtc", "resource", "--phone", "4255550100"}},
+		{"rtc-delete", []string{ocs, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", ocsBackup}},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup, "--yes"}},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}}, // every row exists again
+		{"rtc-info", []string{oddCfg, "rtc", "info"}},
+		{"rtc-info", []string{abCfg, "rtc", "info"}},
+		{"rtc-attributes", []string{abCfg, "rtc", "attributes"}},
+		{"rtc-entry", []string{abCfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2}},
+		{"rtc-delete", []string{abCfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", abBackup}},
+		{"rtc-restore", []string{abCfg, "rtc", "restore", abBackup, "--yes"}},
+		{"rtc-info-pool", []string{poolCfg, "rtc", "info"}},
+		{"rtc-entry-pool", []string{poolCfg, "rtc", "entry", "--guid", rtcG1 + "," + rtcG2}},
+		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1}},
+		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", poolIndex}},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex, "--yes"}},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}},
 	}
 }
 
