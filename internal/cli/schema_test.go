@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
+	"github.com/go-ldap/ldap/v3"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -23,6 +24,9 @@ var updateSchemas = flag.Bool("update-schemas", false, "rewrite docs/schema/*.sc
 type schemaCase struct {
 	schema string   // docs/schema/<schema>.schema.json
 	args   []string // without -o json
+	// run, when set, runs the command in place of args (which then only name it) and returns
+	// its JSON output; it checks the exit status itself.
+	run func(t *testing.T) string
 }
 
 // schemaCases run every command that works on the committed demo data (no server). Commands that
@@ -32,24 +36,24 @@ func schemaCases(t *testing.T) []schemaCase {
 	cfg := filepath.Join(demo, "abkit.yaml")
 	abs := func(name string) string { return filepath.Join(demo, "abs", name) }
 	return []schemaCase{
-		{"version", []string{"version"}},
-		{"abs-info", []string{"abs", "info", abs("F-24EE.lsabs")}},
-		{"abs-info", []string{"abs", "info", abs("D-24EC-24ED.lsabs")}},
-		{"abs-dump", []string{"abs", "dump", abs("F-24EE.lsabs")}},
-		{"abs-dump", []string{"abs", "find", abs("F-24EE.lsabs"), "--sip", "alice@contoso.com"}},
-		{"abs-diff", []string{"abs", "diff", abs("F-24E8.lsabs"), abs("F-24EE.lsabs")}},
-		{"abs-probe", []string{"abs", "probe", abs("F-24EE.lsabs")}},
-		{"phone-check", []string{"phone", "check", abs("F-24EE.lsabs"), "--rules", abs("Company_Phone_Number_Normalization_Rules.txt")}},
-		{"config-check", []string{"config", "check", "--config", cfg}},
-		{"ldap-ping", []string{"ldap", "ping", "--config", cfg, "--forest", "userforest"}},
-		{"ldap-find", []string{"ldap", "find", "--config", cfg, "--forest", "resforest", "--sip", "alice@contoso.com"}},
-		{"ldap-export", []string{"ldap", "export", "--config", cfg, "--forest", "userforest"}},
-		{"dupes", []string{"dupes", "--config", cfg}},
-		{"dupes-fix", []string{"dupes", "fix", "--config", cfg}},
-		{"sidmap-plan", []string{"sidmap", "plan", "--config", cfg}},
-		{"sidmap-plan", []string{"sidmap", "sync-attrs", "plan", "--config", cfg}},
-		{"sidmap-verify", []string{"sidmap", "verify", "--config", cfg}},
-		{"audit", []string{"audit", "--config", cfg, "--out", t.TempDir()}},
+		{"version", []string{"version"}, nil},
+		{"abs-info", []string{"abs", "info", abs("F-24EE.lsabs")}, nil},
+		{"abs-info", []string{"abs", "info", abs("D-24EC-24ED.lsabs")}, nil},
+		{"abs-dump", []string{"abs", "dump", abs("F-24EE.lsabs")}, nil},
+		{"abs-dump", []string{"abs", "find", abs("F-24EE.lsabs"), "--sip", "alice@contoso.com"}, nil},
+		{"abs-diff", []string{"abs", "diff", abs("F-24E8.lsabs"), abs("F-24EE.lsabs")}, nil},
+		{"abs-probe", []string{"abs", "probe", abs("F-24EE.lsabs")}, nil},
+		{"phone-check", []string{"phone", "check", abs("F-24EE.lsabs"), "--rules", abs("Company_Phone_Number_Normalization_Rules.txt")}, nil},
+		{"config-check", []string{"config", "check", "--config", cfg}, nil},
+		{"ldap-ping", []string{"ldap", "ping", "--config", cfg, "--forest", "userforest"}, nil},
+		{"ldap-find", []string{"ldap", "find", "--config", cfg, "--forest", "resforest", "--sip", "alice@contoso.com"}, nil},
+		{"ldap-export", []string{"ldap", "export", "--config", cfg, "--forest", "userforest"}, nil},
+		{"dupes", []string{"dupes", "--config", cfg}, nil},
+		{"dupes-fix", []string{"dupes", "fix", "--config", cfg}, nil},
+		{"sidmap-plan", []string{"sidmap", "plan", "--config", cfg}, nil},
+		{"sidmap-plan", []string{"sidmap", "sync-attrs", "plan", "--config", cfg}, nil},
+		{"sidmap-verify", []string{"sidmap", "verify", "--config", cfg}, nil},
+		{"audit", []string{"audit", "--config", cfg, "--out", t.TempDir()}, nil},
 	}
 }
 
@@ -72,29 +76,51 @@ func rtcSchemaCases(t *testing.T) []schemaCase {
 	odd.Columns["rtc"] = append(append([][]any{}, rtcdbtest.AttributeColumnsAB...), rtcdbtest.EntryColumns...)
 	poolIndex := filepath.Join(t.TempDir(), "idx.json")
 	return []schemaCase{
-		{"rtc-info", []string{cfg, "rtc", "info"}},
-		{"rtc-attributes", []string{cfg, "rtc", "attributes"}},
-		{"rtc-entry", []string{cfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2, "--guid", "00000000-0000-0000-0000-000000000001"}},
-		{"rtc-delete", []string{cfg, "rtc", "delete", "--guid", rtcG1}},
-		{"rtc-resource", []string{cfg, "rtc", "resource", "--sip", "sip:alice@contoso.com"}},
-		{"rtc-resource", []string{cfg, "rtc", "resource", "--phone", "4255550100"}},
-		{"rtc-delete", []string{ocs, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", ocsBackup}},
-		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}},
-		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup, "--yes"}},
-		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}}, // every row exists again
-		{"rtc-info", []string{oddCfg, "rtc", "info"}},
-		{"rtc-info", []string{abCfg, "rtc", "info"}},
-		{"rtc-attributes", []string{abCfg, "rtc", "attributes"}},
-		{"rtc-entry", []string{abCfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2}},
-		{"rtc-delete", []string{abCfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", abBackup}},
-		{"rtc-restore", []string{abCfg, "rtc", "restore", abBackup, "--yes"}},
-		{"rtc-info-pool", []string{poolCfg, "rtc", "info"}},
-		{"rtc-entry-pool", []string{poolCfg, "rtc", "entry", "--guid", rtcG1 + "," + rtcG2}},
-		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1}},
-		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", poolIndex}},
-		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}},
-		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex, "--yes"}},
-		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}},
+		{"rtc-info", []string{cfg, "rtc", "info"}, nil},
+		{"rtc-attributes", []string{cfg, "rtc", "attributes"}, nil},
+		{"rtc-entry", []string{cfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2, "--guid", "00000000-0000-0000-0000-000000000001"}, nil},
+		{"rtc-delete", []string{cfg, "rtc", "delete", "--guid", rtcG1}, nil},
+		{"rtc-resource", []string{cfg, "rtc", "resource", "--sip", "sip:alice@contoso.com"}, nil},
+		{"rtc-resource", []string{cfg, "rtc", "resource", "--phone", "4255550100"}, nil},
+		{"rtc-delete", []string{ocs, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", ocsBackup}, nil},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}, nil},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup, "--yes"}, nil},
+		{"rtc-restore", []string{ocs, "rtc", "restore", ocsBackup}, nil}, // every row exists again
+		{"rtc-info", []string{oddCfg, "rtc", "info"}, nil},
+		{"rtc-info", []string{abCfg, "rtc", "info"}, nil},
+		{"rtc-attributes", []string{abCfg, "rtc", "attributes"}, nil},
+		{"rtc-entry", []string{abCfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2}, nil},
+		{"rtc-delete", []string{abCfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", abBackup}, nil},
+		{"rtc-restore", []string{abCfg, "rtc", "restore", abBackup, "--yes"}, nil},
+		{"rtc-info-pool", []string{poolCfg, "rtc", "info"}, nil},
+		{"rtc-entry-pool", []string{poolCfg, "rtc", "entry", "--guid", rtcG1 + "," + rtcG2}, nil},
+		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1}, nil},
+		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1, "--guid", rtcG2, "--yes", "--backup", poolIndex}, nil},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}, nil},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex, "--yes"}, nil},
+		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}, nil},
+	}
+}
+
+// applySchemaCases run 'sidmap apply --yes' through a replaced forest opener (cutForest, no
+// directory server): once through, with the connection lost at the eighth change (exit 3, a change
+// in flight), with a change refused (changed since the plan) and with one failed.
+func applySchemaCases() []schemaCase {
+	apply := func(fake *cutForest, want int) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			stdout, stderr, err := runSidmapApplyCut(t, fake, "json")
+			if code := exitCode(err); code != want {
+				t.Fatalf("sidmap apply through %+v: exit %d (%v), want %d; stderr %s", fake, code, err, want, stderr)
+			}
+			return stdout
+		}
+	}
+	args := []string{"sidmap", "apply", "plan.json", "--yes"}
+	return []schemaCase{
+		{schema: "sidmap-apply", args: args, run: apply(&cutForest{breakAt: 1000}, ExitOK)},
+		{schema: "sidmap-apply", args: args, run: apply(&cutForest{breakAt: 8}, ExitRuntime)},
+		{schema: "sidmap-apply", args: args, run: apply(&cutForest{breakAt: 3, code: ldap.LDAPResultAttributeOrValueExists}, ExitRuntime)},
+		{schema: "sidmap-apply", args: args, run: apply(&cutForest{breakAt: 5, code: ldap.LDAPResultInsufficientAccessRights}, ExitRuntime)},
 	}
 }
 
@@ -112,11 +138,18 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 func TestOutputSchemas(t *testing.T) {
 	docs := map[string][]any{}
 	var order []string
-	for _, tc := range append(schemaCases(t), rtcSchemaCases(t)...) {
+	for _, tc := range slices.Concat(schemaCases(t), rtcSchemaCases(t), applySchemaCases()) {
 		args := append(slices.Clone(tc.args), "-o", "json")
-		stdout, stderr, code := runCLI(t, args...)
-		if code != ExitOK && code != ExitFindings {
-			t.Fatalf("abkit %s: exit %d; stderr %s", strings.Join(args, " "), code, stderr)
+		var stdout string
+		if tc.run != nil {
+			stdout = tc.run(t)
+		} else {
+			var stderr string
+			var code int
+			stdout, stderr, code = runCLI(t, args...)
+			if code != ExitOK && code != ExitFindings {
+				t.Fatalf("abkit %s: exit %d; stderr %s", strings.Join(args, " "), code, stderr)
+			}
 		}
 		var doc any
 		dec := json.NewDecoder(strings.NewReader(stdout))
