@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/abkit/abkit/rtcdb"
 	"github.com/abkit/abkit/rtcdb/rtcdbtest"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -72,6 +73,7 @@ func rtcSchemaCases(t *testing.T) []schemaCase {
 	}
 	abCfg, abBackup := "--config="+ab, filepath.Join(t.TempDir(), "ab.json")
 	_, poolCfg := rtcPoolFake(t)
+	demoRTC := demoWithRTC(t)
 	odd, oddCfg := rtcFake(t) // an unknown layout: rtc info reports its problems
 	odd.Columns["rtc"] = append(append([][]any{}, rtcdbtest.AttributeColumnsAB...), rtcdbtest.EntryColumns...)
 	poolIndex := filepath.Join(t.TempDir(), "idx.json")
@@ -92,6 +94,8 @@ func rtcSchemaCases(t *testing.T) []schemaCase {
 		{"rtc-entry", []string{abCfg, "rtc", "entry", "--guid", rtcG1, "--guid", rtcG2}, nil},
 		{"rtc-delete", []string{abCfg, "rtc", "delete", "--guid", rtcG1, "--yes", "--backup", abBackup}, nil},
 		{"rtc-restore", []string{abCfg, "rtc", "restore", abBackup, "--yes"}, nil},
+		{"dupes", []string{"dupes", demoRTC, "--rtc"}, nil},
+		{"dupes-fix", []string{"dupes", "fix", demoRTC, "--rtc"}, nil},
 		{"rtc-info-pool", []string{poolCfg, "rtc", "info"}, nil},
 		{"rtc-entry-pool", []string{poolCfg, "rtc", "entry", "--guid", rtcG1 + "," + rtcG2}, nil},
 		{"rtc-delete-pool", []string{poolCfg, "rtc", "delete", "--guid", rtcG1}, nil},
@@ -100,6 +104,29 @@ func rtcSchemaCases(t *testing.T) []schemaCase {
 		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex, "--yes"}, nil},
 		{"rtc-restore-pool", []string{poolCfg, "rtc", "restore", poolIndex}, nil},
 	}
+}
+
+// demoWithRTC returns a --config argument for the demo data with an rtc section naming a fake
+// back end that holds an AbUserEntry row for one of the demo's duplicated objects (c1482dfb…,
+// cn=Alice Able in resforest), so that dupes --rtc reports in_rtc true and false.
+func demoWithRTC(t *testing.T) string {
+	demo, err := filepath.Abs(filepath.Join("..", "..", "testdata", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := rtcFake(t)
+	f.Seed(rtcdb.MustParseGUID("c1482dfb-64e0-41ea-930b-717299f7f797"), []byte("\x00sip:alice@contoso.com\x00"))
+	yaml := fmt.Sprintf(`forests:
+  - {name: userforest, ldif: %[1]s/userforest.ldif, base: "dc=userforest,dc=test"}
+  - {name: resforest, ldif: %[1]s/resforest.ldif, base: "dc=resforest,dc=test"}
+abs: {folder: %[1]s/abs}
+rtc: {server: 127.0.0.1, port: %[2]d, user: tester, password_env: ABKIT_TEST_RTC_PASSWORD, encrypt: disable, timeout: 10s}
+`, demo, f.Port())
+	cfg := filepath.Join(t.TempDir(), "abkit.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "--config=" + cfg
 }
 
 // applySchemaCases run 'sidmap apply --yes' through a replaced forest opener (cutForest, no
