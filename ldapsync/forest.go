@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/go-ldap/ldap/v3/gssapi"
 	"github.com/jcmturner/gokrb5/v8/client"
@@ -79,7 +78,7 @@ type Options struct {
 	// connection to a host that is not loopback.
 	AllowInsecureBind bool
 	// Progress receives the number of objects read by searches; nil = none.
-	Progress progress.Reporter
+	Progress Progress
 }
 
 // Forest is a connection to a live directory server (a domain controller, a Global Catalog or
@@ -124,7 +123,7 @@ func dial(ctx context.Context, opts Options, gc bool) (*Forest, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	opts.Progress = progress.OrNop(opts.Progress)
+	opts.Progress = ProgressOrNop(opts.Progress)
 	if opts.Bind.Method == "" {
 		opts.Bind.Method = BindNone
 	}

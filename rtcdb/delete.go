@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/abkit/abkit/progress"
 	mssql "github.com/microsoft/go-mssqldb"
 )
 
@@ -42,7 +41,7 @@ type DeleteOptions struct {
 	BackupPath string
 	// DryRun reads the rows and reports what would be deleted, changing nothing.
 	DryRun   bool
-	Progress progress.Reporter // nil = progress.Nop
+	Progress Progress // nil = nopProgress{}
 }
 
 // DeleteResult says what Delete did.
@@ -163,7 +162,7 @@ func (d *DB) Delete(ctx context.Context, guids []GUID, opts DeleteOptions) (*Del
 		return res, cause
 	}
 
-	rep := progress.OrNop(opts.Progress)
+	rep := progressOrNop(opts.Progress)
 	rep.Start(int64(len(guids)), "rows")
 	defer rep.Done()
 	for _, e := range res.Entries {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // DefaultConcurrency is the number of changes Apply has in flight when none is given.
@@ -37,7 +36,7 @@ type ApplyOptions struct {
 	// the undo file's hash, and only what that run applied is undone.
 	ApplyJournal string
 	// Progress receives one unit per item.
-	Progress progress.Reporter
+	Progress ldapsync.Progress
 	// NoTransactions sends every change on its own even when the directory offers LDAP
 	// transactions (RFC 5805, ldapsync.TxnModifier).
 	NoTransactions bool

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -129,8 +128,8 @@ type loadSpec struct {
 // loadForests reads every user forest's accounts (indexed for rules) and domain SIDs, the
 // resource forest's candidates under base/filter, and every resource object carrying an
 // OriginatorSid.
-func loadForests(ctx context.Context, user, resource ldapsync.Source, spec loadSpec, rep progress.Reporter) (*forests, error) {
-	rep = progress.OrNop(rep)
+func loadForests(ctx context.Context, user, resource ldapsync.Source, spec loadSpec, rep ldapsync.Progress) (*forests, error) {
+	rep = ldapsync.ProgressOrNop(rep)
 	resAttrs, userAttrs := append([]string(nil), spec.extra...), append([]string(nil), spec.extra...)
 	userAttrs = append(userAttrs, attrSIDHistory)
 	for _, r := range spec.rules {

@@ -30,7 +30,6 @@ import (
 
 	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // PlanVersion is the version of the plan JSON this package writes and reads.
@@ -214,7 +213,7 @@ type PlanOptions struct {
 	Base              string // resource-forest search base; "" = the source's base DN
 	Filter            string // extra LDAP filter ANDed with CandidateFilter
 	ReplaceMismatched bool   // plan a replacement where a different OriginatorSid is set
-	Progress          progress.Reporter
+	Progress          ldapsync.Progress
 	Now               func() time.Time // clock for Plan.Created; nil = time.Now
 }
 

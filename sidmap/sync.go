@@ -9,7 +9,6 @@ import (
 
 	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // DefaultSyncAttrs are the descriptive attributes sync-attrs copies when none are configured:
@@ -32,7 +31,7 @@ type SyncOptions struct {
 	Attributes []string // attributes to copy; nil = DefaultSyncAttrs
 	Base       string   // resource-forest search base
 	Filter     string   // extra LDAP filter ANDed with CandidateFilter
-	Progress   progress.Reporter
+	Progress   ldapsync.Progress
 	Now        func() time.Time
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // Verification checks, as reported in Finding.Check.
@@ -38,7 +37,7 @@ type VerifyOptions struct {
 	Layout          // more user forests; resource or central topology
 	Base     string // resource-forest search base; "" = the source's base DN
 	Filter   string // extra LDAP filter ANDed with CandidateFilter
-	Progress progress.Reporter
+	Progress ldapsync.Progress
 }
 
 // Verify checks every candidate (disabled, SIP-enabled resource account, CandidateFilter; or
@@ -49,7 +48,7 @@ type VerifyOptions struct {
 // msExchMasterAccountSid is a well-known SID (SELF on a room mailbox) needs no OriginatorSid.
 // Findings are sorted by DN, then check.
 func Verify(ctx context.Context, user, resource ldapsync.Source, opts VerifyOptions) ([]Finding, error) {
-	rep := progress.OrNop(opts.Progress)
+	rep := ldapsync.ProgressOrNop(opts.Progress)
 	rep.Start(-1, "objects")
 	defer rep.Done()
 	users := append([]ldapsync.Source{user}, opts.MoreUserForests...)

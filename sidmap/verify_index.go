@@ -7,7 +7,6 @@ import (
 
 	"github.com/abkit/abkit/internal/compact"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // Verify remembers only what its checks look up across objects, in pointer-free form (see
@@ -28,7 +27,7 @@ type verifyIndex struct {
 	proxies   []compact.TextRef                    // accountRec.proxy indexes this
 	origFirst map[compact.SIDKey]compact.TextRef   // OriginatorSid → first resource DN carrying it
 	origMore  map[compact.SIDKey][]compact.TextRef // OriginatorSid → further resource DNs
-	rep       progress.Reporter
+	rep       ldapsync.Progress
 }
 
 // accountRec is a user-forest account: DN, ACCOUNTDISABLE, and its sip: proxyAddresses as
@@ -41,14 +40,14 @@ type accountRec struct {
 
 // loadVerifyIndex reads every user forest's accounts and domain SIDs and the resource objects
 // carrying an OriginatorSid; with proxies, it keeps the accounts' sip: proxyAddresses too.
-func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldapsync.Source, proxies bool, rep progress.Reporter) (*verifyIndex, error) {
+func loadVerifyIndex(ctx context.Context, users []ldapsync.Source, resource ldapsync.Source, proxies bool, rep ldapsync.Progress) (*verifyIndex, error) {
 	ix := &verifyIndex{
 		userDomains: userDomains{domains: map[ldapsync.SID]string{}},
 		users:       map[compact.SIDKey]uint32{},
 		history:     map[compact.SIDKey]uint32{},
 		origFirst:   map[compact.SIDKey]compact.TextRef{},
 		origMore:    map[compact.SIDKey][]compact.TextRef{},
-		rep:         progress.OrNop(rep),
+		rep:         ldapsync.ProgressOrNop(rep),
 	}
 	attrs := []string{ldapsync.AttrObjectClass, ldapsync.AttrObjectSid, ldapsync.AttrUserAccountControl, attrSIDHistory}
 	if proxies {

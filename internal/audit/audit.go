@@ -19,7 +19,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/abkit/abkit/progress"
+	"github.com/abkit/abkit/ldapsync"
 )
 
 // Severity ranks a finding.
@@ -133,7 +133,7 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests inject a fixed time.
 	Now func() time.Time
 	// Progress receives one unit per check finished; nil means none.
-	Progress progress.Reporter
+	Progress ldapsync.Progress
 }
 
 func (o Options) now() time.Time {
@@ -149,7 +149,7 @@ func (o Options) now() time.Time {
 // the checks not run are then recorded with the context's error.
 func Run(ctx context.Context, checks []Check, opts Options) *Report {
 	rep := &Report{Time: opts.now(), Checks: make([]Result, 0, len(checks)), Inputs: []Input{}}
-	p := progress.OrNop(opts.Progress)
+	p := ldapsync.ProgressOrNop(opts.Progress)
 	p.Start(int64(len(checks)), "checks")
 	defer p.Done()
 	for _, c := range checks {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -60,7 +59,7 @@ type Options struct {
 	// reverses).
 	Locks []string
 	// Progress receives one unit per item.
-	Progress progress.Reporter
+	Progress ldapsync.Progress
 	// NoTransactions sends every change on its own even when the directory offers LDAP
 	// transactions (RFC 5805, ldapsync.TxnModifier).
 	NoTransactions bool
@@ -169,7 +168,7 @@ func Run(ctx context.Context, op Operation, m ldapsync.Modifier, opts Options) (
 	}
 	defer jw.close()
 
-	rep := progress.OrNop(opts.Progress)
+	rep := ldapsync.ProgressOrNop(opts.Progress)
 	rep.Start(int64(len(items)), "changes")
 	defer rep.Done()
 

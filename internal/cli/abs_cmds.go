@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/abkit/abkit/abs"
-	"github.com/abkit/abkit/progress"
+	"github.com/abkit/abkit/ldapsync"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +43,7 @@ type absFile struct {
 	Path string
 
 	file *os.File
-	pr   progress.Reporter
+	pr   ldapsync.Progress
 }
 
 // openABS opens an address book file. A missing or unreadable file, one that is not a regular
@@ -119,11 +119,11 @@ func (f *Factory) rulesFromABS(ctx context.Context, path string) (abs.Rules, err
 	return af.rules()
 }
 
-// progressReaderAt reports the furthest offset read so far to a progress.Reporter, and fails
+// progressReaderAt reports the furthest offset read so far to a ldapsync.Progress, and fails
 // every read once ctx (when set) is done.
 type progressReaderAt struct {
 	r   io.ReaderAt
-	pr  progress.Reporter
+	pr  ldapsync.Progress
 	ctx context.Context
 
 	mu sync.Mutex

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -78,7 +77,7 @@ func configCheckRun(ctx context.Context, opts *configCheckOptions) error {
 			r.Target = fc.LDIF
 		}
 		start := time.Now()
-		src, err := f.openConfiguredForest(ctx, fc, opts.AllowInsecureBind, progress.Nop)
+		src, err := f.openConfiguredForest(ctx, fc, opts.AllowInsecureBind, ldapsync.NopProgress)
 		if err == nil {
 			var p *pingResult
 			p, err = pingSource(ctx, src)

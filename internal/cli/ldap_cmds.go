@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/spf13/cobra"
 )
@@ -75,7 +74,7 @@ type pingResult struct {
 
 func ldapPingRun(ctx context.Context, opts *ldapPingOptions) error {
 	f := opts.f
-	src, err := f.openForest(ctx, opts.forest, progress.Nop)
+	src, err := f.openForest(ctx, opts.forest, ldapsync.NopProgress)
 	if err != nil {
 		return err
 	}
@@ -239,7 +238,7 @@ func ldapFindRun(cmd *cobra.Command, opts *ldapFindOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
-	src, err := f.openForest(ctx, opts.forest, progress.Nop)
+	src, err := f.openForest(ctx, opts.forest, ldapsync.NopProgress)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/abkit/abkit/internal/config"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -25,7 +24,7 @@ func addForestFlags(cmd *cobra.Command, ff *forestFlags) {
 
 // openForest opens the configured forest called name: a live connection (Dial) or an LDIF
 // snapshot (OpenSnapshot). The caller closes it.
-func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
+func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep ldapsync.Progress) (ldapsync.EntrySearcher, error) {
 	if ff.Forest == "" {
 		return nil, badInputf("--forest is required (a forest name from the configuration file)")
 	}
@@ -42,7 +41,7 @@ func (f *Factory) openForest(ctx context.Context, ff forestFlags, rep progress.R
 
 // openConfiguredForest opens a configured forest: an LDIF snapshot held in memory, or a live
 // connection (which also implements ldapsync.Modifier) reporting its paging to rep (nil: none).
-func (f *Factory) openConfiguredForest(ctx context.Context, fc *config.Forest, allowInsecure bool, rep progress.Reporter) (ldapsync.EntrySearcher, error) {
+func (f *Factory) openConfiguredForest(ctx context.Context, fc *config.Forest, allowInsecure bool, rep ldapsync.Progress) (ldapsync.EntrySearcher, error) {
 	if !fc.Live() {
 		s, err := f.openSnapshot(fc)
 		if err != nil {

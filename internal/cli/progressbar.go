@@ -5,15 +5,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/abkit/abkit/progress"
+	"github.com/abkit/abkit/ldapsync"
 	"github.com/schollz/progressbar/v3"
 )
 
-// progressReporter returns a progress.Reporter that draws a bar on stderr when stderr is a
+// progressReporter returns a ldapsync.Progress that draws a bar on stderr when stderr is a
 // terminal and --no-progress was not given, and otherwise ignores events.
-func (f *Factory) progressReporter(description string) progress.Reporter {
+func (f *Factory) progressReporter(description string) ldapsync.Progress {
 	if f.NoProgress || !f.IO.StderrTTY {
-		return progress.Nop
+		return ldapsync.NopProgress
 	}
 	return &barReporter{f: f, description: description, now: time.Now}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -147,7 +148,7 @@ func withExitStatus(long string) string {
 func usageError(cmd *cobra.Command, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if cmd.HasParent() { // Run prefixes every message with "abkit: " already
-		msg = cmd.CommandPath() + ": " + msg
+		msg = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": " + msg
 	}
 	return badInput(fmt.Errorf("%s (see '%s --help')", msg, cmd.CommandPath()))
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/abkit/abkit/internal/change"
 	"github.com/abkit/abkit/internal/fsutil"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -60,7 +59,7 @@ type ApplyOptions struct {
 	// Rows deletes AbUserEntry rows; nil leaves the database alone.
 	Rows     EntryDeleter
 	DryRun   bool // check every change against the policy, write nothing
-	Progress progress.Reporter
+	Progress ldapsync.Progress
 	// Concurrency, NoTransactions and BatchSize are the change engine's (change.Options).
 	Concurrency    int
 	NoTransactions bool
@@ -360,7 +359,7 @@ type UndoOptions struct {
 	Modifiers map[string]ldapsync.Modifier
 	Rows      EntryRestorer // nil: the rtc backup is not restored
 	DryRun    bool
-	Progress  progress.Reporter
+	Progress  ldapsync.Progress
 }
 
 // UndoResult is what Undo did.

@@ -10,7 +10,6 @@ import (
 	"github.com/abkit/abkit/abs"
 	"github.com/abkit/abkit/internal/compact"
 	"github.com/abkit/abkit/ldapsync"
-	"github.com/abkit/abkit/progress"
 )
 
 // GUID is an objectGUID in Windows layout (= ContactId of address book files = AbUserEntry.UserGuid).
@@ -55,7 +54,7 @@ type Inputs struct {
 	Phones      bool              // also run the phone-line check
 	// Normalizer normalizes telephoneNumber values for the phone check; nil uses the E164 rule.
 	Normalizer PhoneNormalizer
-	Progress   progress.Reporter
+	Progress   ldapsync.Progress
 }
 
 // Kind is an object's kind as reported by dupes.
@@ -136,7 +135,7 @@ func Find(ctx context.Context, in Inputs) (*Report, error) {
 	if norm == nil {
 		norm = E164{}
 	}
-	pr := progress.OrNop(in.Progress)
+	pr := ldapsync.ProgressOrNop(in.Progress)
 	ix := newIndex(in.Phones)
 	rep := &Report{}
 
@@ -319,7 +318,7 @@ type batch struct {
 }
 
 // readForests reads all forests concurrently; one goroutine (this one) owns the index.
-func (ix *index) readForests(ctx context.Context, forests []ldapsync.Source, norm PhoneNormalizer, phones bool, pr progress.Reporter) error {
+func (ix *index) readForests(ctx context.Context, forests []ldapsync.Source, norm PhoneNormalizer, phones bool, pr ldapsync.Progress) error {
 	ix.perForest = make([]int, len(forests))
 	if len(forests) == 0 {
 		return nil
@@ -516,7 +515,7 @@ func normalizeLine(v string) string {
 // readAddressBook merges the address book's entries into the index: an entry whose ContactId
 // matches a directory object marks it present; any other entry becomes an object of its own.
 // Decoding and fact extraction run in their own goroutine.
-func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phones bool, pr progress.Reporter) error {
+func (ix *index) readAddressBook(ctx context.Context, ab AddressBook, norm PhoneNormalizer, phones bool, pr ldapsync.Progress) error {
 	ix.byGUID = make(map[GUID]uint32, ix.objs.len())
 	for i := range ix.objs.len() {
 		if g := ix.objs.at(uint32(i)).guid; !g.IsZero() {
