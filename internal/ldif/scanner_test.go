@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -35,6 +36,10 @@ func scanRest(t testing.TB, sc *Scanner) (recs []Record, errs []*Error) {
 		if errors.As(err, &le) {
 			errs = append(errs, le)
 			continue
+		}
+		var ee *EncodingError // undecodable UTF-16 ends the input: kept as the last error
+		if errors.As(err, &ee) {
+			return recs, append(errs, &Error{Path: ee.Path, Line: ee.Line, Msg: fmt.Sprintf("encoding at byte %d: %s", ee.Offset, ee.Msg)})
 		}
 		if err != nil {
 			t.Fatalf("Next: %v", err)

@@ -172,6 +172,13 @@ func FuzzScanner(f *testing.F) {
 				}
 				continue
 			}
+			var ee *EncodingError // undecodable UTF-16 ends the input
+			if errors.As(err, &ee) {
+				if ee.Line < 1 || ee.Line > lines {
+					t.Fatalf("encoding error line %d outside 1..%d: %v", ee.Line, lines, ee)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
